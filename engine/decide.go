@@ -1,0 +1,93 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// Reasons the engine gives when the policy could not decide.
+const (
+	ReasonNoPolicy  = "no policy is active"
+	ReasonTimeout   = "policy evaluation timed out"
+	ReasonEvalError = "policy evaluation failed"
+	ReasonUndefined = "policy gave no decision"
+	ReasonMalformed = "policy gave a malformed decision"
+	ReasonVersion   = "unsupported input version"
+)
+
+// Decide evaluates data.snowgate.decision for in. It never fails: every
+// error, timeout, undefined or malformed result is a deny with a reason.
+func (e *Engine) Decide(ctx context.Context, in Input) Decision {
+	id := e.id()
+	p := e.active.Load()
+	if p == nil {
+		return denied(id, "", ReasonNoPolicy)
+	}
+	if in.Version == "" {
+		in.Version = InputVersion
+	}
+	if in.Version != InputVersion {
+		return denied(id, p.revision, fmt.Sprintf("%s %q (want %q)", ReasonVersion, in.Version, InputVersion))
+	}
+	rs, err := e.eval(ctx, &p.decide, inputValue(&in))
+	if err != nil {
+		return e.failed(ctx, id, p.revision, "decide", err)
+	}
+	d, err := decodeDecision(rs)
+	if err != nil {
+		return e.failed(ctx, id, p.revision, "decide", err)
+	}
+	d.ID, d.Revision = id, p.revision
+	return d
+}
+
+// eval runs a prepared query under the engine's timeout.
+func (e *Engine) eval(ctx context.Context, q *rego.PreparedEvalQuery, input ast.Value) (rego.ResultSet, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
+	defer cancel()
+	rs, err := q.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTime(e.opts.Now()))
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("%w: %w", errTimeout, ctxErr)
+		}
+		return nil, fmt.Errorf("%w: %w", errEval, err)
+	}
+	return rs, nil
+}
+
+// The failure classes, mapped to reasons by reason.
+var (
+	errTimeout   = errors.New(ReasonTimeout)
+	errEval      = errors.New(ReasonEvalError)
+	errUndefined = errors.New(ReasonUndefined)
+	errMalformed = errors.New(ReasonMalformed)
+)
+
+// failed logs err and turns it into a deny decision.
+func (e *Engine) failed(ctx context.Context, id, revision, query string, err error) Decision {
+	e.log.WarnContext(ctx, "policy failed closed",
+		slog.String("decision_id", id), slog.String("revision", revision),
+		slog.String("query", query), slog.Any("error", err))
+	return denied(id, revision, reason(err))
+}
+
+// reason is the client-safe text for an evaluation failure: the class, and
+// for malformed decisions what was wrong (policy authors need it; it names no
+// data).
+func reason(err error) string {
+	switch {
+	case errors.Is(err, errTimeout):
+		return ReasonTimeout
+	case errors.Is(err, errUndefined):
+		return ReasonUndefined
+	case errors.Is(err, errMalformed):
+		return err.Error()
+	default:
+		return ReasonEvalError
+	}
+}

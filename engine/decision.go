@@ -1,0 +1,64 @@
+package engine
+
+import "slices"
+
+// Action is what the gateway does with a statement.
+type Action string
+
+// The actions, from the most to the least restrictive.
+const (
+	ActionDeny            Action = "deny"
+	ActionRequireApproval Action = "require_approval"
+	ActionMask            Action = "mask"
+	ActionAllow           Action = "allow"
+)
+
+// Valid reports whether a is one of the four actions.
+func (a Action) Valid() bool {
+	switch a {
+	case ActionDeny, ActionRequireApproval, ActionMask, ActionAllow:
+		return true
+	}
+	return false
+}
+
+// The mask strategies a decision may name.
+const (
+	MaskRedact      = "redact"
+	MaskNull        = "null"
+	MaskHash        = "hash"
+	MaskPartial     = "partial"
+	MaskEmailDomain = "email_domain"
+)
+
+// MaskStrategies lists every strategy the gateway can apply.
+var MaskStrategies = []string{MaskRedact, MaskNull, MaskHash, MaskPartial, MaskEmailDomain}
+
+// ValidMask reports whether s is a strategy the gateway can apply.
+func ValidMask(s string) bool { return slices.Contains(MaskStrategies, s) }
+
+// Decision is the outcome for one statement.
+type Decision struct {
+	ID       string   `json:"id"`       // random, unique per decision
+	Revision string   `json:"revision"` // the active policy revision
+	Action   Action   `json:"action"`
+	Reasons  []string `json:"reasons"` // human-readable; shown to the client and audited
+	// Masks maps a source column, "DB.SCHEMA.TABLE.COLUMN" upper-case as
+	// resolved by the analyser, to the strategy applied to every result
+	// column derived from it.
+	Masks    map[string]string `json:"masks,omitempty"`
+	Approval *Approval         `json:"approval,omitempty"` // set when Action is require_approval
+}
+
+// Approval says who must approve a held statement.
+type Approval struct {
+	Groups     []string `json:"groups"`      // an approver must be in one of these
+	Count      int      `json:"count"`       // distinct approvers needed
+	TTLSeconds int      `json:"ttl_seconds"` // how long an approval stays usable
+	Why        string   `json:"why"`
+}
+
+// denied returns a deny decision with the given reasons.
+func denied(id, revision string, reasons ...string) Decision {
+	return Decision{ID: id, Revision: revision, Action: ActionDeny, Reasons: reasons}
+}

@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/snowgate/snowgate/proxy/statement"
+)
+
+// InputVersion is the version of the input document. It changes only when the
+// meaning of a field shrinks or changes; added fields keep the version.
+const InputVersion = "1"
+
+// Input is the document a statement's policy decision is made on
+// (input in Rego).
+type Input struct {
+	Version   string              `json:"version"`
+	Identity  Identity            `json:"identity"`
+	Session   Session             `json:"session"`
+	Statement statement.Statement `json:"statement"`
+	Request   Request             `json:"request"`
+}
+
+// Identity is the verified caller: the human, and the agent acting for them.
+type Identity struct {
+	Subject string         `json:"subject"`
+	Email   string         `json:"email"`
+	Name    string         `json:"name"`
+	Issuer  string         `json:"issuer"`
+	Groups  []string       `json:"groups"`
+	Claims  map[string]any `json:"claims"` // every verified claim of the token
+	Agent   *Agent         `json:"agent,omitempty"`
+}
+
+// Agent is the software acting for the human named by the identity.
+type Agent struct {
+	ID string `json:"id"`
+	// Source says where the agent was found: "act" (RFC 8693 act claim),
+	// "azp" (the OAuth client) or "claim" (a configured claim).
+	Source string `json:"source"`
+}
+
+// The agent sources.
+const (
+	AgentSourceAct   = "act"
+	AgentSourceAzp   = "azp"
+	AgentSourceClaim = "claim"
+)
+
+// Session is the client's session with the gateway.
+type Session struct {
+	ID            string    `json:"id"`
+	Client        string    `json:"client"`
+	ClientVersion string    `json:"client_version"`
+	ClientAddress string    `json:"client_address"`
+	Database      string    `json:"database"`
+	Schema        string    `json:"schema"`
+	Warehouse     string    `json:"warehouse"`
+	Role          string    `json:"role"`
+	QueryTag      string    `json:"query_tag"`
+	StartedAt     time.Time `json:"started_at"`
+}
+
+// Request is the client request that carried the statement.
+type Request struct {
+	ID   string    `json:"id"`
+	Time time.Time `json:"time"`
+}

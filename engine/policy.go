@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/bundle"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+)
+
+// The documents the engine evaluates.
+const (
+	DecisionQuery = "data.snowgate.decision"
+	ConnectQuery  = "data.snowgate.connect.decision"
+)
+
+// bundleName is the name the active bundle is stored under.
+const bundleName = "snowgate"
+
+// policy is one activated bundle with its prepared queries.
+type policy struct {
+	revision string
+	decide   rego.PreparedEvalQuery
+	connect  rego.PreparedEvalQuery
+}
+
+// prepare compiles b once for both queries, in a store of its own, so a
+// failed activation leaves nothing behind.
+func prepare(ctx context.Context, b *bundle.Bundle) (p *policy, err error) {
+	return prepareWith(ctx, b, DecisionQuery)
+}
+
+func prepareQ(ctx context.Context, b *bundle.Bundle, q string) (rego.PreparedEvalQuery, error) {
+	p, err := prepareWith(ctx, b, q)
+	if err != nil {
+		return rego.PreparedEvalQuery{}, err
+	}
+	return p.decide, nil
+}
+
+func prepareWith(ctx context.Context, b *bundle.Bundle, dq string) (p *policy, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("prepare policy: panic: %v", r)
+		}
+	}()
+	if b, err = parsed(b); err != nil {
+		return nil, err
+	}
+	store := inmem.NewWithOpts(inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
+	compiler := ast.NewCompiler().WithEnablePrintStatements(false)
+	common := func(query string) []func(*rego.Rego) {
+		return []func(*rego.Rego){
+			rego.Query(query),
+			rego.Store(store),
+			rego.Compiler(compiler),
+			rego.StrictBuiltinErrors(true),
+			rego.SetRegoVersion(ast.RegoV1),
+		}
+	}
+	// The first preparation activates the bundle into the store and the
+	// compiler, inside one write transaction; the second reuses both.
+	var txn storage.Transaction
+	txn, err = store.NewTransaction(ctx, storage.WriteParams)
+	if err != nil {
+		return nil, fmt.Errorf("open policy store: %w", err)
+	}
+	decide, err := rego.New(append(common(dq), rego.ParsedBundle(bundleName, b), rego.Transaction(txn))...).PrepareForEval(ctx)
+	if err != nil {
+		store.Abort(ctx, txn)
+		return nil, fmt.Errorf("prepare %s: %w", DecisionQuery, err)
+	}
+	if err := store.Commit(ctx, txn); err != nil {
+		return nil, fmt.Errorf("commit policy store: %w", err)
+	}
+	connect, err := rego.New(common(ConnectQuery)...).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", ConnectQuery, err)
+	}
+	return &policy{revision: b.Manifest.Revision, decide: decide, connect: connect}, nil
+}
+
+// parsed returns b with every module parsed (bundles read by OPA's reader
+// are; hand-built ones may not be), without changing the caller's bundle.
+func parsed(b *bundle.Bundle) (*bundle.Bundle, error) {
+	cp := *b
+	cp.Modules = make([]bundle.ModuleFile, len(b.Modules))
+	copy(cp.Modules, b.Modules)
+	for i := range cp.Modules {
+		m := &cp.Modules[i]
+		if m.Parsed != nil {
+			continue
+		}
+		mod, err := ast.ParseModuleWithOpts(m.Path, string(m.Raw), ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", m.Path, err)
+		}
+		m.Parsed = mod
+	}
+	return &cp, nil
+}

@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// decodeDecision is the one place a policy result becomes a Decision. It
+// accepts exactly one result holding an object with a valid action, string
+// reasons, masks naming known strategies and, for require_approval, an
+// approval with groups and a positive count. Anything else is an error, and
+// so a deny.
+func decodeDecision(rs rego.ResultSet) (Decision, error) {
+	obj, err := single(rs)
+	if err != nil {
+		return Decision{}, err
+	}
+	var d Decision
+	action, ok := obj["action"].(string)
+	if !ok || !Action(action).Valid() {
+		return Decision{}, malformed("action %v is not one of allow, deny, require_approval, mask", obj["action"])
+	}
+	d.Action = Action(action)
+	if d.Reasons, err = stringList(obj["reasons"], "reasons"); err != nil {
+		return Decision{}, err
+	}
+	if d.Masks, err = masks(obj["masks"]); err != nil {
+		return Decision{}, err
+	}
+	if d.Approval, err = approval(obj["approval"]); err != nil {
+		return Decision{}, err
+	}
+	switch {
+	case d.Action == ActionRequireApproval && d.Approval == nil:
+		return Decision{}, malformed("require_approval without an approval")
+	case d.Action == ActionDeny && len(d.Reasons) == 0:
+		d.Reasons = []string{"denied by policy"}
+	case d.Action == ActionAllow && len(d.Masks) > 0:
+		d.Action = ActionMask // never return less protection than the policy asked for
+	case d.Action == ActionMask && len(d.Masks) == 0:
+		return Decision{}, malformed("mask without masks")
+	}
+	if d.Action != ActionRequireApproval {
+		d.Approval = nil
+	}
+	if d.Action == ActionDeny {
+		d.Masks = nil
+	}
+	return d, nil
+}
+
+// single returns the object of a one-result, one-expression result set.
+func single(rs rego.ResultSet) (map[string]any, error) {
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, errUndefined
+	}
+	if len(rs) > 1 || len(rs[0].Expressions) > 1 {
+		return nil, malformed("%d results", len(rs))
+	}
+	obj, ok := rs[0].Expressions[0].Value.(map[string]any)
+	if !ok {
+		return nil, malformed("decision is a %T, not an object", rs[0].Expressions[0].Value)
+	}
+	return obj, nil
+}
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errMalformed, fmt.Sprintf(format, args...))
+}
+
+// stringList decodes an optional array (or set) of strings.
+func stringList(v any, field string) ([]string, error) {
+	if v == nil {
+		return []string{}, nil
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, malformed("%s is a %T, not an array", field, v)
+	}
+	out := make([]string, 0, len(arr))
+	for _, x := range arr {
+		s, ok := x.(string)
+		if !ok {
+			return nil, malformed("%s holds a %T, not a string", field, x)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func masks(v any) (map[string]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, malformed("masks is a %T, not an object", v)
+	}
+	if len(obj) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(obj))
+	for _, col := range slices.Sorted(maps.Keys(obj)) {
+		s, ok := obj[col].(string)
+		if !ok || !ValidMask(s) {
+			return nil, malformed("mask %v for %s is not one of %v", obj[col], col, MaskStrategies)
+		}
+		out[col] = s
+	}
+	return out, nil
+}
+
+func approval(v any) (*Approval, error) {
+	if v == nil {
+		return nil, nil
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, malformed("approval is a %T, not an object", v)
+	}
+	var a Approval
+	var err error
+	if a.Groups, err = stringList(obj["groups"], "approval.groups"); err != nil {
+		return nil, err
+	}
+	if len(a.Groups) == 0 {
+		return nil, malformed("approval names no approver groups")
+	}
+	if a.Count, err = integer(obj["count"], 1); err != nil || a.Count < 1 {
+		return nil, malformed("approval.count %v is not a positive integer", obj["count"])
+	}
+	if a.TTLSeconds, err = integer(obj["ttl_seconds"], 3600); err != nil || a.TTLSeconds < 1 {
+		return nil, malformed("approval.ttl_seconds %v is not a positive integer", obj["ttl_seconds"])
+	}
+	if w, ok := obj["why"]; ok {
+		if a.Why, ok = w.(string); !ok {
+			return nil, malformed("approval.why is a %T, not a string", w)
+		}
+	}
+	return &a, nil
+}
+
+// integer decodes an optional whole number, def when absent.
+func integer(v any, def int) (int, error) {
+	if v == nil {
+		return def, nil
+	}
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, fmt.Errorf("not a number")
+	}
+	i, err := n.Int64()
+	if err != nil {
+		return 0, err
+	}
+	return int(i), nil
+}

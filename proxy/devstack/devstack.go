@@ -1,0 +1,165 @@
+// Package devstack wires the whole of `snowgate dev` in one process: the
+// DuckDB stand-in (also served on its own port with password and key-pair
+// logins, for Vault and chained gateways), the dev OIDC issuer, the policy
+// engine with the default library, and the gateway. Tests start the same
+// stack on ephemeral ports.
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy"
+	"github.com/snowgate/snowgate/proxy/devidp"
+	"github.com/snowgate/snowgate/proxy/identity"
+	"github.com/snowgate/snowgate/proxy/standin"
+)
+
+// Options configure a Stack. Empty addresses pick free loopback ports.
+type Options struct {
+	Addr            string // gateway
+	AdminAddr       string // dev issuer and admin API
+	StandinAddr     string // the stand-in's own protocol server
+	DataDir         string // empty: everything in memory
+	StandinPassword string // password of the stand-in's ADMIN user
+	PolicyDir       string // empty: the embedded default library
+	Gateway         proxy.Config
+	Logger          *slog.Logger
+}
+
+// Stack is a running dev stack.
+type Stack struct {
+	GatewayAddr, AdminAddr, StandinAddr string
+	Issuer                              *devidp.Issuer
+	Standin                             *standin.Standin
+	Engine                              *engine.Engine
+	Gateway                             *proxy.Server
+
+	servers []*http.Server
+	closers []func() error
+	errc    chan error
+}
+
+// Start starts the stack; Close stops it.
+func Start(ctx context.Context, o Options) (st *Stack, err error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.StandinPassword == "" {
+		o.StandinPassword = "snowgate-dev"
+	}
+	st = &Stack{errc: make(chan error, 3)}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	listen := func(addr string) (net.Listener, error) {
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		return net.Listen("tcp", addr)
+	}
+	gwLn, err := listen(o.Addr)
+	if err != nil {
+		return st, fmt.Errorf("gateway address: %w", err)
+	}
+	adminLn, err := listen(o.AdminAddr)
+	if err != nil {
+		gwLn.Close()
+		return st, fmt.Errorf("admin address: %w", err)
+	}
+	standinLn, err := listen(o.StandinAddr)
+	if err != nil {
+		gwLn.Close()
+		adminLn.Close()
+		return st, fmt.Errorf("stand-in address: %w", err)
+	}
+	lns := []net.Listener{gwLn, adminLn, standinLn}
+	st.GatewayAddr, st.AdminAddr, st.StandinAddr = gwLn.Addr().String(), adminLn.Addr().String(), standinLn.Addr().String()
+	st.closers = append(st.closers, func() error {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return nil
+	})
+
+	if o.DataDir != "" {
+		if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+			return st, fmt.Errorf("data dir: %w", err)
+		}
+	}
+	if st.Standin, err = standin.Open(ctx, o.DataDir, o.Logger); err != nil {
+		return st, err
+	}
+	st.closers = append(st.closers, st.Standin.Close)
+	if err := st.Standin.EnsureAdmin(ctx, "ADMIN", o.StandinPassword); err != nil {
+		return st, err
+	}
+	issuerURL := "http://" + st.AdminAddr
+	if st.Issuer, err = devidp.New(issuerURL, o.DataDir, 0); err != nil {
+		return st, err
+	}
+	verifier, err := identity.New([]identity.Issuer{{URL: issuerURL, Audience: devidp.Audience}}, 0)
+	if err != nil {
+		return st, err
+	}
+	if st.Engine, err = engine.New(ctx, engine.Options{Dir: o.PolicyDir, Logger: o.Logger}); err != nil {
+		return st, fmt.Errorf("policy: %w", err)
+	}
+
+	gcfg := o.Gateway
+	gcfg.Name, gcfg.Auth, gcfg.Upstream, gcfg.Decider, gcfg.Logger = "gateway", verifier, st.Standin, st.Engine, o.Logger
+	if st.Gateway, err = proxy.New(gcfg); err != nil {
+		return st, err
+	}
+	st.closers = append(st.closers, st.Gateway.Close)
+	sn, err := proxy.New(proxy.Config{Name: "standin", Auth: st.Standin, Upstream: st.Standin, Unguarded: true, Logger: o.Logger, PingPong: gcfg.PingPong})
+	if err != nil {
+		return st, err
+	}
+	st.closers = append(st.closers, sn.Close)
+
+	admin := http.NewServeMux()
+	admin.Handle("/", st.Issuer.Handler())
+	admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+
+	for i, h := range []http.Handler{st.Gateway, admin, sn} {
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		st.servers = append(st.servers, srv)
+		go func() { st.errc <- srv.Serve(lns[i]) }()
+	}
+	return st, nil
+}
+
+// Wait blocks until ctx ends or a server fails.
+func (st *Stack) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-st.errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+}
+
+// Close stops the servers and releases everything, in reverse order.
+func (st *Stack) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range st.servers {
+		_ = s.Shutdown(ctx)
+	}
+	for i := len(st.closers) - 1; i >= 0; i-- {
+		_ = st.closers[i]()
+	}
+}

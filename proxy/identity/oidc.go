@@ -1,0 +1,289 @@
+// Package identity verifies the OIDC tokens clients log in with (go-oidc:
+// discovery, JWKS with key rotation, audience, expiry) and turns their
+// claims into the identity the policy sees: the human, and the agent acting
+// for them.
+package identity
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy"
+)
+
+// DefaultClockSkew is the leeway on exp and nbf.
+const DefaultClockSkew = 30 * time.Second
+
+// Issuer configures one trusted OIDC issuer.
+type Issuer struct {
+	URL         string   `json:"url"`          // the issuer identifier; discovery at URL/.well-known/openid-configuration
+	Audience    string   `json:"audience"`     // the aud a token must carry
+	Algorithms  []string `json:"algorithms"`   // accepted signing algorithms; default RS256, ES256, PS256
+	GroupsClaim string   `json:"groups_claim"` // default "groups"
+	EmailClaim  string   `json:"email_claim"`  // default "email"
+	NameClaim   string   `json:"name_claim"`   // default "name"
+	// AgentClaim names a claim that carries the agent's id, for issuers
+	// that do not use RFC 8693's act claim. "azp" uses the OAuth client.
+	AgentClaim string `json:"agent_claim"`
+}
+
+// Verifier checks tokens from a set of issuers. It implements
+// proxy.Authenticator for the OAUTH login method.
+type Verifier struct {
+	skew    time.Duration
+	now     func() time.Time
+	mu      sync.Mutex
+	issuers map[string]*issuer
+}
+
+type issuer struct {
+	cfg      Issuer
+	algs     []jose.SignatureAlgorithm
+	verifier *oidc.IDTokenVerifier // nil until discovery succeeds
+}
+
+// New returns a verifier for the issuers. Discovery happens on first use
+// and is retried until it succeeds, so an issuer that is down at start
+// does not stop the gateway.
+func New(issuers []Issuer, skew time.Duration) (*Verifier, error) {
+	if len(issuers) == 0 {
+		return nil, errors.New("identity: no issuers configured")
+	}
+	if skew <= 0 {
+		skew = DefaultClockSkew
+	}
+	v := &Verifier{skew: skew, now: time.Now, issuers: map[string]*issuer{}}
+	for _, c := range issuers {
+		if c.URL == "" || c.Audience == "" {
+			return nil, fmt.Errorf("identity: issuer %q needs url and audience", c.URL)
+		}
+		if len(c.Algorithms) == 0 {
+			c.Algorithms = []string{"RS256", "ES256", "PS256"}
+		}
+		is := &issuer{cfg: c}
+		for _, a := range c.Algorithms {
+			alg := jose.SignatureAlgorithm(a)
+			if strings.HasPrefix(a, "HS") || a == "none" {
+				return nil, fmt.Errorf("identity: issuer %q: %s is not an acceptable algorithm for public-key verification", c.URL, a)
+			}
+			is.algs = append(is.algs, alg)
+		}
+		v.issuers[c.URL] = is
+	}
+	return v, nil
+}
+
+func (v *Verifier) verifierFor(ctx context.Context, is *issuer) (*oidc.IDTokenVerifier, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if is.verifier != nil {
+		return is.verifier, nil
+	}
+	p, err := oidc.NewProvider(oidc.InsecureIssuerURLContext(ctx, is.cfg.URL), is.cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("discover issuer %s: %w", is.cfg.URL, err)
+	}
+	algs := make([]string, len(is.algs))
+	for i, a := range is.algs {
+		algs[i] = string(a)
+	}
+	is.verifier = p.Verifier(&oidc.Config{ClientID: is.cfg.Audience, SupportedSigningAlgs: algs, SkipExpiryCheck: true})
+	return is.verifier, nil
+}
+
+// The reasons a token is refused; each is a distinct, stable error.
+var (
+	ErrMalformed    = errors.New("token is not a signed JWT")
+	ErrAlgorithm    = errors.New("token signing algorithm not accepted")
+	ErrIssuer       = errors.New("token issuer not trusted")
+	ErrSignature    = errors.New("token signature does not verify")
+	ErrAudience     = errors.New("token audience not accepted")
+	ErrExpired      = errors.New("token expired")
+	ErrNotYetValid  = errors.New("token not yet valid")
+	ErrNoSubject    = errors.New("token has no subject")
+	ErrIssuerDown   = errors.New("token issuer unreachable")
+	ErrMissingToken = errors.New("no token")
+)
+
+// Authenticate implements proxy.Authenticator.
+func (v *Verifier) Authenticate(ctx context.Context, c proxy.LoginCredentials) (*proxy.Principal, error) {
+	if c.Method != "OAUTH" {
+		return nil, fmt.Errorf("%w: snowgate accepts OAUTH logins with an OIDC token (authenticator=oauth, token=...), not %s", proxy.ErrUnsupportedMethod, c.Method)
+	}
+	id, exp, err := v.Verify(ctx, c.Token)
+	if err != nil {
+		return nil, refusal(err)
+	}
+	return &proxy.Principal{Identity: id, Expires: exp}, nil
+}
+
+func refusal(err error) error {
+	code := proxy.CodeOAuthInvalid
+	switch {
+	case errors.Is(err, ErrExpired):
+		code = proxy.CodeOAuthExpired
+	case errors.Is(err, ErrIssuerDown):
+		return &proxy.Error{Code: proxy.CodeLoginRefused, SQLState: "08004", Message: "login refused: the token's issuer could not be reached; try again later", Err: err}
+	}
+	return &proxy.Error{Code: code, SQLState: "28000", Message: "login refused: " + err.Error(), Err: err}
+}
+
+// Verify checks a raw token and returns the identity it carries and when
+// it expires.
+func (v *Verifier) Verify(ctx context.Context, raw string) (engine.Identity, time.Time, error) {
+	if raw == "" {
+		return engine.Identity{}, time.Time{}, ErrMissingToken
+	}
+	jws, err := jose.ParseSigned(raw, knownAlgorithms)
+	if err != nil {
+		if strings.Contains(err.Error(), "unexpected signature algorithm") {
+			return engine.Identity{}, time.Time{}, fmt.Errorf("%w: %s", ErrAlgorithm, headerAlg(raw))
+		}
+		return engine.Identity{}, time.Time{}, ErrMalformed
+	}
+	if len(jws.Signatures) != 1 {
+		return engine.Identity{}, time.Time{}, ErrMalformed
+	}
+	var unverified struct {
+		Iss string `json:"iss"`
+	}
+	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &unverified); err != nil {
+		return engine.Identity{}, time.Time{}, ErrMalformed
+	}
+	is, ok := v.issuers[unverified.Iss]
+	if !ok {
+		return engine.Identity{}, time.Time{}, fmt.Errorf("%w: %q", ErrIssuer, unverified.Iss)
+	}
+	alg := jose.SignatureAlgorithm(jws.Signatures[0].Header.Algorithm)
+	if !containsAlg(is.algs, alg) {
+		return engine.Identity{}, time.Time{}, fmt.Errorf("%w: %s", ErrAlgorithm, alg)
+	}
+	verifier, err := v.verifierFor(ctx, is)
+	if err != nil {
+		return engine.Identity{}, time.Time{}, fmt.Errorf("%w: %v", ErrIssuerDown, err)
+	}
+	tok, err := verifier.Verify(ctx, raw)
+	if err != nil {
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "expected audience"):
+			return engine.Identity{}, time.Time{}, fmt.Errorf("%w: want %q", ErrAudience, is.cfg.Audience)
+		case strings.Contains(msg, "different provider"):
+			return engine.Identity{}, time.Time{}, fmt.Errorf("%w: %q", ErrIssuer, unverified.Iss)
+		case strings.Contains(msg, "fetching keys"), strings.Contains(msg, "get keys"):
+			return engine.Identity{}, time.Time{}, fmt.Errorf("%w: %v", ErrIssuerDown, err)
+		}
+		return engine.Identity{}, time.Time{}, ErrSignature
+	}
+	var claims map[string]any
+	if err := tok.Claims(&claims); err != nil {
+		return engine.Identity{}, time.Time{}, ErrMalformed
+	}
+	now := v.now()
+	if tok.Expiry.IsZero() || now.Add(-v.skew).After(tok.Expiry) {
+		return engine.Identity{}, time.Time{}, fmt.Errorf("%w at %s", ErrExpired, tok.Expiry.UTC().Format(time.RFC3339))
+	}
+	if nbf, ok := claims["nbf"].(float64); ok && now.Add(v.skew).Before(time.Unix(int64(nbf), 0)) {
+		return engine.Identity{}, time.Time{}, fmt.Errorf("%w until %s", ErrNotYetValid, time.Unix(int64(nbf), 0).UTC().Format(time.RFC3339))
+	}
+	if tok.Subject == "" {
+		return engine.Identity{}, time.Time{}, ErrNoSubject
+	}
+	return identityOf(is.cfg, tok.Issuer, tok.Subject, claims), tok.Expiry.Add(v.skew), nil
+}
+
+// knownAlgorithms are the algorithms the parser recognises; which of them
+// an issuer accepts is checked afterwards, so that the refusal can say why.
+var knownAlgorithms = []jose.SignatureAlgorithm{
+	jose.RS256, jose.RS384, jose.RS512, jose.ES256, jose.ES384, jose.ES512,
+	jose.PS256, jose.PS384, jose.PS512, jose.EdDSA, jose.HS256, jose.HS384, jose.HS512,
+}
+
+func containsAlg(algs []jose.SignatureAlgorithm, a jose.SignatureAlgorithm) bool {
+	for _, x := range algs {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// headerAlg reads the alg of an unparseable token's header, for the message.
+func headerAlg(raw string) string {
+	h, _, _ := strings.Cut(raw, ".")
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return "unknown"
+	}
+	var hdr struct {
+		Alg string `json:"alg"`
+	}
+	if json.Unmarshal(b, &hdr) != nil || hdr.Alg == "" {
+		return "unknown"
+	}
+	return hdr.Alg
+}
+
+// identityOf maps verified claims to the policy's identity.
+func identityOf(cfg Issuer, iss, sub string, claims map[string]any) engine.Identity {
+	str := func(name, def string) string {
+		if name == "" {
+			name = def
+		}
+		s, _ := claims[name].(string)
+		return s
+	}
+	id := engine.Identity{
+		Subject: sub, Issuer: iss, Claims: claims,
+		Email: str(cfg.EmailClaim, "email"), Name: str(cfg.NameClaim, "name"),
+		Groups: stringList(claims[pick(cfg.GroupsClaim, "groups")]),
+	}
+	if act, ok := claims["act"].(map[string]any); ok {
+		if s, _ := act["sub"].(string); s != "" {
+			id.Agent = &engine.Agent{ID: s, Source: engine.AgentSourceAct}
+		}
+	}
+	if id.Agent == nil && cfg.AgentClaim != "" {
+		if s, _ := claims[cfg.AgentClaim].(string); s != "" {
+			src := engine.AgentSourceClaim
+			if cfg.AgentClaim == "azp" || cfg.AgentClaim == "client_id" {
+				src = engine.AgentSourceAzp
+			}
+			id.Agent = &engine.Agent{ID: s, Source: src}
+		}
+	}
+	return id
+}
+
+func pick(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func stringList(v any) []string {
+	switch x := v.(type) {
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	case string:
+		return strings.Fields(strings.ReplaceAll(x, ",", " "))
+	}
+	return []string{}
+}

@@ -1,0 +1,413 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/snowgate/snowgate/engine"
+)
+
+// Authenticator verifies the credentials a client logs in with.
+type Authenticator interface {
+	Authenticate(ctx context.Context, c LoginCredentials) (*Principal, error)
+}
+
+// LoginCredentials are what a driver sends to log in.
+type LoginCredentials struct {
+	Method    string // upper-case AUTHENTICATOR: OAUTH, SNOWFLAKE, SNOWFLAKE_JWT
+	Account   string
+	LoginName string
+	Password  string
+	Token     string
+}
+
+// Principal is who logged in.
+type Principal struct {
+	Identity engine.Identity
+	// Expires is when the credential the client presented stops being
+	// valid (an OIDC token's exp); zero when it does not expire. After it,
+	// the session may not run statements.
+	Expires time.Time
+	// Upstream is the upstream login to use when there is no
+	// CredentialSource (the stand-in logs its users in as themselves).
+	Upstream OpenParams
+}
+
+// CredentialSource hands out upstream credentials per session.
+type CredentialSource interface {
+	// Acquire returns the upstream login for a new session, and a release
+	// function to call when the session ends.
+	Acquire(ctx context.Context, p *Principal, want OpenParams) (OpenParams, func(), error)
+}
+
+type loginRequest struct {
+	Data struct {
+		ClientAppID       string         `json:"CLIENT_APP_ID"`
+		ClientAppVersion  string         `json:"CLIENT_APP_VERSION"`
+		AccountName       string         `json:"ACCOUNT_NAME"`
+		LoginName         string         `json:"LOGIN_NAME"`
+		Password          string         `json:"PASSWORD"`
+		Authenticator     string         `json:"AUTHENTICATOR"`
+		Token             string         `json:"TOKEN"`
+		SessionParameters map[string]any `json:"SESSION_PARAMETERS"`
+	} `json:"data"`
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req loginRequest
+	if err := decodeBody(r, 1<<20, &req); err != nil {
+		return nil, err
+	}
+	d := req.Data
+	method := strings.ToUpper(d.Authenticator)
+	if method == "" {
+		method = "SNOWFLAKE"
+	}
+	q := r.URL.Query()
+	want := OpenParams{
+		Database:  q.Get("databaseName"),
+		Schema:    q.Get("schemaName"),
+		Warehouse: q.Get("warehouse"),
+		Role:      q.Get("roleName"),
+	}
+	client := clientInfo{App: d.ClientAppID, Version: d.ClientAppVersion, Address: remoteIP(r)}
+	log := s.log.With("client", client.App, "client_version", client.Version, "addr", client.Address, "method", method)
+
+	p, err := s.cfg.Auth.Authenticate(r.Context(), LoginCredentials{
+		Method: method, Account: d.AccountName, LoginName: d.LoginName, Password: d.Password, Token: d.Token,
+	})
+	if err != nil {
+		log.Info("login refused", "reason", err)
+		return nil, loginError(err)
+	}
+	log = log.With("subject", p.Identity.Subject, "agent", agentID(p.Identity))
+
+	sess, err := s.startSession(r.Context(), p, want, client)
+	if err != nil {
+		log.Warn("login failed", "reason", err)
+		return nil, err
+	}
+	if tag, ok := d.SessionParameters["QUERY_TAG"].(string); ok {
+		sess.queryTag = tag
+	}
+	log.Info("session started", "session", sess.id)
+	st := sess.snapshot()
+	return map[string]any{
+		"token":                   sess.token,
+		"masterToken":             sess.master,
+		"validityInSeconds":       int(s.cfg.TokenTTL.Seconds()),
+		"masterValidityInSeconds": int(s.cfg.MasterTTL.Seconds()),
+		"displayUserName":         displayName(p.Identity),
+		"serverVersion":           s.cfg.ServerVersion,
+		"firstLogin":              false,
+		"remMeToken":              nil,
+		"remMeValidityInSeconds":  0,
+		"healthCheckInterval":     int(s.cfg.PingPong.Seconds()),
+		"newClientForUpgrade":     nil,
+		"sessionId":               sess.id,
+		"parameters":              parameters(),
+		"sessionInfo": map[string]any{
+			"databaseName": nullable(st.Database), "schemaName": nullable(st.Schema),
+			"warehouseName": nullable(st.Warehouse), "roleName": nullable(st.Role),
+		},
+		"idToken": nil, "idTokenValidityInSeconds": 0, "responseData": nil,
+		"mfaToken": nil, "mfaTokenValidityInSeconds": 0,
+	}, nil
+}
+
+// startSession gets upstream credentials, opens the upstream session and
+// registers the new session. Nothing is left half-open on failure.
+func (s *Server) startSession(ctx context.Context, p *Principal, want OpenParams, client clientInfo) (*session, error) {
+	params := p.Upstream
+	params.Database, params.Schema, params.Warehouse, params.Role = pick(want.Database, params.Database), pick(want.Schema, params.Schema), pick(want.Warehouse, params.Warehouse), pick(want.Role, params.Role)
+	release := func() {}
+	if s.cfg.Credentials != nil {
+		var err error
+		params, release, err = s.cfg.Credentials.Acquire(ctx, p, params)
+		if err != nil {
+			return nil, newError(CodeCredentials, "08004", "snowgate could not get upstream credentials for this session; try again later", err)
+		}
+	}
+	conn, err := s.cfg.Upstream.Open(ctx, params)
+	if err != nil {
+		release()
+		return nil, upstreamLoginError(err)
+	}
+	now := time.Now()
+	sess := &session{
+		id: newSessionID(), principal: p, conn: conn, release: release, started: now, client: client,
+		token: newToken(), master: newToken(),
+		tokenExpires: now.Add(s.cfg.TokenTTL), masterExpires: now.Add(s.cfg.MasterTTL), lastUsed: now,
+		state:    SessionState{Database: params.Database, Schema: params.Schema, Warehouse: params.Warehouse, Role: params.Role},
+		requests: map[string]*query{},
+	}
+	s.sessions.add(sess)
+	return sess, nil
+}
+
+func pick(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func displayName(id engine.Identity) string {
+	if id.Name != "" {
+		return id.Name
+	}
+	return id.Subject
+}
+
+func agentID(id engine.Identity) string {
+	if id.Agent == nil {
+		return ""
+	}
+	return id.Agent.ID
+}
+
+// ErrCredentials is returned by an Authenticator for credentials that are
+// wrong. Wrap it with the reason, which is shown to the client.
+var ErrCredentials = errors.New("invalid credentials")
+
+// ErrUnsupportedMethod is returned by an Authenticator for a login method it
+// does not accept.
+var ErrUnsupportedMethod = errors.New("unsupported authenticator")
+
+func loginError(err error) error {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, ErrUnsupportedMethod):
+		return newError(CodeUnknownAuthenticator, "28000", err.Error(), err)
+	case errors.Is(err, ErrCredentials):
+		return newError(CodeOAuthInvalid, "28000", "login refused: "+err.Error(), err)
+	}
+	return newError(CodeLoginRefused, "28000", "login refused", err)
+}
+
+func upstreamLoginError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return newError(CodeUpstream, "08001", "snowgate could not open the upstream session", err)
+}
+
+type renewRequest struct {
+	OldSessionToken string `json:"oldSessionToken"`
+	RequestType     string `json:"requestType"`
+}
+
+// renew answers /session/token-request: the master token buys a new session
+// token, unless the master token or the client's own credential expired.
+func (s *Server) renew(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req renewRequest
+	if err := decodeBody(r, 1<<16, &req); err != nil {
+		return nil, err
+	}
+	sess := s.sessions.master(headerToken(r))
+	if sess == nil {
+		return nil, newError("390113", "08001", "master token not found; log in again", nil)
+	}
+	sess.mu.Lock()
+	expired := time.Now().After(sess.masterExpires)
+	sess.mu.Unlock()
+	if expired {
+		s.endSession(sess, "master token expired")
+		return nil, newError(CodeMasterExpired, "08001", "master token expired; log in again", nil)
+	}
+	if err := s.credentialLive(sess); err != nil {
+		return nil, err
+	}
+	s.sessions.rotate(sess, s.cfg.TokenTTL)
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	return map[string]any{
+		"sessionToken":            sess.token,
+		"validityInSecondsST":     int(s.cfg.TokenTTL.Seconds()),
+		"masterToken":             sess.master,
+		"validityInSecondsMT":     int(time.Until(sess.masterExpires).Seconds()),
+		"masterValidityInSeconds": int(time.Until(sess.masterExpires).Seconds()),
+		"sessionId":               sess.id,
+	}, nil
+}
+
+// credentialLive refuses a session whose client credential (OIDC token) has
+// expired, and ends it.
+func (s *Server) credentialLive(sess *session) error {
+	if exp := sess.principal.Expires; !exp.IsZero() && time.Now().After(exp) {
+		s.endSession(sess, "identity token expired")
+		return newError(CodeSessionInvalid, "08001", "your identity token expired at "+exp.UTC().Format(time.RFC3339)+"; reconnect with a fresh token", nil)
+	}
+	return nil
+}
+
+// authSession finds the session a request's token belongs to.
+func (s *Server) authSession(r *http.Request) (*session, error) {
+	tok := headerToken(r)
+	if tok == "" {
+		return nil, newError(CodeSessionInvalid, "08001", "no session token; log in first", nil)
+	}
+	sess := s.sessions.token(tok)
+	if sess == nil {
+		return nil, newError(CodeSessionInvalid, "08001", "session token not recognised; log in again", nil)
+	}
+	now := time.Now()
+	sess.mu.Lock()
+	expired := now.After(sess.tokenExpires)
+	if !expired {
+		sess.lastUsed = now
+	}
+	sess.mu.Unlock()
+	if expired {
+		return nil, newError(CodeSessionExpired, "08001", "session token expired", nil)
+	}
+	if err := s.credentialLive(sess); err != nil {
+		return nil, err
+	}
+	return sess, nil
+}
+
+// headerToken reads `Authorization: Snowflake Token="..."`.
+func headerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	const prefix = `Snowflake Token="`
+	if !strings.HasPrefix(h, prefix) || !strings.HasSuffix(h, `"`) || len(h) < len(prefix)+1 {
+		return ""
+	}
+	t := h[len(prefix) : len(h)-1]
+	if t == "None" {
+		return ""
+	}
+	return t
+}
+
+func (s *Server) closeSession(w http.ResponseWriter, r *http.Request) (any, error) {
+	if r.Method == http.MethodPost && r.URL.Query().Get("delete") != "true" {
+		return nil, newError(CodeBadRequest, "08P01", "POST /session needs delete=true", nil)
+	}
+	_, _ = readBody(r, 1<<16)
+	sess := s.sessions.token(headerToken(r))
+	if sess == nil {
+		return nil, newError(CodeSessionGone, "08003", "session no longer exists", nil)
+	}
+	s.endSession(sess, "closed by client")
+	return nil, nil
+}
+
+// endSession closes a session once: its statements are cancelled, its
+// upstream session closed and its credentials released.
+func (s *Server) endSession(sess *session, why string) {
+	sess.mu.Lock()
+	if sess.closed {
+		sess.mu.Unlock()
+		return
+	}
+	sess.closed = true
+	reqs := sess.requests
+	sess.requests = nil
+	sess.mu.Unlock()
+	s.sessions.remove(sess)
+	for _, q := range reqs {
+		q.cancel()
+	}
+	if err := sess.conn.Close(); err != nil {
+		s.log.Warn("closing upstream session", "session", sess.id, "err", err)
+	}
+	if sess.release != nil {
+		sess.release()
+	}
+	s.queries.dropSession(sess.id)
+	s.log.Info("session ended", "session", sess.id, "subject", sess.principal.Identity.Subject, "why", why)
+}
+
+func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) (any, error) {
+	_, _ = readBody(r, 1<<16)
+	if _, err := s.authSession(r); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+func (s *Server) telemetry(w http.ResponseWriter, r *http.Request) (any, error) {
+	if _, err := readBody(r, 4<<20); err != nil {
+		return nil, err
+	}
+	return "Log Received", nil
+}
+
+// reap ends sessions that were idle too long or lived too long, and drops
+// expired results.
+func (s *Server) reap() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-t.C:
+			for _, sess := range s.sessions.all() {
+				sess.mu.Lock()
+				idle := now.Sub(sess.lastUsed) > s.cfg.IdleTimeout
+				old := now.Sub(sess.started) > s.cfg.MaxLife
+				gone := now.After(sess.masterExpires)
+				sess.mu.Unlock()
+				switch {
+				case idle:
+					s.endSession(sess, "idle timeout")
+				case old:
+					s.endSession(sess, "maximum session life reached")
+				case gone:
+					s.endSession(sess, "master token expired")
+				}
+			}
+			s.queries.expire(now, s.cfg.ResultTTL)
+		}
+	}
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// parameters are the session parameters every login and query response
+// carries; drivers build their type converters from them.
+func parameters() []map[string]any {
+	return []map[string]any{
+		{"name": "AUTOCOMMIT", "value": true},
+		{"name": "CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY", "value": 3600},
+		{"name": "CLIENT_STAGE_ARRAY_BINDING_THRESHOLD", "value": 0},
+		{"name": "CLIENT_PREFETCH_THREADS", "value": 4},
+		{"name": "CLIENT_RESULT_COLUMN_CASE_INSENSITIVE", "value": false},
+		{"name": "CLIENT_TELEMETRY_ENABLED", "value": false},
+		{"name": "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED", "value": false},
+		{"name": "CLIENT_HONOR_CLIENT_TZ_FOR_TIMESTAMP_NTZ", "value": true},
+		{"name": "TIMEZONE", "value": "UTC"},
+		{"name": "TIMESTAMP_OUTPUT_FORMAT", "value": "YYYY-MM-DD HH24:MI:SS.FF3 TZHTZM"},
+		{"name": "TIMESTAMP_NTZ_OUTPUT_FORMAT", "value": "YYYY-MM-DD HH24:MI:SS.FF3"},
+		{"name": "TIMESTAMP_LTZ_OUTPUT_FORMAT", "value": ""},
+		{"name": "TIMESTAMP_TZ_OUTPUT_FORMAT", "value": ""},
+		{"name": "DATE_OUTPUT_FORMAT", "value": "YYYY-MM-DD"},
+		{"name": "TIME_OUTPUT_FORMAT", "value": "HH24:MI:SS"},
+		{"name": "BINARY_OUTPUT_FORMAT", "value": "HEX"},
+		{"name": "QUERY_CONTEXT_CACHE_SIZE", "value": 5},
+		{"name": "JS_TREAT_INTEGER_AS_BIGINT", "value": false},
+	}
+}

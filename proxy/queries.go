@@ -1,0 +1,157 @@
+package proxy
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// query is one query-request (or one statement of a multi-statement
+// request): running, or finished with a result or an error.
+type query struct {
+	id        string
+	requestID string
+	session   *session
+	sql       string
+	async     bool
+	started   time.Time
+	cancelCtx context.CancelFunc
+
+	once  sync.Once
+	done  chan struct{}
+	res   *result // set before done closes, on success
+	err   *Error  // set before done closes, on failure
+	ended time.Time
+}
+
+func newQuery(ctx context.Context, sess *session, requestID, sql string) (*query, context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	return &query{
+		id: uuid.NewString(), requestID: requestID, session: sess, sql: sql,
+		started: time.Now(), cancelCtx: cancel, done: make(chan struct{}),
+	}, ctx
+}
+
+// finish records the query's outcome once; later calls are ignored.
+func (q *query) finish(res *result, err *Error) {
+	q.once.Do(func() {
+		q.res, q.err, q.ended = res, err, time.Now()
+		if err != nil && res != nil {
+			res.close()
+			q.res = nil
+		}
+		close(q.done)
+		q.cancelCtx()
+	})
+	if res != nil && q.res != res {
+		res.close() // the query had already ended (cancelled): drop the late result
+	}
+}
+
+// cancel stops a running query; its client sees "SQL execution canceled".
+func (q *query) cancel() bool {
+	select {
+	case <-q.done:
+		return false
+	default:
+	}
+	q.finish(nil, &Error{Code: CodeCanceled, SQLState: "57014", Message: "SQL execution canceled", Err: queryIDError(q.id)})
+	return true
+}
+
+func (q *query) finished() bool {
+	select {
+	case <-q.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// queryIDError carries a query id to the error envelope.
+type queryIDError string
+
+func (e queryIDError) Error() string   { return "query " + string(e) }
+func (e queryIDError) QueryID() string { return string(e) }
+
+// queries indexes queries by id.
+type queries struct {
+	mu   sync.Mutex
+	byID map[string]*query
+}
+
+func newQueries() *queries { return &queries{byID: map[string]*query{}} }
+
+func (qs *queries) add(q *query) {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	qs.byID[q.id] = q
+}
+
+func (qs *queries) get(id string) *query {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	return qs.byID[id]
+}
+
+// expire drops finished queries older than ttl, with their results.
+func (qs *queries) expire(now time.Time, ttl time.Duration) {
+	qs.mu.Lock()
+	var old []*query
+	for id, q := range qs.byID {
+		if q.finished() && now.Sub(q.ended) > ttl {
+			old = append(old, q)
+			delete(qs.byID, id)
+		}
+	}
+	qs.mu.Unlock()
+	for _, q := range old {
+		q.session.forget(q)
+		if q.res != nil {
+			q.res.close()
+		}
+	}
+}
+
+// dropSession cancels and drops every query of a session.
+func (qs *queries) dropSession(id int64) {
+	qs.mu.Lock()
+	var gone []*query
+	for qid, q := range qs.byID {
+		if q.session.id == id {
+			gone = append(gone, q)
+			delete(qs.byID, qid)
+		}
+	}
+	qs.mu.Unlock()
+	for _, q := range gone {
+		q.cancel()
+		if q.res != nil {
+			q.res.close()
+		}
+	}
+}
+
+func (qs *queries) closeAll() {
+	qs.mu.Lock()
+	all := qs.byID
+	qs.byID = map[string]*query{}
+	qs.mu.Unlock()
+	for _, q := range all {
+		q.cancel()
+		if q.res != nil {
+			q.res.close()
+		}
+	}
+}
+
+// forget removes a query from its session's requestId index.
+func (s *session) forget(q *query) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.requests[q.requestID] == q {
+		delete(s.requests, q.requestID)
+	}
+}

@@ -1,0 +1,568 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy/statement"
+)
+
+// Decider takes the policy decision for a statement. It never fails: an
+// error is a deny.
+type Decider interface {
+	Decide(ctx context.Context, in engine.Input) engine.Decision
+}
+
+type queryRequest struct {
+	SQLText      string                 `json:"sqlText"`
+	AsyncExec    bool                   `json:"asyncExec"`
+	DescribeOnly bool                   `json:"describeOnly"`
+	SequenceID   int64                  `json:"sequenceId"`
+	Parameters   map[string]any         `json:"parameters"`
+	Bindings     map[string]bindingJSON `json:"bindings"`
+	BindStage    string                 `json:"bindStage"`
+}
+
+type bindingJSON struct {
+	Type  string          `json:"type"`
+	Value json.RawMessage `json:"value"`
+}
+
+func (s *Server) query(w http.ResponseWriter, r *http.Request) (any, error) {
+	sess, err := s.authSession(r)
+	if err != nil {
+		return nil, err
+	}
+	var req queryRequest
+	if err := decodeBody(r, s.cfg.MaxBody, &req); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(req.SQLText) == "" {
+		return nil, newError(CodeCompilation, "42000", "SQL compilation error: empty SQL statement", nil)
+	}
+	if req.BindStage != "" {
+		return nil, newError(CodeUnsupported, "0A000", "snowgate does not accept staged binds; send binds inline", nil)
+	}
+	binds, err := decodeBinds(req.Bindings)
+	if err != nil {
+		return nil, err
+	}
+	requestID := r.URL.Query().Get("requestId")
+
+	// A driver resends the same requestId when it retries: answer with the
+	// statement already running or run, never run it twice.
+	sess.mu.Lock()
+	if sess.closed {
+		sess.mu.Unlock()
+		return nil, newError(CodeSessionGone, "08003", "session no longer exists", nil)
+	}
+	q := sess.requests[requestID]
+	fresh := q == nil || requestID == ""
+	var ctx context.Context
+	if fresh {
+		q, ctx = newQuery(s.ctx, sess, requestID, req.SQLText)
+		q.async = req.AsyncExec
+		if requestID != "" {
+			sess.requests[requestID] = q
+		}
+	}
+	sess.mu.Unlock()
+
+	if fresh {
+		s.queries.add(q)
+		go s.run(ctx, q, req, binds)
+	} else {
+		s.log.Info("request retried; answering with the original statement", "session", sess.id, "query", q.id)
+	}
+	if req.AsyncExec {
+		return coded{code: CodeAsyncInProgress, message: "Asynchronous execution in progress. Use provided query id to perform query monitoring and management.", data: pending(q)}, nil
+	}
+	return s.await(r, q)
+}
+
+// await answers with the query's result once it is done, or with 333333
+// (ping-pong) when it takes longer than the client should wait.
+func (s *Server) await(r *http.Request, q *query) (any, error) {
+	t := time.NewTimer(s.cfg.PingPong)
+	defer t.Stop()
+	select {
+	case <-q.done:
+	case <-t.C:
+		code := CodeQueryInProgress
+		if q.async {
+			code = CodeAsyncInProgress
+		}
+		return coded{code: code, message: "Query execution in progress. Poll " + resultPath(q.id) + " for the result.", data: pending(q)}, nil
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	}
+	if q.err != nil {
+		return nil, q.err
+	}
+	body, err := q.res.render(q.id, baseURL(r))
+	if err != nil {
+		return nil, fmt.Errorf("render result: %w", err)
+	}
+	return rawEnvelope(body), nil
+}
+
+func pending(q *query) map[string]any {
+	return map[string]any{"queryId": q.id, "getResultUrl": resultPath(q.id), "queryAbortsAfterSecs": 300, "progressDesc": nil}
+}
+
+func resultPath(id string) string { return "/queries/" + id + "/result" }
+
+// run executes a request's statements in order and finishes q.
+func (s *Server) run(ctx context.Context, q *query, req queryRequest, binds []Bind) {
+	res, err := s.execute(ctx, q, req, binds)
+	if err != nil {
+		e := asError(err)
+		if e.Err == nil {
+			e.Err = queryIDError(q.id)
+		} else {
+			e = &Error{Code: e.Code, SQLState: e.SQLState, Message: e.Message, Err: withQueryID{e.Err, q.id}}
+		}
+		if ctx.Err() != nil && q.finished() {
+			return // cancelled: the client already has its answer
+		}
+		q.finish(nil, e)
+		return
+	}
+	q.finish(res, nil)
+}
+
+type withQueryID struct {
+	err error
+	id  string
+}
+
+func (w withQueryID) Error() string   { return w.err.Error() }
+func (w withQueryID) Unwrap() error   { return w.err }
+func (w withQueryID) QueryID() string { return w.id }
+
+func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds []Bind) (*result, error) {
+	sess := q.session
+	st := sess.snapshot()
+	stmts, err := statement.Analyze(ctx, req.SQLText, statement.Env{Database: st.Database, Schema: st.Schema})
+	if err != nil {
+		return nil, newError(CodeCompilation, "42000", "SQL compilation error: "+err.Error(), err)
+	}
+	if len(stmts) == 0 {
+		return nil, newError(CodeCompilation, "42000", "SQL compilation error: empty SQL statement", nil)
+	}
+	if want := multiCount(req.Parameters); want != 0 && want != len(stmts) {
+		return nil, newError(CodeCountMismatch, "0A000", fmt.Sprintf("Actual statement count %d did not match the desired statement count %d.", len(stmts), want), nil)
+	}
+	if len(stmts) == 1 {
+		return s.statement(ctx, q, stmts[0], req, binds)
+	}
+	if len(binds) > 0 {
+		return nil, newError(CodeUnsupported, "0A000", "binds are not supported in a multi-statement request", nil)
+	}
+	// Multi-statement: each statement becomes a child query whose result
+	// the driver fetches by id; the parent lists them.
+	var ids, types []string
+	for _, stmt := range stmts {
+		child, cctx := newQuery(ctx, sess, "", stmt.SQL)
+		s.queries.add(child)
+		res, err := s.statement(cctx, child, stmt, req, nil)
+		if err != nil {
+			child.finish(nil, asError(err))
+			return nil, err
+		}
+		child.finish(res, nil)
+		ids = append(ids, child.id)
+		types = append(types, strconv.Itoa(res.statementType))
+	}
+	res := &result{
+		statementType: 0xA000,
+		columns:       []Column{{Name: "multiple statement execution", Type: "text"}},
+		inline:        appendJSONString([]byte{'['}, "Multiple statements executed successfully."),
+		inlineRows:    1, total: 1,
+		resultIDs: strings.Join(ids, ","), resultTypes: strings.Join(types, ","),
+		state: sess.snapshot(),
+	}
+	res.inline = append(res.inline, ']')
+	return res, nil
+}
+
+// statement is the per-statement pipeline: decide, execute, encode.
+func (s *Server) statement(ctx context.Context, q *query, stmt statement.Statement, req queryRequest, binds []Bind) (*result, error) {
+	sess := q.session
+	log := s.log.With("session", sess.id, "query", q.id, "kind", stmt.Kind, "fingerprint", stmt.Fingerprint)
+	if !s.cfg.Unguarded {
+		d := s.cfg.Decider.Decide(ctx, s.input(sess, q, stmt))
+		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)
+		switch d.Action {
+		case engine.ActionAllow:
+		case engine.ActionDeny:
+			log.Info("statement denied", "reasons", d.Reasons)
+			return nil, newError(CodeAccessDenied, "42501", denyMessage("denied", d), nil)
+		case engine.ActionRequireApproval:
+			log.Info("statement needs approval", "reasons", d.Reasons)
+			return nil, newError(CodeApprovalRequired, "42501", denyMessage("requires approval", d)+"; approvals are not enabled on this gateway", nil)
+		default:
+			log.Warn("decision not enforceable", "reasons", d.Reasons)
+			return nil, newError(CodeAccessDenied, "42501", denyMessage("cannot be enforced ("+string(d.Action)+")", d), nil)
+		}
+	}
+	out, err := sess.conn.Run(ctx, Exec{SQL: stmt.SQL, Kind: stmt.Kind, Binds: binds, QueryTag: sess.queryTag, Describe: req.DescribeOnly})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, &Error{Code: CodeCanceled, SQLState: "57014", Message: "SQL execution canceled"}
+		}
+		log.Info("statement failed upstream", "err", err)
+		return nil, upstreamError(err)
+	}
+	s.track(sess, stmt, out)
+	res, err := s.encode(ctx, stmt, out)
+	if err != nil {
+		return nil, err
+	}
+	res.numBinds = len(binds)
+	log.Info("statement ran", "rows", res.total)
+	return res, nil
+}
+
+func denyMessage(what string, d engine.Decision) string {
+	msg := "snowgate: statement " + what
+	if len(d.Reasons) > 0 {
+		msg += ": " + strings.Join(d.Reasons, "; ")
+	}
+	return msg + " (decision " + d.ID + ")"
+}
+
+func (s *Server) input(sess *session, q *query, stmt statement.Statement) engine.Input {
+	st := sess.snapshot()
+	return engine.Input{
+		Version:  engine.InputVersion,
+		Identity: sess.principal.Identity,
+		Session: engine.Session{
+			ID: strconv.FormatInt(sess.id, 10), Client: sess.client.App, ClientVersion: sess.client.Version,
+			ClientAddress: sess.client.Address, Database: st.Database, Schema: st.Schema,
+			Warehouse: st.Warehouse, Role: st.Role, QueryTag: sess.queryTag, StartedAt: sess.started,
+		},
+		Statement: stmt,
+		Request:   engine.Request{ID: q.requestID, Time: time.Now()},
+	}
+}
+
+// track keeps the session's database, schema, warehouse and role current.
+func (s *Server) track(sess *session, stmt statement.Statement, out *Outcome) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if out.State != nil {
+		sess.state = *out.State
+		return
+	}
+	if stmt.Kind != statement.KindUse {
+		return
+	}
+	for _, o := range stmt.Objects {
+		switch o.Type {
+		case "database":
+			sess.state.Database, sess.state.Schema = o.Name, "PUBLIC"
+		case "schema":
+			if o.Database != "" {
+				sess.state.Database = o.Database
+			}
+			sess.state.Schema = o.Name
+		case "warehouse":
+			sess.state.Warehouse = o.Name
+		case "role":
+			sess.state.Role = o.Name
+		}
+	}
+}
+
+// encode turns an outcome into a result: rows streamed into the inline part
+// and spooled chunks, a DML row count, or a status line.
+func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outcome) (*result, error) {
+	res := &result{statementType: statementTypeID(stmt.Kind), state: stateOf(out)}
+	if out.Rows == nil {
+		if cols := dmlColumns(stmt.Kind); cols != nil {
+			res.columns = cols
+			row := []string{strconv.FormatInt(out.Affected, 10)}
+			valid := []bool{true}
+			for range cols[1:] {
+				row, valid = append(row, "0"), append(valid, true)
+			}
+			w := newRowWriter(res, s.cfg.InlineBytes, s.cfg.ChunkBytes, s.cfg.SpoolDir)
+			_ = w.writeRow(row, valid)
+			return res, w.flush()
+		}
+		status := out.Status
+		if status == "" {
+			status = "Statement executed successfully."
+		}
+		res.columns = []Column{{Name: "status", Type: "text"}}
+		res.inline, res.inlineRows, res.total = appendJSONString([]byte{'['}, status), 1, 1
+		res.inline = append(res.inline, ']')
+		return res, nil
+	}
+	defer out.Rows.Close()
+	if res.statementType == 0 {
+		res.statementType = 0x1000
+	}
+	res.columns = out.Rows.Columns()
+	n := len(res.columns)
+	vals, cells, valid := make([]any, n), make([]string, n), make([]bool, n)
+	w := newRowWriter(res, s.cfg.InlineBytes, s.cfg.ChunkBytes, s.cfg.SpoolDir)
+	for {
+		err := out.Rows.Next(vals)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			res.close()
+			if ctx.Err() != nil {
+				return nil, &Error{Code: CodeCanceled, SQLState: "57014", Message: "SQL execution canceled"}
+			}
+			return nil, upstreamError(err)
+		}
+		for i := range vals {
+			c, ok, err := encodeValue(&res.columns[i], vals[i])
+			if err != nil {
+				res.close()
+				return nil, newError(CodeInternal, "XX000", "snowgate could not encode a result value", err)
+			}
+			cells[i], valid[i] = c, ok
+		}
+		if err := w.writeRow(cells, valid); err != nil {
+			res.close()
+			return nil, newError(CodeInternal, "XX000", "snowgate could not store the result", err)
+		}
+	}
+	if err := w.flush(); err != nil {
+		res.close()
+		return nil, newError(CodeInternal, "XX000", "snowgate could not store the result", err)
+	}
+	return res, nil
+}
+
+func stateOf(out *Outcome) SessionState {
+	if out.State != nil {
+		return *out.State
+	}
+	return SessionState{}
+}
+
+// upstreamError passes an upstream SQL error on with its code, and hides
+// anything else.
+func upstreamError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var se interface {
+		SnowflakeCode() (code, sqlState, message string)
+	}
+	if errors.As(err, &se) {
+		code, state, msg := se.SnowflakeCode()
+		return newError(code, state, msg, err)
+	}
+	return newError(CodeCompilation, "42000", "SQL execution error: "+err.Error(), err)
+}
+
+// statementTypeID maps a kind to Snowflake's statementTypeId, which drivers
+// use to tell result sets, DML counts and DDL apart.
+func statementTypeID(k statement.Kind) int {
+	switch k {
+	case statement.KindSelect:
+		return 0x1000
+	case statement.KindExplain:
+		return 0x2000
+	case statement.KindInsert:
+		return 0x3100
+	case statement.KindUpdate:
+		return 0x3200
+	case statement.KindDelete:
+		return 0x3300
+	case statement.KindMerge:
+		return 0x3400
+	case statement.KindCopy:
+		return 0x3600
+	case statement.KindSet, statement.KindUnset:
+		return 0x4000
+	case statement.KindUse:
+		return 0x4300
+	case statement.KindShow:
+		return 0x4400
+	case statement.KindDescribe:
+		return 0x4500
+	case statement.KindBegin, statement.KindCommit, statement.KindRollback:
+		return 0x5000
+	case statement.KindUnknown:
+		return 0
+	}
+	return 0x6000
+}
+
+func dmlColumns(k statement.Kind) []Column {
+	count := func(name string) Column { return Column{Name: name, Type: "fixed", Precision: 19} }
+	switch k {
+	case statement.KindInsert:
+		return []Column{count("number of rows inserted")}
+	case statement.KindUpdate:
+		return []Column{count("number of rows updated"), count("number of multi-joined rows updated")}
+	case statement.KindDelete:
+		return []Column{count("number of rows deleted")}
+	case statement.KindMerge:
+		return []Column{count("number of rows affected")}
+	}
+	return nil
+}
+
+func multiCount(params map[string]any) int {
+	v, ok := params["MULTI_STATEMENT_COUNT"]
+	if !ok {
+		return 1
+	}
+	switch n := v.(type) {
+	case float64:
+		return int(n)
+	case string:
+		i, err := strconv.Atoi(n)
+		if err != nil {
+			return 1
+		}
+		return i
+	}
+	return 1
+}
+
+func decodeBinds(m map[string]bindingJSON) ([]Bind, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	out := make([]Bind, 0, len(m))
+	for name, b := range m {
+		bind := Bind{Name: name, Type: strings.ToUpper(b.Type)}
+		raw := strings.TrimSpace(string(b.Value))
+		switch {
+		case raw == "" || raw == "null":
+		case strings.HasPrefix(raw, "["):
+			var vals []*string
+			if err := json.Unmarshal(b.Value, &vals); err != nil {
+				return nil, newError(CodeBadRequest, "22023", "bind "+name+": array values must be strings or null", err)
+			}
+			bind.Values, bind.Array = vals, true
+		default:
+			var v string
+			if err := json.Unmarshal(b.Value, &v); err != nil {
+				return nil, newError(CodeBadRequest, "22023", "bind "+name+": value must be a string or null", err)
+			}
+			bind.Value = &v
+		}
+		out = append(out, bind)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, errA := strconv.Atoi(out[i].Name)
+		b, errB := strconv.Atoi(out[j].Name)
+		if errA == nil && errB == nil {
+			return a < b
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, nil
+}
+
+// result answers GET /queries/{id}/result: a finished query's result, or
+// ping-pong while it runs.
+func (s *Server) result(w http.ResponseWriter, r *http.Request) (any, error) {
+	sess, err := s.authSession(r)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.ownQuery(sess, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	return s.await(r, q)
+}
+
+// ownQuery finds a query the session's principal may see: queries of the
+// same human and agent, from any of their sessions.
+func (s *Server) ownQuery(sess *session, id string) (*query, error) {
+	q := s.queries.get(id)
+	if q == nil || !samePrincipal(q.session.principal, sess.principal) {
+		return nil, newError(CodeQueryNotFound, "02000", "no query "+strconv.Quote(id)+" in this session's history", nil)
+	}
+	return q, nil
+}
+
+func samePrincipal(a, b *Principal) bool {
+	if a == b {
+		return true
+	}
+	return a.Identity.Issuer == b.Identity.Issuer && a.Identity.Subject == b.Identity.Subject && agentID(a.Identity) == agentID(b.Identity)
+}
+
+func (s *Server) monitor(w http.ResponseWriter, r *http.Request) (any, error) {
+	sess, err := s.authSession(r)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.ownQuery(sess, r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	status, code, msg := "RUNNING", "", ""
+	if q.finished() {
+		status = "SUCCESS"
+		if q.err != nil {
+			status, code, msg = "FAILED_WITH_ERROR", q.err.Code, q.err.Message
+			if q.err.Code == CodeCanceled {
+				status = "ABORTED"
+			}
+		}
+	}
+	entry := map[string]any{
+		"id": q.id, "status": status, "sqlText": q.sql, "startTime": q.started.UnixMilli(),
+		"errorCode": code, "errorMessage": msg,
+	}
+	if q.finished() {
+		entry["endTime"] = q.ended.UnixMilli()
+		if q.res != nil {
+			entry["stats"] = map[string]any{"producedRows": q.res.total}
+		}
+	}
+	return map[string]any{"queries": []any{entry}}, nil
+}
+
+// abort answers both abort forms: POST /queries/v1/abort-request with the
+// statement's requestId, and POST /queries/{id}/abort-request.
+func (s *Server) abort(w http.ResponseWriter, r *http.Request) (any, error) {
+	sess, err := s.authSession(r)
+	if err != nil {
+		return nil, err
+	}
+	var body struct {
+		RequestID string `json:"requestId"`
+	}
+	if err := decodeBody(r, 1<<16, &body); err != nil {
+		return nil, err
+	}
+	var q *query
+	if id := r.PathValue("id"); id != "" {
+		q, _ = s.ownQuery(sess, id)
+	} else {
+		sess.mu.Lock()
+		q = sess.requests[body.RequestID]
+		sess.mu.Unlock()
+	}
+	if q == nil || !q.cancel() {
+		return nil, newError(CodeNotExecuting, "01000", "Identified SQL statement is not currently executing.", nil)
+	}
+	s.log.Info("statement cancelled by client", "session", sess.id, "query", q.id)
+	return nil, nil
+}

@@ -1,0 +1,337 @@
+package proxy
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// result is a finished statement's answer: its columns, the first rows
+// inline, and the rest spooled to disk and served as chunks.
+type result struct {
+	statementType int
+	columns       []Column
+	inline        []byte // rows as Snowflake's rowset: "[...],[...]" without the outer brackets
+	inlineRows    int64
+	total         int64
+	spool         *spool // nil when every row is inline
+	resultIDs     string // multi-statement parent only
+	resultTypes   string
+	state         SessionState
+	numBinds      int
+}
+
+func (r *result) close() {
+	if r.spool != nil {
+		r.spool.close()
+	}
+}
+
+// spool is a result's rows beyond the inline part, in an unlinked temporary
+// file: nothing is left on disk if the gateway dies, and the rows never sit
+// in memory.
+type spool struct {
+	key    string // unguessable: the chunk URLs' credential
+	mu     sync.Mutex
+	f      *os.File
+	size   int64
+	chunks []chunkInfo
+}
+
+type chunkInfo struct {
+	off, len int64
+	rows     int64
+}
+
+func newSpool(dir string) (*spool, error) {
+	f, err := os.CreateTemp(dir, "snowgate-result-*")
+	if err != nil {
+		return nil, fmt.Errorf("spool result: %w", err)
+	}
+	_ = os.Remove(f.Name())
+	return &spool{key: newToken(), f: f}, nil
+}
+
+func (sp *spool) write(chunk []byte, rows int64) error {
+	if _, err := sp.f.Write(chunk); err != nil {
+		return fmt.Errorf("spool result: %w", err)
+	}
+	sp.chunks = append(sp.chunks, chunkInfo{off: sp.size, len: int64(len(chunk)), rows: rows})
+	sp.size += int64(len(chunk))
+	return nil
+}
+
+func (sp *spool) close() {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.f != nil {
+		_ = sp.f.Close()
+		sp.f = nil
+	}
+}
+
+// section returns a reader over chunk n, or nil when the result is gone.
+func (sp *spool) section(n int) (io.ReadSeeker, int64) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.f == nil || n < 0 || n >= len(sp.chunks) {
+		return nil, 0
+	}
+	c := sp.chunks[n]
+	return io.NewSectionReader(sp.f, c.off, c.len), c.len
+}
+
+// rowWriter encodes rows into the inline part and then into spooled
+// chunks, so that memory stays bounded whatever the row count.
+type rowWriter struct {
+	inlineLimit, chunkLimit int
+	spoolDir                string
+
+	res       *result
+	buf       []byte // the row being written, then the chunk being filled
+	chunkRows int64
+	spilling  bool
+}
+
+func newRowWriter(res *result, inlineLimit, chunkLimit int, spoolDir string) *rowWriter {
+	return &rowWriter{res: res, inlineLimit: inlineLimit, chunkLimit: chunkLimit, spoolDir: spoolDir}
+}
+
+// writeRow appends one row of encoded cells (nil for NULL).
+func (w *rowWriter) writeRow(cells []string, valid []bool) error {
+	if len(w.buf) > 0 {
+		w.buf = append(w.buf, ',')
+	}
+	w.buf = append(w.buf, '[')
+	for i, c := range cells {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		if !valid[i] {
+			w.buf = append(w.buf, "null"...)
+			continue
+		}
+		w.buf = appendJSONString(w.buf, c)
+	}
+	w.buf = append(w.buf, ']')
+	w.res.total++
+	w.chunkRows++
+	limit := w.inlineLimit
+	if w.spilling {
+		limit = w.chunkLimit
+	}
+	if len(w.buf) >= limit {
+		return w.flush()
+	}
+	return nil
+}
+
+func (w *rowWriter) flush() error {
+	if w.chunkRows == 0 {
+		return nil
+	}
+	if !w.spilling {
+		w.res.inline = w.buf
+		w.res.inlineRows = w.chunkRows
+		w.buf, w.chunkRows, w.spilling = nil, 0, true
+		return nil
+	}
+	if w.res.spool == nil {
+		sp, err := newSpool(w.spoolDir)
+		if err != nil {
+			return err
+		}
+		w.res.spool = sp
+	}
+	err := w.res.spool.write(w.buf, w.chunkRows)
+	w.buf, w.chunkRows = w.buf[:0], 0
+	return err
+}
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
+// as encoding/json does.
+func appendJSONString(dst []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// rowType is one entry of the response's rowtype.
+type rowType struct {
+	Name       string  `json:"name"`
+	Database   string  `json:"database"`
+	Schema     string  `json:"schema"`
+	Table      string  `json:"table"`
+	Type       string  `json:"type"`
+	Nullable   bool    `json:"nullable"`
+	Length     *int64  `json:"length"`
+	Precision  *int64  `json:"precision"`
+	Scale      *int64  `json:"scale"`
+	ByteLength *int64  `json:"byteLength"`
+	Collation  *string `json:"collation"`
+}
+
+func rowTypes(cols []Column) []rowType {
+	out := make([]rowType, len(cols))
+	for i, c := range cols {
+		rt := rowType{Name: c.Name, Database: c.Database, Schema: c.Schema, Table: c.Table, Type: c.Type, Nullable: c.Nullable}
+		switch c.Type {
+		case "fixed":
+			p, s := c.Precision, c.Scale
+			if p == 0 {
+				p = 38
+			}
+			rt.Precision, rt.Scale = &p, &s
+		case "time", "timestamp_ntz", "timestamp_ltz", "timestamp_tz":
+			p, s := int64(0), c.Scale
+			rt.Precision, rt.Scale = &p, &s
+		case "text", "variant", "object", "array", "binary":
+			l := c.Length
+			if l == 0 {
+				l = 16777216
+				if c.Type == "binary" {
+					l = 8388608
+				}
+			}
+			rt.Length, rt.ByteLength = &l, &l
+		}
+		out[i] = rt
+	}
+	return out
+}
+
+type chunkRef struct {
+	URL              string `json:"url"`
+	RowCount         int64  `json:"rowCount"`
+	UncompressedSize int64  `json:"uncompressedSize"`
+	CompressedSize   int64  `json:"compressedSize"`
+}
+
+// render encodes the response body for a finished query. base is the
+// scheme and host the client reached us on: chunk URLs are absolute.
+func (r *result) render(queryID, base string) ([]byte, error) {
+	rowset := make([]byte, 0, len(r.inline)+2)
+	rowset = append(rowset, '[')
+	rowset = append(rowset, r.inline...)
+	rowset = append(rowset, ']')
+	data := map[string]any{
+		"parameters":         parameters(),
+		"rowtype":            rowTypes(r.columns),
+		"rowset":             json.RawMessage(rowset),
+		"total":              r.total,
+		"returned":           r.inlineRows,
+		"queryId":            queryID,
+		"statementTypeId":    r.statementType,
+		"version":            1,
+		"queryResultFormat":  "json",
+		"numberOfBinds":      r.numBinds,
+		"arrayBindSupported": false,
+		"sendResultTime":     time.Now().UnixMilli(),
+		"databaseProvider":   nil,
+		"finalDatabaseName":  nullable(r.state.Database),
+		"finalSchemaName":    nullable(r.state.Schema),
+		"finalWarehouseName": nullable(r.state.Warehouse),
+		"finalRoleName":      nullable(r.state.Role),
+		"queryContext":       map[string]any{"entries": []any{}},
+	}
+	if r.resultIDs != "" {
+		data["resultIds"] = r.resultIDs
+		data["resultTypes"] = r.resultTypes
+	}
+	if r.spool != nil {
+		chunks := make([]chunkRef, len(r.spool.chunks))
+		for i, c := range r.spool.chunks {
+			chunks[i] = chunkRef{
+				URL:      fmt.Sprintf("%s/chunks/%s/%d?k=%s", base, queryID, i, r.spool.key),
+				RowCount: c.rows, UncompressedSize: c.len, CompressedSize: c.len,
+			}
+		}
+		data["chunks"] = chunks
+	}
+	return json.Marshal(envelope{Data: data, Success: true})
+}
+
+// chunk serves one spooled chunk. Drivers fetch chunks without a session
+// token, so the URL's key is the credential; it is compared in constant time.
+func (s *Server) chunk(w http.ResponseWriter, r *http.Request) {
+	q := s.queries.get(r.PathValue("id"))
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if q == nil || err != nil || !q.finished() || q.res == nil || q.res.spool == nil {
+		http.Error(w, "no such result chunk", http.StatusNotFound)
+		return
+	}
+	sp := q.res.spool
+	if subtle.ConstantTimeCompare([]byte(r.URL.Query().Get("k")), []byte(sp.key)) != 1 {
+		s.log.Warn("chunk request with a wrong key", "query", q.id, "addr", remoteIP(r))
+		http.Error(w, "no such result chunk", http.StatusNotFound)
+		return
+	}
+	sec, size := sp.section(n)
+	if sec == nil {
+		http.Error(w, "no such result chunk", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	if _, err := io.Copy(w, sec); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+		s.log.Info("chunk download interrupted", "query", q.id, "chunk", n, "err", err)
+	}
+}
+
+// baseURL is how the client reached us, for absolute chunk URLs.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	host := r.Host
+	if strings.ContainsAny(host, "/ \\") {
+		host = "localhost"
+	}
+	return scheme + "://" + host
+}

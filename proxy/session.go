@@ -1,0 +1,117 @@
+package proxy
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"sync"
+	"time"
+)
+
+// session is one client session: its tokens, who it is, and its upstream
+// session.
+type session struct {
+	id        int64
+	principal *Principal
+	conn      Conn
+	release   func() // returns the upstream credentials; may be nil
+	started   time.Time
+	client    clientInfo
+
+	mu            sync.Mutex
+	token         string
+	master        string
+	tokenExpires  time.Time
+	masterExpires time.Time
+	lastUsed      time.Time
+	state         SessionState
+	queryTag      string
+	requests      map[string]*query // by the client's requestId
+	closed        bool
+}
+
+type clientInfo struct {
+	App, Version, Address string
+}
+
+func (s *session) snapshot() SessionState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// sessions indexes live sessions by their tokens.
+type sessions struct {
+	mu       sync.Mutex
+	byToken  map[string]*session
+	byMaster map[string]*session
+	byID     map[int64]*session
+}
+
+func newSessions() *sessions {
+	return &sessions{byToken: map[string]*session{}, byMaster: map[string]*session{}, byID: map[int64]*session{}}
+}
+
+func (ss *sessions) add(s *session) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.byToken[s.token] = s
+	ss.byMaster[s.master] = s
+	ss.byID[s.id] = s
+}
+
+// rotate gives s a fresh session token, retiring the old one.
+func (ss *sessions) rotate(s *session, ttl time.Duration) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(ss.byToken, s.token)
+	s.token = newToken()
+	s.tokenExpires = time.Now().Add(ttl)
+	ss.byToken[s.token] = s
+}
+
+func (ss *sessions) remove(s *session) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.byToken, s.token)
+	delete(ss.byMaster, s.master)
+	delete(ss.byID, s.id)
+}
+
+func (ss *sessions) token(t string) *session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.byToken[t]
+}
+
+func (ss *sessions) master(t string) *session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.byMaster[t]
+}
+
+func (ss *sessions) all() []*session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	out := make([]*session, 0, len(ss.byID))
+	for _, s := range ss.byID {
+		out = append(out, s)
+	}
+	return out
+}
+
+// newToken returns 256 random bits, URL-safe.
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// newSessionID returns a random positive int64: drivers decode it as a number.
+func newSessionID() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return int64(binary.BigEndian.Uint64(b[:]) >> 12) // well inside JavaScript's safe integers
+}

@@ -1,0 +1,210 @@
+// Package snowflake is the upstream executor for a real Snowflake account,
+// or anything that speaks its protocol, through gosnowflake.
+package snowflake
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	sf "github.com/snowflakedb/gosnowflake"
+
+	"github.com/snowgate/snowgate/proxy"
+	"github.com/snowgate/snowgate/proxy/statement"
+)
+
+// Upstream opens gosnowflake sessions. Its fields configure the account;
+// the user and password come per session (OpenParams).
+type Upstream struct {
+	Account      string // required
+	Host         string // default <account>.snowflakecomputing.com
+	Port         int    // default 443
+	Protocol     string // "https" (default) or "http"
+	LoginTimeout time.Duration
+}
+
+var _ proxy.Upstream = (*Upstream)(nil)
+
+// Open implements proxy.Upstream: one Snowflake session per gateway session.
+func (u *Upstream) Open(ctx context.Context, p proxy.OpenParams) (proxy.Conn, error) {
+	json := "json"
+	cfg := sf.Config{
+		Account: u.Account, Host: u.Host, Port: u.Port, Protocol: u.Protocol,
+		User: p.User, Password: p.Password,
+		Database: p.Database, Schema: p.Schema, Warehouse: p.Warehouse, Role: p.Role,
+		LoginTimeout: u.LoginTimeout,
+		// JSON results keep exact decimals as text through database/sql.
+		Params:                   map[string]*string{"GO_QUERY_RESULT_FORMAT": &json},
+		DisableTelemetry:         true,
+		DisableQueryContextCache: true,
+		DisableConsoleLogin:      sf.ConfigBoolTrue,
+	}
+	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, cfg))
+	db.SetMaxOpenConns(1)
+	c, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, sqlError(err)
+	}
+	return &conn{db: db, c: c}, nil
+}
+
+type conn struct {
+	db *sql.DB
+	c  *sql.Conn
+	mu sync.Mutex // statements of a session run one at a time
+}
+
+func (c *conn) Close() error {
+	c.c.Close()
+	return c.db.Close()
+}
+
+// Run implements proxy.Conn.
+func (c *conn) Run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
+	c.mu.Lock()
+	if x.QueryTag != "" {
+		ctx = sf.WithQueryTag(ctx, x.QueryTag)
+	}
+	if x.Describe {
+		ctx = sf.WithDescribeOnly(ctx)
+	}
+	args := bindArgs(x.Binds)
+	switch x.Kind {
+	case statement.KindSelect, statement.KindShow, statement.KindDescribe, statement.KindExplain, statement.KindCall, statement.KindList:
+		rows, err := c.c.QueryContext(ctx, x.SQL, args...)
+		if err != nil {
+			c.mu.Unlock()
+			return nil, sqlError(err)
+		}
+		r, err := newRows(rows)
+		if err != nil {
+			c.mu.Unlock()
+			return nil, err
+		}
+		r.unlock = c.mu.Unlock
+		return &proxy.Outcome{Rows: r}, nil
+	}
+	defer c.mu.Unlock()
+	res, err := c.c.ExecContext(ctx, x.SQL, args...)
+	if err != nil {
+		return nil, sqlError(err)
+	}
+	n, _ := res.RowsAffected()
+	return &proxy.Outcome{Affected: n}, nil
+}
+
+func bindArgs(binds []proxy.Bind) []any {
+	args := make([]any, 0, len(binds))
+	for _, b := range binds {
+		if b.Value == nil {
+			args = append(args, nil)
+			continue
+		}
+		v := *b.Value
+		switch b.Type {
+		case "FIXED":
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				args = append(args, n)
+				continue
+			}
+		case "REAL":
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				args = append(args, f)
+				continue
+			}
+		case "BOOLEAN":
+			args = append(args, strings.EqualFold(v, "true") || v == "1")
+			continue
+		}
+		args = append(args, v)
+	}
+	return args
+}
+
+type rows struct {
+	r      *sql.Rows
+	cols   []proxy.Column
+	vals   []any
+	ptrs   []any
+	once   sync.Once
+	unlock func()
+}
+
+func newRows(r *sql.Rows) (*rows, error) {
+	types, err := r.ColumnTypes()
+	if err != nil {
+		r.Close()
+		return nil, sqlError(err)
+	}
+	x := &rows{r: r, cols: make([]proxy.Column, len(types)), vals: make([]any, len(types)), ptrs: make([]any, len(types))}
+	for i, t := range types {
+		c := proxy.Column{Name: t.Name(), Type: strings.ToLower(t.DatabaseTypeName())}
+		if p, s, ok := t.DecimalSize(); ok {
+			c.Precision, c.Scale = p, s
+		}
+		if l, ok := t.Length(); ok {
+			c.Length = l
+		}
+		if n, ok := t.Nullable(); ok {
+			c.Nullable = n
+		}
+		if strings.HasPrefix(c.Type, "timestamp") || c.Type == "time" {
+			if c.Scale == 0 {
+				c.Scale = 9
+			}
+		}
+		x.cols[i] = c
+		x.ptrs[i] = &x.vals[i]
+	}
+	return x, nil
+}
+
+func (r *rows) Columns() []proxy.Column { return r.cols }
+
+func (r *rows) Next(dst []any) error {
+	if !r.r.Next() {
+		if err := r.r.Err(); err != nil {
+			return sqlError(err)
+		}
+		return io.EOF
+	}
+	if err := r.r.Scan(r.ptrs...); err != nil {
+		return sqlError(err)
+	}
+	copy(dst, r.vals)
+	return nil
+}
+
+func (r *rows) Close() error {
+	err := r.r.Close()
+	if r.unlock != nil {
+		r.once.Do(r.unlock)
+	}
+	return err
+}
+
+// upstreamErr carries Snowflake's own error code to the client.
+type upstreamErr struct{ e *sf.SnowflakeError }
+
+func (u *upstreamErr) Error() string { return u.e.Error() }
+func (u *upstreamErr) Unwrap() error { return u.e }
+
+// SnowflakeCode lets the gateway pass Snowflake's code on.
+func (u *upstreamErr) SnowflakeCode() (string, string, string) {
+	return fmt.Sprintf("%06d", u.e.Number), u.e.SQLState, u.e.Message
+}
+
+func sqlError(err error) error {
+	var se *sf.SnowflakeError
+	if errors.As(err, &se) && se.Number > 0 {
+		return &upstreamErr{se}
+	}
+	return fmt.Errorf("upstream: %w", err)
+}

@@ -1,0 +1,60 @@
+package standin
+
+import (
+	"strings"
+
+	"github.com/snowgate/snowgate/proxy/statement"
+)
+
+// Token-level rewrites of Snowflake-only types and functions into DuckDB's.
+var (
+	typeRewrites = map[string]string{
+		"VARIANT": "JSON", "OBJECT": "JSON",
+		"TIMESTAMP_NTZ": "TIMESTAMP", "TIMESTAMP_LTZ": "TIMESTAMPTZ", "TIMESTAMP_TZ": "TIMESTAMPTZ",
+		"DATETIME": "TIMESTAMP", "STRING": "VARCHAR", "BYTEINT": "TINYINT",
+	}
+	funcRewrites = map[string]string{
+		"PARSE_JSON": "json", "TRY_PARSE_JSON": "json", "TO_VARIANT": "to_json", "TO_OBJECT": "to_json", "TO_ARRAY": "to_json",
+		"OBJECT_CONSTRUCT": "json_object", "OBJECT_CONSTRUCT_KEEP_NULL": "json_object", "ARRAY_CONSTRUCT": "json_array",
+		"NVL": "coalesce", "IFF": "if", "SYSDATE": "now", "TO_TIMESTAMP_NTZ": "to_timestamp",
+	}
+)
+
+func significant(toks []statement.Token) []statement.Token { return toks }
+
+// rewrite returns sql with the Snowflake-only tokens replaced; everything
+// between tokens (spacing, comments) is kept.
+func rewrite(sql string, toks []statement.Token) string {
+	var b strings.Builder
+	last := 0
+	emit := func(t statement.Token, text string) {
+		b.WriteString(sql[last:t.Pos])
+		b.WriteString(text)
+		last = t.End
+	}
+	for i, t := range toks {
+		if t.Kind != statement.TokIdent {
+			continue
+		}
+		prevDot := i > 0 && toks[i-1].Kind == statement.TokOp && toks[i-1].Value == "."
+		nextParen := i+1 < len(toks) && toks[i+1].Kind == statement.TokOp && toks[i+1].Value == "("
+		prevCast := i > 0 && toks[i-1].Kind == statement.TokOp && toks[i-1].Value == "::"
+		switch {
+		case prevDot:
+		case nextParen && funcRewrites[t.Value] != "":
+			emit(t, funcRewrites[t.Value])
+		case !nextParen && typeRewrites[t.Value] != "":
+			emit(t, typeRewrites[t.Value])
+		case t.Value == "ARRAY" && (prevCast || (!nextParen && i+1 < len(toks) && (toks[i+1].Value == "," || toks[i+1].Value == ")"))):
+			emit(t, "JSON")
+		case t.Value == "NUMBER":
+			if nextParen {
+				emit(t, "DECIMAL")
+			} else {
+				emit(t, "DECIMAL(38,0)")
+			}
+		}
+	}
+	b.WriteString(sql[last:])
+	return b.String()
+}

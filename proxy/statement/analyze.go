@@ -1,0 +1,94 @@
+package statement
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Catalog answers which columns a table has, for expanding '*'. The gateway
+// backs it with the upstream's INFORMATION_SCHEMA, cached. Names are passed
+// and returned as Snowflake stores them (unquoted names upper case).
+type Catalog interface {
+	Columns(ctx context.Context, database, schema, table string) ([]string, error)
+}
+
+// Env is the session context names are resolved against.
+type Env struct {
+	Database string // current database, e.g. "ANALYTICS"
+	Schema   string // current schema, e.g. "PUBLIC"
+	// Catalog expands '*'. When nil, outputs of '*' over tables are untraced,
+	// never guessed.
+	Catalog Catalog
+}
+
+// MaxStatementBytes bounds the size of a request Analyze reads.
+const MaxStatementBytes = 1 << 20
+
+// ErrTooLarge is returned for requests above MaxStatementBytes.
+var ErrTooLarge = errors.New("statement: request too large to analyse")
+
+// Analyze splits a request and analyses each statement. It fails only when
+// the request cannot be split (an unterminated string, quoted identifier or
+// comment) or is too large; SQL it does not understand comes back as
+// statements with Kind unknown or Parse.Complete false and an Error.
+func Analyze(ctx context.Context, sql string, env Env) ([]Statement, error) {
+	if len(sql) > MaxStatementBytes {
+		return nil, fmt.Errorf("analyze %d bytes: %w", len(sql), ErrTooLarge)
+	}
+	pieces, err := splitPieces(sql)
+	if err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	out := make([]Statement, 0, len(pieces))
+	for i, p := range pieces {
+		st := analyzeOne(ctx, sql[p.start:p.end], p.toks, env)
+		st.Index, st.Count = i, len(pieces)
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// analyzeOne reads one statement: the classifier, then the syntax tree,
+// then the cross-check between them.
+func analyzeOne(ctx context.Context, text string, toks []Token, env Env) Statement {
+	r := classify(toks, env, 0)
+	st := Statement{
+		SQL:         text,
+		Fingerprint: fingerprint(toks),
+		Kind:        r.kind,
+		Category:    r.category,
+		Objects:     r.objects,
+		Functions:   r.functions,
+		Flags:       r.flags,
+		Columns:     Columns{Read: []Column{}, Written: []Column{}, Filtered: []Column{}, Grouped: []Column{}},
+		Outputs:     []Output{},
+		Where:       Where{Present: r.where, AlwaysTrue: r.whereTrue},
+	}
+	if st.Objects == nil {
+		st.Objects = []Object{}
+	}
+	if st.Functions == nil {
+		st.Functions = []string{}
+	}
+	problems := r.problems
+	problems = append(problems, readTree(ctx, &st, r, toks, env)...)
+	st.Parse.Complete = len(problems) == 0 && st.Kind != KindUnknown
+	if len(problems) > 0 {
+		st.Parse.Error = strings.Join(dedupe(problems), "; ")
+	}
+	return st
+}
+
+func dedupe(s []string) []string {
+	out := s[:0:0]
+	seen := map[string]bool{}
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,34 @@
+# METADATA
+# title: Deny what is not understood
+# description: |
+#   A statement the analyser could not read completely, or whose kind or
+#   category it could not tell, is denied: the rest of the policy would be
+#   judging a guess. parse.relax_incomplete_kinds lists the kinds for which an
+#   incomplete analysis is accepted (empty by default).
+package snowgate.rules.parse
+
+import data.snowgate.lib
+
+relaxed if lib.stmt.kind in lib.config.parse.relax_incomplete_kinds
+
+deny contains msg if {
+	not lib.stmt.parse.complete
+	not relaxed
+	msg := sprintf("the statement could not be fully analysed (%s); rewrite it in plainer SQL or split it", [detail])
+}
+
+detail := lib.stmt.parse.error if lib.stmt.parse.error != ""
+
+else := "no detail"
+
+deny contains "the statement kind is unknown" if lib.stmt.kind == "unknown"
+
+deny contains "the statement kind is unknown" if not lib.stmt.kind
+
+deny contains "the statement kind is unknown" if lib.stmt.kind == ""
+
+deny contains "the statement category is unknown" if lib.stmt.category == "unknown"
+
+deny contains sprintf("unsupported input version %v", [input.version]) if input.version != "1"
+
+deny contains "the input has no version" if not input.version
