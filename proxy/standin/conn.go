@@ -45,9 +45,11 @@ func (s *Standin) Open(ctx context.Context, p proxy.OpenParams) (proxy.Conn, err
 	if schema == "" {
 		schema = Schema
 	}
-	if _, err := c.ExecContext(ctx, "SET TimeZone = 'UTC'"); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("stand-in connection: %w", err)
+	for _, q := range []string{"SET TimeZone = 'UTC'", tzMacro} {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("stand-in connection: %w", err)
+		}
 	}
 	if _, err := c.ExecContext(ctx, "USE "+quoteIdent(db)+"."+quoteIdent(schema)); err != nil {
 		c.Close()
@@ -290,6 +292,8 @@ func column(name, dbType, sqlText string) proxy.Column {
 		c.Type, c.Scale = "timestamp_ntz", 9
 	case dbType == "TIMESTAMPTZ", dbType == "TIMESTAMP WITH TIME ZONE":
 		c.Type, c.Scale = "timestamp_ltz", 9
+	case dbType == tzStruct:
+		c.Type, c.Scale = "timestamp_tz", 9
 	case dbType == "JSON":
 		c.Type = "variant"
 	case strings.HasSuffix(dbType, "]"):
@@ -318,7 +322,18 @@ func value(typ string, v any) any {
 			return formatUUID(x)
 		}
 		return x
-	case map[string]any, []any:
+	case map[string]any:
+		if typ == "timestamp_tz" {
+			ts, _ := x["ts"].(time.Time)
+			off, _ := x["tz"].(int32)
+			return ts.In(time.FixedZone("", int(off)*60))
+		}
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Sprint(x)
+		}
+		return string(b)
+	case []any:
 		b, err := json.Marshal(x)
 		if err != nil {
 			return fmt.Sprint(x)

@@ -16,7 +16,7 @@ var (
 	funcRewrites = map[string]string{
 		"PARSE_JSON": "json", "TRY_PARSE_JSON": "json", "TO_VARIANT": "to_json", "TO_OBJECT": "to_json", "TO_ARRAY": "to_json",
 		"OBJECT_CONSTRUCT": "json_object", "OBJECT_CONSTRUCT_KEEP_NULL": "json_object", "ARRAY_CONSTRUCT": "json_array",
-		"NVL": "coalesce", "IFF": "if", "SYSDATE": "now", "TO_TIMESTAMP_NTZ": "to_timestamp",
+		"NVL": "coalesce", "IFF": "if", "SYSDATE": "now", "TO_TIMESTAMP_TZ": "sg_tz",
 	}
 )
 
@@ -32,7 +32,16 @@ func rewrite(sql string, toks []statement.Token) string {
 		b.WriteString(text)
 		last = t.End
 	}
-	for i, t := range toks {
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		// 'literal'::TIMESTAMP_TZ keeps its offset: see tzMacro.
+		if t.Kind == statement.TokString && i+2 < len(toks) && toks[i+1].Value == "::" && toks[i+2].Kind == statement.TokIdent && toks[i+2].Value == "TIMESTAMP_TZ" {
+			b.WriteString(sql[last:t.Pos])
+			b.WriteString("sg_tz(" + sql[t.Pos:t.End] + ")")
+			last = toks[i+2].End
+			i += 2
+			continue
+		}
 		if t.Kind != statement.TokIdent {
 			continue
 		}
@@ -58,3 +67,14 @@ func rewrite(sql string, toks []statement.Token) string {
 	b.WriteString(sql[last:])
 	return b.String()
 }
+
+// tzMacro gives the stand-in TIMESTAMP_TZ values that keep their offset,
+// which DuckDB's TIMESTAMPTZ does not: a struct of the instant and the
+// offset in minutes, which the stand-in reports as timestamp_tz.
+const tzMacro = `CREATE OR REPLACE TEMP MACRO sg_tz(s) AS {'ts': CAST(s AS TIMESTAMPTZ), 'tz': coalesce(
+	(CASE WHEN regexp_extract(s, '([+-])(\d{2}):?(\d{2})\s*$', 1) = '-' THEN -1 ELSE 1 END) *
+	(TRY_CAST(regexp_extract(s, '([+-])(\d{2}):?(\d{2})\s*$', 2) AS INTEGER) * 60 +
+	 TRY_CAST(regexp_extract(s, '([+-])(\d{2}):?(\d{2})\s*$', 3) AS INTEGER)), 0)}`
+
+// tzStruct is how DuckDB names the type of sg_tz's result.
+const tzStruct = `STRUCT("ts" TIMESTAMPTZ, "tz" INTEGER)`

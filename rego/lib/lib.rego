@@ -56,3 +56,4 @@ production(o) if database(o) == ""
 objects_with(access) := [o | some o in input.statement.objects; o.access == access]
 
 functions contains upper(f) if some f in input.statement.functions
+

@@ -9,13 +9,13 @@ package snowgate.rules.agents
 import data.snowgate.lib
 
 deny contains msg if {
-	lib.is_agent
-	lib.stmt.category in lib.config.agents.denied_categories
-	msg := sprintf("%s may read and change data but not run %s statements (%s); ask a human to run it", [lib.caller, upper(lib.stmt.category), upper(lib.stmt.kind)])
+	input.identity.agent
+	input.statement.category in lib.config.agents.denied_categories
+	msg := sprintf("%s may read and change data but not run %s statements (%s); ask a human to run it", [lib.caller, upper(input.statement.category), upper(input.statement.kind)])
 }
 
 deny contains msg if {
-	lib.is_agent
-	lib.stmt.flags.role_change
+	input.statement.flags.role_change == true
+	input.identity.agent
 	msg := sprintf("%s may not switch roles", [lib.caller])
 }

@@ -8,29 +8,25 @@ package snowgate.rules.dynamic
 
 import data.snowgate.lib
 
-approve contains {"rule": "procedure", "why": sprintf("CALL %s runs statements the gateway cannot see", [concat(", ", procedures)])} if {
-	lib.stmt.kind == "call"
+approve contains {"rule": "procedure", "why": sprintf("CALL %s runs statements the gateway cannot see", [procedures])} if {
+	input.statement.kind == "call"
 }
 
-procedures contains lib.object_key(o) if {
-	some o in lib.stmt.objects
-	o.access == "call"
-}
-
-procedures contains "a procedure" if {
-	count({o | some o in lib.stmt.objects; o.access == "call"}) == 0
-}
+procedures := concat(", ", sort(names)) if {
+	names := {lib.object_key(o) | some o in input.statement.objects; o.access == "call"}
+	count(names) > 0
+} else := "a procedure"
 
 approve contains {"rule": "dynamic_sql", "why": "EXECUTE IMMEDIATE runs SQL built at run time"} if {
-	lib.stmt.kind == "execute_immediate"
+	input.statement.kind == "execute_immediate"
 }
 
 approve contains {"rule": "dynamic_sql", "why": "a Snowflake Scripting block runs statements the gateway cannot see"} if {
-	lib.stmt.flags.scripting
+	input.statement.flags.scripting == true
 }
 
 approve contains {"rule": "dynamic_sql", "why": "the statement builds SQL or object names at run time"} if {
-	lib.stmt.flags.dynamic_sql
-	lib.stmt.kind != "execute_immediate"
-	not lib.stmt.flags.scripting
+	input.statement.flags.dynamic_sql == true
+	input.statement.kind != "execute_immediate"
+	not input.statement.flags.scripting
 }

@@ -9,25 +9,25 @@ package snowgate.rules.parse
 
 import data.snowgate.lib
 
-relaxed if lib.stmt.kind in lib.config.parse.relax_incomplete_kinds
-
 deny contains msg if {
-	not lib.stmt.parse.complete
-	not relaxed
+	not input.statement.parse.complete == true
+	not input.statement.kind in lib.config.parse.relax_incomplete_kinds
 	msg := sprintf("the statement could not be fully analysed (%s); rewrite it in plainer SQL or split it", [detail])
 }
 
-detail := lib.stmt.parse.error if lib.stmt.parse.error != ""
+detail := input.statement.parse.error if input.statement.parse.error != ""
 
 else := "no detail"
 
-deny contains "the statement kind is unknown" if lib.stmt.kind == "unknown"
+deny contains "the statement kind is unknown" if input.statement.kind == "unknown"
 
-deny contains "the statement kind is unknown" if not lib.stmt.kind
+deny contains "the statement kind is unknown" if input.statement.kind == ""
 
-deny contains "the statement kind is unknown" if lib.stmt.kind == ""
+deny contains "the statement kind is unknown" if not input.statement.kind
 
-deny contains "the statement category is unknown" if lib.stmt.category == "unknown"
+deny contains "the statement category is unknown" if input.statement.category == "unknown"
+
+deny contains "the statement category is unknown" if not input.statement.category
 
 deny contains sprintf("unsupported input version %v", [input.version]) if input.version != "1"
 

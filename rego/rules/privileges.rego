@@ -6,64 +6,66 @@
 #   privileged role (privileges.privileged_roles, e.g. ACCOUNTADMIN) is
 #   denied, and so is a role switch whose target cannot be told. Creating,
 #   altering or dropping users, roles, integrations, shares and account
-#   settings is denied, except for a human in privileges.admin_groups, who
-#   needs approval (approvals.admin).
+#   settings (privileges.admin_object_types, or category admin) is denied,
+#   except for a human in privileges.admin_groups, who needs approval
+#   (approvals.admin).
 package snowgate.rules.privileges
 
 import data.snowgate.lib
 
 cfg := lib.config.privileges
 
-deny contains msg if {
-	lib.stmt.kind in {"grant", "revoke"}
-	msg := sprintf("%s is not allowed through the gateway: request access changes through the security team", [upper(lib.stmt.kind)])
+deny contains "GRANT is not allowed through the gateway: request access changes through the security team" if {
+	input.statement.kind == "grant"
 }
 
-privileged := {upper(r) | some r in cfg.privileged_roles}
+deny contains "REVOKE is not allowed through the gateway: request access changes through the security team" if {
+	input.statement.kind == "revoke"
+}
 
 role_targets contains upper(o.name) if {
-	some o in lib.stmt.objects
+	some o in input.statement.objects
 	o.type == "role"
 }
 
 deny contains msg if {
-	lib.stmt.flags.role_change
+	input.statement.flags.role_change == true
 	some r in role_targets
-	r in privileged
+	r in cfg.privileged_roles
 	msg := sprintf("switching to role %s is not allowed; the gateway assigns your role at login", [r])
 }
 
-deny contains "switching roles to a role the gateway cannot identify is not allowed" if {
-	lib.stmt.flags.role_change
+deny contains "switching to a role the gateway cannot identify is not allowed" if {
+	input.statement.flags.role_change == true
 	count(role_targets) == 0
 }
 
-admin_statement if lib.stmt.category == "admin"
+admin_statement if input.statement.category == "admin"
 
 admin_statement if {
-	lib.stmt.category in {"ddl", "dcl"}
-	some o in lib.stmt.objects
+	input.statement.category in {"ddl", "dcl"}
+	some o in input.statement.objects
 	o.type in cfg.admin_object_types
 	o.access in {"create", "alter", "drop"}
 }
 
 admin_object := o.type if {
-	some o in lib.stmt.objects
+	some o in input.statement.objects
 	o.type in cfg.admin_object_types
 } else := "account"
 
 deny contains msg if {
 	admin_statement
 	not admin_human
-	msg := sprintf("%s %s changes account administration and is reserved for platform admins", [upper(lib.stmt.kind), upper(admin_object)])
+	msg := sprintf("%s %s changes account administration and is reserved for platform admins", [upper(input.statement.kind), upper(admin_object)])
 }
 
-approve contains {"rule": "admin", "why": sprintf("%s %s by a platform admin", [upper(lib.stmt.kind), upper(admin_object)])} if {
+approve contains {"rule": "admin", "why": sprintf("%s %s by a platform admin", [upper(input.statement.kind), upper(admin_object)])} if {
 	admin_statement
 	admin_human
 }
 
 admin_human if {
-	not lib.is_agent
+	not input.identity.agent
 	lib.in_group(cfg.admin_groups)
 }

@@ -7,34 +7,29 @@ package snowgate.rules.writes
 
 import data.snowgate.lib
 
-bulk_kinds := {"update", "delete"}
-
 approve contains {"rule": "bulk_write", "why": why} if {
-	lib.stmt.kind in bulk_kinds
+	input.statement.kind == "update"
 	unbounded
-	why := sprintf("%s of every row of %s (%s)", [upper(lib.stmt.kind), concat(", ", targets), shape])
+	why := sprintf("UPDATE of every row of %s (%s)", [targets, shape])
 }
 
-unbounded if not lib.stmt.where.present
+approve contains {"rule": "bulk_write", "why": why} if {
+	input.statement.kind == "delete"
+	unbounded
+	why := sprintf("DELETE of every row of %s (%s)", [targets, shape])
+}
 
-unbounded if lib.stmt.where.always_true
+unbounded if not input.statement.where.present
 
-unbounded if lib.stmt.flags.no_where
+unbounded if input.statement.where.always_true == true
 
-shape := "the WHERE clause is always true" if lib.stmt.where.always_true
+unbounded if input.statement.flags.no_where == true
+
+shape := "the WHERE clause is always true" if input.statement.where.always_true == true
 
 else := "no WHERE clause"
 
-targets contains lib.object_key(o) if {
-	some o in lib.stmt.objects
-	o.access in {"write", "delete"}
-}
-
-targets contains "an unnamed table" if {
-	not any_target
-}
-
-any_target if {
-	some o in lib.stmt.objects
-	o.access in {"write", "delete"}
-}
+targets := concat(", ", sort(names)) if {
+	names := {lib.object_key(o) | some o in input.statement.objects; o.access in {"write", "delete"}}
+	count(names) > 0
+} else := "an unnamed table"
