@@ -33,14 +33,6 @@ func prepare(ctx context.Context, b *bundle.Bundle) (p *policy, err error) {
 	return prepareWith(ctx, b, DecisionQuery)
 }
 
-func prepareQ(ctx context.Context, b *bundle.Bundle, q string) (rego.PreparedEvalQuery, error) {
-	p, err := prepareWith(ctx, b, q)
-	if err != nil {
-		return rego.PreparedEvalQuery{}, err
-	}
-	return p.decide, nil
-}
-
 func prepareWith(ctx context.Context, b *bundle.Bundle, dq string) (p *policy, err error) {
 	defer func() {
 		if r := recover(); r != nil {

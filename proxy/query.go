@@ -57,6 +57,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	requestID := r.URL.Query().Get("requestId")
+	s.log.Debug("query request", "session", sess.id, "request", requestID, "parameters", req.Parameters, "async", req.AsyncExec)
 
 	// A driver resends the same requestId when it retries: answer with the
 	// statement already running or run, never run it twice.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/devstack"
@@ -41,6 +42,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	level := slog.LevelWarn
+	if os.Getenv("SNOWGATE_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
 	if *verbose {
 		level = slog.LevelInfo
 	}

@@ -23,6 +23,10 @@ type Env struct {
 	Catalog Catalog
 }
 
+// internalError prefixes the Parse.Error of a statement whose analysis hit
+// a bug; the statement is then unknown.
+const internalError = "internal error in statement analysis"
+
 // MaxStatementBytes bounds the size of a request Analyze reads.
 const MaxStatementBytes = 1 << 20
 
@@ -43,7 +47,7 @@ func Analyze(ctx context.Context, sql string, env Env) ([]Statement, error) {
 	}
 	out := make([]Statement, 0, len(pieces))
 	for i, p := range pieces {
-		st := analyzeOne(ctx, sql[p.start:p.end], p.toks, env)
+		st := analyzeOne(ctx, sql, p, env)
 		st.Index, st.Count = i, len(pieces)
 		out = append(out, st)
 	}
@@ -52,9 +56,20 @@ func Analyze(ctx context.Context, sql string, env Env) ([]Statement, error) {
 
 // analyzeOne reads one statement: the classifier, then the syntax tree,
 // then the cross-check between them.
-func analyzeOne(ctx context.Context, text string, toks []Token, env Env) Statement {
-	r := classify(toks, env, 0)
-	st := Statement{
+func analyzeOne(ctx context.Context, sql string, p piece, env Env) (st Statement) {
+	toks, text := p.toks, sql[p.start:p.end]
+	defer func() {
+		// Fail closed: a bug in the analysis must not crash the gateway nor
+		// let the statement through.
+		if r := recover(); r != nil {
+			st = Statement{SQL: text, Fingerprint: fingerprint(toks), Kind: KindUnknown, Category: CategoryUnknown,
+				Parse:   Parse{Error: fmt.Sprintf("%s: %v", internalError, r)},
+				Objects: []Object{}, Functions: []string{}, Outputs: []Output{},
+				Columns: Columns{Read: []Column{}, Written: []Column{}, Filtered: []Column{}, Grouped: []Column{}}}
+		}
+	}()
+	r := classify(toks, sql, env, 0)
+	st = Statement{
 		SQL:         text,
 		Fingerprint: fingerprint(toks),
 		Kind:        r.kind,
@@ -62,7 +77,7 @@ func analyzeOne(ctx context.Context, text string, toks []Token, env Env) Stateme
 		Objects:     r.objects,
 		Functions:   r.functions,
 		Flags:       r.flags,
-		Columns:     Columns{Read: []Column{}, Written: []Column{}, Filtered: []Column{}, Grouped: []Column{}},
+		Columns:     Columns{Read: []Column{}, Written: addColumns([]Column{}, r.written...), Filtered: []Column{}, Grouped: []Column{}},
 		Outputs:     []Output{},
 		Where:       Where{Present: r.where, AlwaysTrue: r.whereTrue},
 	}
@@ -73,7 +88,7 @@ func analyzeOne(ctx context.Context, text string, toks []Token, env Env) Stateme
 		st.Functions = []string{}
 	}
 	problems := r.problems
-	problems = append(problems, readTree(ctx, &st, r, toks, env)...)
+	problems = append(problems, readTree(ctx, &st, r, env)...)
 	st.Parse.Complete = len(problems) == 0 && st.Kind != KindUnknown
 	if len(problems) > 0 {
 		st.Parse.Error = strings.Join(dedupe(problems), "; ")

@@ -39,8 +39,8 @@ var kindInfo = map[Kind]struct {
 	KindRemove:           {CategoryWrite, 5},
 	KindGet:              {CategoryAdmin, 5},
 	KindCall:             {CategoryAdmin, 5},
-	KindExecuteImmediate: {CategoryAdmin, 5},
-	KindScripting:        {CategoryAdmin, 5},
+	KindExecuteImmediate: {CategoryAdmin, 3},
+	KindScripting:        {CategoryAdmin, 3},
 	KindCreate:           {CategoryDDL, 6},
 	KindAlter:            {CategoryDDL, 6},
 	KindUndrop:           {CategoryDDL, 6},
@@ -64,6 +64,7 @@ type reading struct {
 	functions []string
 	problems  []string // why the reading is not complete
 	queries   []query  // embedded queries the AST reading must check
+	written   []Column // columns named in INSERT column lists and SET clauses
 	whereTrue bool     // a WHERE clause that is literally always true
 	where     bool     // a top-level WHERE clause
 }
@@ -72,6 +73,18 @@ type reading struct {
 // objects the AST reading must confirm.
 type query struct {
 	toks []Token
+	src  string           // the text the tokens' positions refer to
+	base int              // index of toks[0] among the statement's tokens
+	refs map[int]tableRef // table references the classifier found, by statement token index
+}
+
+// tableRef is a table (or stage) reference in a FROM list.
+type tableRef struct {
+	fn     bool // a table function: TABLE(f(...)), f(...)
+	result bool // a previous result: FROM $1 after ->>
+	end   int  // token index after the reference
+	name  qname
+	stage *Object // set for @stage references
 }
 
 func (r *reading) setKind(k Kind) {
@@ -90,9 +103,10 @@ func (r *reading) add(o Object) { r.objects = addObject(r.objects, o) }
 func (r *reading) absorb(in *reading) {
 	if kindInfo[in.kind].rank > kindInfo[r.kind].rank {
 		r.kind = in.kind
-	}
-	if categoryRank[in.category] > categoryRank[r.category] {
 		r.category = in.category
+	}
+	if in.category == CategoryUnknown {
+		r.category = CategoryUnknown
 	}
 	for _, o := range in.objects {
 		r.add(o)
@@ -103,6 +117,7 @@ func (r *reading) absorb(in *reading) {
 	}
 	r.problems = append(r.problems, in.problems...)
 	r.queries = append(r.queries, in.queries...)
+	r.written = addColumns(r.written, in.written...)
 }
 
 func (r *reading) addFunction(name string) {
@@ -139,16 +154,24 @@ const maxNesting = 8
 // classifier reads one statement's tokens.
 type classifier struct {
 	toks  []Token
+	src   string
 	env   Env
 	r     *reading
 	nest  int
 	names map[int]bool // token indexes consumed as object names
 	ctes  map[string]bool
+	refs  map[int]tableRef
+	last  Object // the object target() read last
+}
+
+// newQuery records the query spanning toks[from:to].
+func (c *classifier) newQuery(from, to int) query {
+	return query{toks: c.toks[from:to], src: c.src, base: from, refs: c.refs}
 }
 
 // classify is the lexer-level reading of one statement.
-func classify(toks []Token, env Env, nest int) *reading {
-	c := &classifier{toks: toks, env: env, r: &reading{}, nest: nest, names: map[int]bool{}, ctes: map[string]bool{}}
+func classify(toks []Token, src string, env Env, nest int) *reading {
+	c := &classifier{toks: toks, src: src, env: env, r: &reading{}, nest: nest, names: map[int]bool{}, ctes: map[string]bool{}, refs: map[int]tableRef{}}
 	c.r.setKind(KindUnknown)
 	if len(toks) == 0 {
 		c.r.problem("empty statement")
@@ -195,7 +218,7 @@ func pipeSegments(toks []Token) [][]Token {
 func (c *classifier) pipe(segs [][]Token) {
 	c.r.setKind(KindSelect)
 	for _, s := range segs {
-		in := classify(s, c.env, c.nest+1)
+		in := classify(s, c.src, c.env, c.nest+1)
 		c.r.absorb(in)
 	}
 }

@@ -18,6 +18,10 @@ func (c *classifier) put() {
 
 func (c *classifier) get() {
 	t := c.toks
+	if len(t) < 2 || t[1].Kind != TokStage {
+		c.r.problem("GET without a stage")
+		return
+	}
 	c.r.setKind(KindGet)
 	if len(t) < 2 || t[1].Kind != TokStage {
 		c.r.problem("GET without a stage")
@@ -158,8 +162,7 @@ func (c *classifier) execute() {
 		c.r.problem("EXECUTE IMMEDIATE of an empty body")
 	}
 	for _, p := range pieces {
-		in := classify(p.toks, c.env, c.nest+1)
-		in.queries = nil // positions refer to the body, checked there
+		in := classify(p.toks, body.Value, c.env, c.nest+1)
 		c.r.absorb(in)
 	}
 }
@@ -188,7 +191,7 @@ func (c *classifier) explain() {
 		c.r.problem("EXPLAIN without a statement")
 		return
 	}
-	in := classify(t[i:], c.env, c.nest+1)
+	in := classify(t[i:], c.src, c.env, c.nest+1)
 	in.queries = nil
 	c.r.absorb(in)
 	c.r.kind, c.r.category = KindExplain, CategoryRead
@@ -238,7 +241,7 @@ func (c *classifier) block() {
 			c.r.absorb(in)
 		case sqlVerbs[tok.Value] && !(i+1 < len(t) && t[i+1].isOp("(") && tok.is("GET")):
 			end := innerEnd(t, i)
-			in := classify(t[i:end], c.env, c.nest+1)
+			in := classify(t[i:end], c.src, c.env, c.nest+1)
 			c.r.absorb(in)
 			i = end - 1
 		case !strong || scriptWords[tok.Value]:

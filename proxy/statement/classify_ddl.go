@@ -1,5 +1,7 @@
 package statement
 
+import "strings"
+
 // Definitions and privileges: CREATE, ALTER, DROP, UNDROP, TRUNCATE,
 // COMMENT, GRANT, REVOKE.
 
@@ -201,7 +203,7 @@ func (c *classifier) createBody(typ string, i int) {
 				c.objectName(n, st, AccessRead)
 			}
 			return
-		case tok.is("AS") && typ != "function" && typ != "procedure":
+		case tok.is("AS") && typ != "function" && typ != "procedure" && !strings.HasSuffix(typ, "_policy"):
 			c.createAs(k + 1)
 			return
 		case tok.is("THEN") && typ == "alert":
@@ -217,7 +219,8 @@ func (c *classifier) createAs(i int) {
 	if i >= len(t) {
 		return
 	}
-	if t[i].is("SELECT") || t[i].is("WITH") || t[i].isOp("(") || t[i].is("VALUES") {
+	if t[i].is("SELECT") || t[i].is("WITH") || t[i].is("VALUES") ||
+		t[i].isOp("(") && i+1 < len(t) && (t[i+1].is("SELECT") || t[i+1].is("WITH")) {
 		c.collectCTEs()
 		c.scanReads(i, len(t))
 		for _, tok := range t[i:] {
@@ -227,7 +230,7 @@ func (c *classifier) createAs(i int) {
 				return
 			}
 		}
-		c.r.queries = append(c.r.queries, query{toks: t[i:]})
+		c.r.queries = append(c.r.queries, c.newQuery(i, len(t)))
 		return
 	}
 	c.nested(t[i:])
@@ -236,7 +239,7 @@ func (c *classifier) createAs(i int) {
 // nested classifies an embedded statement (a task's body, a pipe's COPY)
 // and takes its objects, flags and danger.
 func (c *classifier) nested(toks []Token) {
-	in := classify(toks, c.env, c.nest+1)
+	in := classify(toks, c.src, c.env, c.nest+1)
 	c.r.absorb(in)
 }
 

@@ -117,6 +117,7 @@ func (c *classifier) query(start int) {
 		case t[v].is("INSERT"):
 			c.insertAt(v)
 			c.scanReads(start, v)
+			c.withPrefix(start, v)
 			return
 		case t[v].is("UPDATE"):
 			c.updateAt(v)
@@ -154,7 +155,32 @@ func (c *classifier) query(start int) {
 		c.r.problem("SELECT ... INTO a table is not Snowflake SQL")
 	}
 	c.scanReads(start, len(t))
-	c.r.queries = append(c.r.queries, query{toks: t[start:]})
+	c.r.queries = append(c.r.queries, c.newQuery(start, len(t)))
+}
+
+// withPrefix puts the WITH list toks[from:to] in front of the queries
+// registered for the statement after it, so the syntax tree sees the CTEs.
+func (c *classifier) withPrefix(from, to int) {
+	for k, q := range c.r.queries {
+		if q.base < to {
+			continue
+		}
+		toks := make([]Token, 0, to-from+len(q.toks))
+		toks = append(toks, c.toks[from:to]...)
+		toks = append(toks, q.toks...)
+		refs := map[int]tableRef{}
+		for i, ref := range c.refs {
+			switch {
+			case i >= from && i < to:
+				ref.end -= from
+				refs[i-from] = ref
+			case i >= q.base && i < q.base+len(q.toks):
+				ref.end = ref.end - q.base + (to - from)
+				refs[i-q.base+(to-from)] = ref
+			}
+		}
+		c.r.queries[k] = query{toks: toks, src: q.src, base: 0, refs: refs}
+	}
 }
 
 // selectInto finds a top-level INTO (not INTO :variable) in a query.
@@ -188,7 +214,8 @@ func (c *classifier) target(i int, access Access) int {
 		return i
 	}
 	c.markNames(i, end)
-	c.r.add(q.object("table", access, c.env))
+	c.last = q.object("table", access, c.env)
+	c.r.add(c.last)
 	if q.dynamic != "" {
 		c.r.problem("table name comes from %s", q.dynamic)
 	}
@@ -237,8 +264,12 @@ func (c *classifier) insertAt(i int) {
 		return
 	}
 	end := c.target(i+1, AccessWrite)
+	tbl := c.last
 	if overwrite {
 		c.target(i+1, AccessDelete)
+	}
+	if end < len(t) && t[end].isOp("(") && !(end+1 < len(t) && (t[end+1].is("SELECT") || t[end+1].is("WITH"))) {
+		c.columnList(end, tbl)
 	}
 	c.scanReads(end, len(t))
 	c.r.queries = append(c.r.queries, c.subquery(end)...)
@@ -260,7 +291,7 @@ func (c *classifier) subquery(i int) []query {
 			if depth == 1 && k > 0 && t[k-1].isOp("(") {
 				end = skipParens(t, k-1) - 1
 			}
-			return []query{{toks: t[k:end]}}
+			return []query{c.newQuery(k, end)}
 		}
 	}
 	return nil
@@ -274,6 +305,7 @@ func (c *classifier) update() {
 func (c *classifier) updateAt(i int) {
 	c.r.setKind(KindUpdate)
 	end := c.target(i+1, AccessWrite)
+	c.setColumns(end, c.last)
 	c.whereFlags(end)
 	c.scanReads(end, len(c.toks))
 }
@@ -293,6 +325,49 @@ func (c *classifier) deleteAt(i int) {
 	end := c.target(i, AccessDelete)
 	c.whereFlags(end)
 	c.scanReads(end, len(t))
+}
+
+// columnList records the columns of "(a, b, c)" at toks[i] as written.
+func (c *classifier) columnList(i int, tbl Object) {
+	t := c.toks
+	end := skipParens(t, i)
+	for k := i + 1; k < end-1; k++ {
+		if v, ok := nameValue(t[k]); ok && (t[k+1].isOp(",") || t[k+1].isOp(")")) {
+			c.r.written = addColumns(c.r.written, Column{Database: tbl.Database, Schema: tbl.Schema, Table: tbl.Name, Name: v})
+		}
+	}
+}
+
+// setColumns records the columns assigned by the SET clause at or after
+// toks[i] (up to FROM, WHERE or WHEN) as written.
+func (c *classifier) setColumns(i int, tbl Object) {
+	t := c.toks
+	for i < len(t) && !t[i].is("SET") {
+		i++
+	}
+	depth := 0
+	expect := true
+	for k := i + 1; k < len(t); k++ {
+		switch {
+		case t[k].isOp("("):
+			depth++
+		case t[k].isOp(")"):
+			depth--
+		case depth == 0 && (t[k].is("FROM") || t[k].is("WHERE") || t[k].is("WHEN")):
+			return
+		case depth == 0 && t[k].isOp(","):
+			expect = true
+			continue
+		case depth == 0 && expect:
+			q, end, ok := parseName(t, k)
+			if ok && end < len(t) && t[end].isOp("=") {
+				c.r.written = addColumns(c.r.written, Column{Database: tbl.Database, Schema: tbl.Schema, Table: tbl.Name, Name: q.parts[len(q.parts)-1]})
+				c.markNames(k, end)
+				k = end
+			}
+		}
+		expect = false
+	}
 }
 
 // whereFlags records whether a top-level WHERE exists and whether it is
@@ -347,6 +422,15 @@ func (c *classifier) mergeAt(i int) {
 		return
 	}
 	end := c.target(i+1, AccessWrite)
+	tbl := c.last
+	for k := end; k+1 < len(t); k++ {
+		switch {
+		case t[k].is("THEN") && t[k+1].is("UPDATE"):
+			c.setColumns(k+2, tbl)
+		case t[k].is("THEN") && t[k+1].is("INSERT") && k+2 < len(t) && t[k+2].isOp("("):
+			c.columnList(k+2, tbl)
+		}
+	}
 	for k := end; k+1 < len(t); k++ {
 		if t[k].is("THEN") && t[k+1].is("DELETE") {
 			c.target(i+1, AccessDelete)
@@ -382,7 +466,16 @@ func (c *classifier) copyInto() {
 		}
 	}
 	if i >= len(t) || !t[i].is("FROM") {
-		c.r.problem("COPY INTO without FROM")
+		if unload {
+			c.r.problem("COPY INTO a location without FROM")
+			return
+		}
+		// loads from the table's own stage
+		if q, _, ok := parseName(t, 2); ok {
+			o := q.object("table", AccessRead, c.env)
+			o.Type = "table_stage"
+			c.r.add(o)
+		}
 		return
 	}
 	i++
@@ -398,7 +491,7 @@ func (c *classifier) copyInto() {
 	case src.isOp("("):
 		end := skipParens(t, i)
 		c.scanReads(i+1, end-1)
-		c.r.queries = append(c.r.queries, query{toks: t[i+1 : end-1]})
+		c.r.queries = append(c.r.queries, c.newQuery(i+1, end-1))
 	default:
 		if !unload {
 			c.r.problem("COPY INTO a table from %s", src.Value)
@@ -485,13 +578,47 @@ func (c *classifier) factor(i, to int) int {
 	}
 	tok := t[i]
 	switch {
-	case tok.isOp("(") || tok.is("TABLE") || tok.is("VALUES"):
+	case tok.is("TABLE") && i+1 < to && t[i+1].isOp("("):
+		if i+3 < to && t[i+3].isOp(")") { // TABLE('db.s.t'), TABLE($v): a table by name
+			arg := t[i+2]
+			var q qname
+			switch arg.Kind {
+			case TokString, TokDollarString:
+				n, ok := nameFromText(arg.Value)
+				if !ok {
+					c.r.problem("TABLE(%q) is not a table name", arg.Value)
+					return i + 3
+				}
+				q = n
+			case TokVariable:
+				q.dynamic = arg.Value
+			default:
+				c.refs[i] = tableRef{fn: true}
+				return i - 1
+			}
+			c.markNames(i, i+4)
+			c.refs[i] = tableRef{end: i + 4, name: q}
+			c.r.add(q.object("table", AccessRead, c.env))
+			if q.dynamic != "" {
+				c.r.flags.DynamicSQL = true
+				c.r.problem("table name comes from %s", q.dynamic)
+			}
+			return i + 3
+		}
+		c.refs[i] = tableRef{fn: true}
+		return i - 1
+	case tok.isOp("(") || tok.is("VALUES"):
 		return i - 1
 	case tok.Kind == TokStage:
-		c.r.add(stageObject(tok, AccessRead, c.env))
+		o := stageObject(tok, AccessRead, c.env)
+		c.r.add(o)
+		c.refs[i] = tableRef{end: i + 1, stage: &o}
 		return i
 	case tok.Kind == TokString:
 		c.location(tok, AccessRead)
+		return i
+	case tok.Kind == TokVariable && tok.Value[1] >= '0' && tok.Value[1] <= '9':
+		c.refs[i] = tableRef{end: i + 1, result: true}
 		return i
 	}
 	q, end, ok := parseName(t, i)
@@ -499,9 +626,11 @@ func (c *classifier) factor(i, to int) int {
 		return i - 1
 	}
 	if end < to && t[end].isOp("(") { // table function: FLATTEN(...), GENERATOR(...)
+		c.refs[i] = tableRef{fn: true}
 		return i - 1 + (end - i)
 	}
 	c.markNames(i, end)
+	c.refs[i] = tableRef{end: end, name: q}
 	if len(q.parts) == 1 && q.dynamic == "" && c.ctes[q.parts[0]] {
 		return end - 1
 	}

@@ -85,6 +85,10 @@ const (
 type Parse struct {
 	Complete bool   `json:"complete"`
 	Error    string `json:"error,omitempty"`
+	// Rewrites lists the lossy rewrites the syntax-tree reading made to fit
+	// Snowflake syntax onto its grammar (e.g. "QUALIFY read as HAVING");
+	// the lineage accounts for them.
+	Rewrites []string `json:"rewrites,omitempty"`
 }
 
 // Object is a database object the statement touches.

@@ -1,10 +1,232 @@
 package statement
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
 
-// readTree is the syntax-tree reading of a statement: it fills lineage and
-// returns the reasons the tree reading fails or disagrees with the
-// classifier.
-func readTree(ctx context.Context, st *Statement, r *reading, toks []Token, env Env) []string {
-	return []string{"syntax tree reading not implemented yet"}
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+)
+
+// parsers pools TiDB parsers: creating one costs more than parsing a short
+// query.
+var parsers = sync.Pool{New: func() any {
+	p := parser.New()
+	p.SetSQLMode(mysql.ModeANSIQuotes | mysql.ModePipesAsConcat)
+	return p
+}}
+
+// parseTree parses lowered SQL into one statement.
+func parseTree(sql string) (stmt ast.StmtNode, err error) {
+	p := parsers.Get().(*parser.Parser)
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("parser panic: %v", r)
+			p = parser.New() // do not return a parser in an unknown state
+			p.SetSQLMode(mysql.ModeANSIQuotes | mysql.ModePipesAsConcat)
+		}
+		parsers.Put(p)
+	}()
+	return p.ParseOneStmt(sql, "", "")
+}
+
+// readTree is the syntax-tree reading of a statement's queries: it lowers
+// each onto the TiDB grammar, walks the tree for lineage, and cross-checks
+// the tables it reads against the classifier's objects. It returns why the
+// reading failed or disagrees. Statements with no query part (DDL without
+// AS SELECT, GRANT, USE, PUT...) have no tree reading: for them the
+// classifier's grammar for the form is the only reading.
+func readTree(ctx context.Context, st *Statement, r *reading, env Env) []string {
+	if len(r.queries) == 0 {
+		return nil
+	}
+	var problems []string
+	w := &walker{ctx: ctx, env: env}
+	for qi, q := range r.queries {
+		lw, err := lower(q)
+		if err != nil {
+			problems = append(problems, "lowering: "+err.Error())
+			continue
+		}
+		stmt, err := parseTree(lw.sql)
+		if err != nil {
+			problems = append(problems, treeError(err, lw, q))
+			continue
+		}
+		for _, x := range lw.lossy {
+			st.Parse.Rewrites = appendUnique(st.Parse.Rewrites, x)
+		}
+		w.lw = lw
+		switch stmt.(type) {
+		case *ast.SelectStmt, *ast.SetOprStmt:
+		default:
+			problems = append(problems, fmt.Sprintf("syntax tree reads a %T where the classifier saw a query", stmt))
+			continue
+		}
+		outs := w.query(stmt, nil)
+		if qi == 0 && st.Kind == KindSelect && len(r.queries) == 1 {
+			st.Outputs = outputs(outs)
+			topClauses(st, stmt, lw)
+		}
+	}
+	problems = append(problems, w.problems...)
+	st.Columns.Read = addColumns(st.Columns.Read, w.read...)
+	st.Columns.Filtered = addColumns(st.Columns.Filtered, w.filtered...)
+	st.Columns.Grouped = addColumns(st.Columns.Grouped, w.grouped...)
+	st.Star = st.Star || w.star
+	return append(problems, crossCheck(st, w.tables)...)
+}
+
+func appendUnique(s []string, x string) []string {
+	for _, y := range s {
+		if y == x {
+			return s
+		}
+	}
+	return append(s, x)
+}
+
+// crossCheck compares the base tables the tree reads with the classifier's
+// objects. Every table the tree reads must be among the classifier's
+// objects; for queries, every table the classifier reads must be in the tree.
+func crossCheck(st *Statement, tables []Object) []string {
+	var problems []string
+	has := func(objs []Object, o Object) bool {
+		for _, x := range objs {
+			if x.Database == o.Database && x.Schema == o.Schema && x.Name == o.Name && (x.Type == o.Type || x.Type == "table" || x.Type == "view") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, t := range tables {
+		if !has(st.Objects, t) {
+			problems = append(problems, fmt.Sprintf("the syntax tree reads %s.%s.%s, the classifier does not", t.Database, t.Schema, t.Name))
+		}
+	}
+	if st.Kind == KindSelect {
+		for _, o := range st.Objects {
+			if o.Type == "table" && o.Access == AccessRead && !has(tables, o) {
+				problems = append(problems, fmt.Sprintf("the classifier reads %s.%s.%s, the syntax tree does not", o.Database, o.Schema, o.Name))
+			}
+		}
+	}
+	return problems
+}
+
+// treeError turns a TiDB syntax error into one about the Snowflake text.
+func treeError(err error, lw *lowered, q query) string {
+	msg := err.Error()
+	off := -1
+	if k := strings.Index(msg, "column "); k >= 0 {
+		rest := msg[k+len("column "):]
+		end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+		if end > 0 {
+			if col, e := strconv.Atoi(rest[:end]); e == nil {
+				off = lw.srcAt(col)
+			}
+		}
+	}
+	if off >= 0 && off < len(q.src) {
+		near := q.src[off:]
+		if len(near) > 30 {
+			near = near[:30]
+		}
+		return fmt.Sprintf("syntax tree: not understood near offset %d %q", off, near)
+	}
+	return "syntax tree: " + firstLine(msg)
+}
+
+func firstLine(s string) string {
+	if k := strings.IndexByte(s, '\n'); k >= 0 {
+		return s[:k]
+	}
+	return s
+}
+
+// outputs converts relation columns into the model's outputs.
+func outputs(cols []relCol) []Output {
+	out := make([]Output, 0, len(cols))
+	for _, c := range cols {
+		src := c.sources
+		if src == nil {
+			src = []Column{}
+		}
+		out = append(out, Output{Name: c.name, Sources: src, Transform: c.transform, Traced: c.traced})
+	}
+	return out
+}
+
+// topClauses fills Where and Limit from the outermost query.
+func topClauses(st *Statement, stmt ast.StmtNode, lw *lowered) {
+	var limit *ast.Limit
+	switch s := stmt.(type) {
+	case *ast.SelectStmt:
+		limit = s.Limit
+		if s.Where != nil {
+			st.Where.Present = true
+			st.Where.AlwaysTrue = alwaysTrue(s.Where)
+		}
+	case *ast.SetOprStmt:
+		limit = s.Limit
+	}
+	if limit != nil {
+		if v, ok := limit.Count.(*test_driver.ValueExpr); ok {
+			if n, ok := v.GetValue().(uint64); ok {
+				x := int64(n)
+				st.Limit = &x
+			} else if n, ok := v.GetValue().(int64); ok {
+				st.Limit = &n
+			}
+		}
+	}
+	if st.Limit == nil && lw.topLimit != nil {
+		st.Limit = lw.topLimit
+	}
+}
+
+// alwaysTrue recognises conditions that hold for every row: TRUE, a
+// non-zero number, x = x, a = a for equal literals, and OR with any of them.
+func alwaysTrue(e ast.ExprNode) bool {
+	switch x := e.(type) {
+	case *ast.ParenthesesExpr:
+		return alwaysTrue(x.Expr)
+	case *test_driver.ValueExpr:
+		switch v := x.GetValue().(type) {
+		case int64:
+			return v != 0
+		case uint64:
+			return v != 0
+		}
+	case *ast.BinaryOperationExpr:
+		switch x.Op {
+		case opcode.LogicOr:
+			return alwaysTrue(x.L) || alwaysTrue(x.R)
+		case opcode.LogicAnd:
+			return alwaysTrue(x.L) && alwaysTrue(x.R)
+		case opcode.EQ, opcode.GE, opcode.LE, opcode.NullEQ:
+			return sameOperand(x.L, x.R)
+		}
+	case *ast.IsNullExpr:
+		return false
+	}
+	return false
+}
+
+func sameOperand(a, b ast.ExprNode) bool {
+	switch x := a.(type) {
+	case *test_driver.ValueExpr:
+		y, ok := b.(*test_driver.ValueExpr)
+		return ok && x.GetValue() != nil && fmt.Sprint(x.GetValue()) == fmt.Sprint(y.GetValue())
+	case *ast.ColumnNameExpr:
+		y, ok := b.(*ast.ColumnNameExpr)
+		return ok && x.Name.Name.O == y.Name.Name.O && x.Name.Table.O == y.Name.Table.O
+	}
+	return false
 }

@@ -2,23 +2,22 @@
 # title: Shared helpers
 # description: |
 #   Reads input and data.snowgate.config for the rule packages: who is
-#   calling, how objects and columns are named, and which of them are in
-#   production. Names are compared as the analyser resolved them (unquoted
-#   identifiers upper-case, quoted ones as written), which is how
-#   data.json names them too.
+#   calling, how objects are named, and which are in production. Names are
+#   compared as the analyser resolved them (unquoted identifiers upper-case,
+#   quoted ones as written), which is how data.json names them too. An
+#   object or column without a database or schema is in the session's.
 package snowgate.lib
 
 config := data.snowgate.config
 
-stmt := input.statement
+# The session's database and schema, for names the analyser left unqualified.
+session_database := upper(object.get(input.session, "database", ""))
 
-# The caller is an agent acting for a human.
-is_agent if input.identity.agent
+session_schema := upper(object.get(input.session, "schema", ""))
 
-# The name to show for the caller in reasons.
-caller := sprintf("agent %s for %s", [input.identity.agent.id, input.identity.subject]) if {
-	is_agent
-} else := input.identity.subject
+
+# The name to show for an agent in reasons: the agent and its human.
+agent_name := sprintf("agent %s for %s", [input.identity.agent.id, input.identity.subject])
 
 # in_group is true when the caller belongs to one of groups.
 in_group(groups) if {
@@ -26,34 +25,34 @@ in_group(groups) if {
 	g in groups
 }
 
-# database(o) is the object's (or column's) database, defaulting to the
-# session's. Empty when neither is known.
-database(o) := o.database if o.database != ""
+# database(o) is the database of an object or column, or "" if unknown.
+database(o) := object.get(o, "database", session_database)
 
-else := upper(input.session.database) if input.session.database != ""
+schema(o) := object.get(o, "schema", session_schema)
 
-else := ""
+# Object types that live in the account rather than in a schema.
+account_types := {
+	"account", "database", "role", "user", "warehouse", "integration", "location", "share",
+	"network_policy", "resource_monitor", "security_integration", "replication_group", "failover_group",
+}
 
-schema(o) := o.schema if o.schema != ""
+# object_key(o) is the object's full name: "DB.SCHEMA.NAME" for objects in
+# a schema, "DB.NAME" for a schema, and the bare name for account objects.
+object_key(o) := o.name if {
+	o.type in account_types
+} else := concat(".", [database(o), o.name]) if {
+	o.type == "schema"
+} else := concat(".", [database(o), schema(o), o.name])
 
-else := upper(input.session.schema) if input.session.schema != ""
+# home_database(o) is the database an object is in (a database is in itself).
+home_database(o) := o.name if o.type == "database"
 
-else := ""
-
-# object_key(o) is "DB.SCHEMA.NAME" of an object.
-object_key(o) := concat(".", [database(o), schema(o), o.name])
-
-# table_key(c) is "DB.SCHEMA.TABLE" of a column.
-table_key(c) := concat(".", [database(c), schema(c), c.table])
+else := database(o)
 
 # production(o) is true when the object lives in a production database, or
 # when its database cannot be told (fail closed).
-production(o) if database(o) in config.production_databases
+production(o) if upper(home_database(o)) in config.production_databases
 
-production(o) if database(o) == ""
-
-# objects_with(access) are the statement's objects accessed that way.
-objects_with(access) := [o | some o in input.statement.objects; o.access == access]
+production(o) if home_database(o) == ""
 
 functions contains upper(f) if some f in input.statement.functions
-

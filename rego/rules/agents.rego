@@ -11,11 +11,11 @@ import data.snowgate.lib
 deny contains msg if {
 	input.identity.agent
 	input.statement.category in lib.config.agents.denied_categories
-	msg := sprintf("%s may read and change data but not run %s statements (%s); ask a human to run it", [lib.caller, upper(input.statement.category), upper(input.statement.kind)])
+	msg := sprintf("%s may read and change data but not run %s statements (%s); ask a human to run it", [lib.agent_name, upper(input.statement.category), upper(input.statement.kind)])
 }
 
 deny contains msg if {
 	input.statement.flags.role_change == true
 	input.identity.agent
-	msg := sprintf("%s may not switch roles", [lib.caller])
+	msg := sprintf("%s may not switch roles", [lib.agent_name])
 }

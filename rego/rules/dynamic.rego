@@ -27,6 +27,6 @@ approve contains {"rule": "dynamic_sql", "why": "a Snowflake Scripting block run
 
 approve contains {"rule": "dynamic_sql", "why": "the statement builds SQL or object names at run time"} if {
 	input.statement.flags.dynamic_sql == true
-	input.statement.kind != "execute_immediate"
+	not input.statement.kind in {"execute_immediate", "call"}
 	not input.statement.flags.scripting
 }

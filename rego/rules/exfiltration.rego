@@ -84,13 +84,21 @@ deny contains "external functions send data outside Snowflake and are not allowe
 	input.statement.flags.external_function == true
 }
 
+# Functions called, and procedures called (CALL SYSTEM$SEND_EMAIL(...)).
+called contains f if some f in lib.functions
+
+called contains upper(o.name) if {
+	some o in input.statement.objects
+	o.access == "call"
+}
+
 deny contains sprintf("%s sends data or file access outside the gateway and is not allowed", [f]) if {
-	some f in lib.functions
+	some f in called
 	f in cfg.denied_functions
 }
 
 approve contains {"rule": "system_function", "why": sprintf("%s is a system function the policy does not know", [f])} if {
-	some f in lib.functions
+	some f in called
 	startswith(f, "SYSTEM$")
 	not f in cfg.denied_functions
 	not f in cfg.allowed_system_functions

@@ -1,61 +1,65 @@
 # METADATA
 # title: Column masking
 # description: |
-#   Classified columns (data.snowgate.config.classifications, by table and
-#   column) are masked in results by their strategy unless the caller is
-#   cleared for their class (clearances). Agents are not cleared unless
-#   masking.agents_inherit_clearance is true. A masked column must not be
-#   usable to rebuild its values: used in predicates (WHERE, JOIN ON, HAVING,
-#   QUALIFY) or grouping (GROUP BY, ORDER BY, DISTINCT, PARTITION BY) it
-#   denies, per masking.deny_in or the column's own deny_in; read into a
-#   write (INSERT ... SELECT, CTAS, MERGE, COPY) it denies; a result whose
-#   lineage cannot be traced denies; a clone of its table denies.
+#   Classified columns (data.snowgate.config.classifications, by database,
+#   schema, table and column) are masked in results by their strategy unless
+#   the caller is cleared for their class (clearances). Agents are not
+#   cleared unless masking.agents_inherit_clearance is true. A masked column
+#   must not be usable to rebuild its values: used in predicates (WHERE,
+#   JOIN ON, HAVING, QUALIFY) or grouping (GROUP BY, ORDER BY, DISTINCT,
+#   PARTITION BY) it denies, per masking.deny_in or the column's own
+#   deny_in; read into a write (INSERT ... SELECT, CTAS, MERGE, COPY) it
+#   denies; a result whose lineage cannot be traced denies; a clone of its
+#   table denies.
 package snowgate.rules.masking
 
 import data.snowgate.lib
 
 cfg := lib.config.masking
 
-# classified[table] are the classified columns of every table the statement
-# touches, whatever the access.
-classified[key] := cols if {
+classifications := lib.config.classifications
+
+# guarded contains "DB.SCHEMA.TABLE" of every table the statement touches
+# that has a column the caller may not see. All other rules start here, so a
+# statement over unclassified tables costs one lookup per object.
+guarded contains lib.object_key(o) if {
 	some o in input.statement.objects
-	key := lib.object_key(o)
-	cols := lib.config.classifications[key]
+	some cls in classifications[lib.database(o)][lib.schema(o)][o.name]
+	not cls.class in cleared_classes
 }
 
-# cleared(cls) is true when the caller may see columns of the classification.
-cleared(cls) if {
-	not lib.is_agent
-	lib.in_group(lib.config.clearances[cls.class])
+# The classes the caller may see.
+cleared_classes contains class if {
+	not input.identity.agent
+	some class, groups in lib.config.clearances
+	lib.in_group(groups)
 }
 
-cleared(cls) if {
-	lib.is_agent
+cleared_classes contains class if {
+	input.identity.agent
 	cfg.agents_inherit_clearance == true
-	lib.in_group(lib.config.clearances[cls.class])
+	some class, groups in lib.config.clearances
+	lib.in_group(groups)
 }
 
 # hidden(c) is the classification of column c when the caller may not see it.
 hidden(c) := cls if {
-	cls := classified[lib.table_key(c)][c.name]
-	not cleared(cls)
+	cls := classifications[lib.database(c)][lib.schema(c)][c.table][c.name]
+	not cls.class in cleared_classes
 }
 
-column_key(c) := concat(".", [lib.table_key(c), c.name])
-
-deny_in(cls) := object.get(cls, "deny_in", cfg.deny_in)
+column_key(c) := concat(".", [lib.database(c), lib.schema(c), c.table, c.name])
 
 # Masks: every result column derived from a hidden column.
 mask contains {"column": column_key(c), "strategy": cls.strategy} if {
-	count(classified) > 0
+	count(guarded) > 0
 	some o in input.statement.outputs
 	some c in o.sources
 	cls := hidden(c)
 }
 
 notice contains sprintf("%s masked (%s): classified %s", [c.name, cls.strategy, cls.class]) if {
-	count(classified) > 0
+	count(guarded) > 0
 	some o in input.statement.outputs
 	some c in o.sources
 	cls := hidden(c)
@@ -67,31 +71,20 @@ usage_text := {
 }
 
 deny contains msg if {
-	count(classified) > 0
+	count(guarded) > 0
 	some usage in ["filtered", "grouped"]
 	some c in input.statement.columns[usage]
 	cls := hidden(c)
-	usage in deny_in(cls)
+	usage in object.get(cls, "deny_in", cfg.deny_in)
 	msg := sprintf("%s is masked for you and cannot be used in %s: that could rebuild its values", [column_key(c), usage_text[usage]])
 }
 
-write_kinds := {"insert", "merge", "create", "update", "copy"}
-
 deny contains msg if {
-	count(classified) > 0
-	input.statement.kind in write_kinds
+	count(guarded) > 0
+	input.statement.kind in {"insert", "merge", "create", "update", "copy"}
 	some c in input.statement.columns.read
 	hidden(c)
 	msg := sprintf("%s is masked for you and cannot be copied into another object", [column_key(c)])
-}
-
-# Tables read whose classified columns the caller may not all see: their
-# results need every output traced to its sources, or the masks cannot be
-# placed.
-guarded contains key if {
-	some key, cols in classified
-	some cls in cols
-	not cleared(cls)
 }
 
 deny contains msg if {
@@ -110,6 +103,6 @@ deny contains msg if {
 
 deny contains msg if {
 	some key in guarded
-	input.statement.flags.clone
+	input.statement.flags.clone == true
 	msg := sprintf("%s has masked columns and cannot be cloned", [key])
 }

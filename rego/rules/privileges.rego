@@ -6,7 +6,7 @@
 #   privileged role (privileges.privileged_roles, e.g. ACCOUNTADMIN) is
 #   denied, and so is a role switch whose target cannot be told. Creating,
 #   altering or dropping users, roles, integrations, shares and account
-#   settings (privileges.admin_object_types, or category admin) is denied,
+#   settings (privileges.admin_object_types) is denied,
 #   except for a human in privileges.admin_groups, who needs approval
 #   (approvals.admin).
 package snowgate.rules.privileges
@@ -40,10 +40,7 @@ deny contains "switching to a role the gateway cannot identify is not allowed" i
 	count(role_targets) == 0
 }
 
-admin_statement if input.statement.category == "admin"
-
 admin_statement if {
-	input.statement.category in {"ddl", "dcl"}
 	some o in input.statement.objects
 	o.type in cfg.admin_object_types
 	o.access in {"create", "alter", "drop"}

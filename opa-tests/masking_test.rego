@@ -1,0 +1,114 @@
+package snowgate.rules.masking_test
+
+import data.fixtures
+import data.snowgate.rules.masking
+import data.snowgate.test.helpers as h
+
+masked(set) := {m.column: m.strategy | some m in set}
+
+test_agent_sees_pii_masked if {
+	masked(masking.mask) == {
+		"DEMO.PUBLIC.CUSTOMERS.EMAIL": "email_domain",
+		"DEMO.PUBLIC.CUSTOMERS.SSN": "redact",
+	} with input as fixtures.select_customers_pii
+	"SSN masked (redact): classified pii" in masking.notice with input as fixtures.select_customers_pii
+	count(masking.deny) == 0 with input as fixtures.select_customers_pii
+}
+
+test_cleared_human_sees_pii if {
+	count(masking.mask) == 0 with input as fixtures.select_customers_admin
+	count(masking.guarded) == 0 with input as fixtures.select_customers_admin
+}
+
+test_cleared_human_through_agent_is_masked if {
+	count(masking.mask) == 2 with input as fixtures.select_customers_admin with input.identity as h.admin_agent
+}
+
+test_agents_inherit_clearance_when_configured if {
+	count(masking.mask) == 0 with input as fixtures.select_customers_admin
+		with input.identity as h.admin_agent
+		with data.snowgate.config.masking.agents_inherit_clearance as true
+}
+
+test_star_masks_every_classified_column if {
+	masked(masking.mask) == {
+		"DEMO.PUBLIC.CUSTOMERS.EMAIL": "email_domain",
+		"DEMO.PUBLIC.CUSTOMERS.PHONE": "partial",
+		"DEMO.PUBLIC.CUSTOMERS.SSN": "redact",
+	} with input as fixtures.select_star_customers
+}
+
+test_unclassified_table_untouched if {
+	count(masking.mask) == 0 with input as fixtures.select_orders
+	count(masking.deny) == 0 with input as fixtures.select_orders
+	count(masking.guarded) == 0 with input as fixtures.select_orders
+}
+
+test_expression_over_masked_column_is_masked if {
+	masked(masking.mask) == {"DEMO.PUBLIC.CUSTOMERS.SSN": "redact"} with input as fixtures.select_customers_pii
+		with input.statement.outputs as [{"name": "LAST4", "sources": [h.col("CUSTOMERS", "SSN")], "transform": "expression", "traced": true}]
+}
+
+test_aggregate_over_masked_column_is_masked if {
+	masked(masking.mask) == {"DEMO.PUBLIC.CUSTOMERS.EMAIL": "email_domain"} with input as fixtures.select_customers_pii
+		with input.statement.outputs as [{"name": "EMAILS", "sources": [h.col("CUSTOMERS", "EMAIL")], "transform": "aggregate", "traced": true}]
+}
+
+test_filter_on_masked_column_denied if {
+	some msg in masking.deny with input as fixtures.filter_on_ssn
+	msg == "DEMO.PUBLIC.CUSTOMERS.SSN is masked for you and cannot be used in WHERE, JOIN, HAVING or QUALIFY: that could rebuild its values"
+}
+
+test_filter_on_masked_column_cleared if {
+	count(masking.deny) == 0 with input as fixtures.filter_on_ssn with input.identity as h.admin
+}
+
+test_group_by_email_allowed_by_column_config if {
+	count(masking.deny) == 0 with input as fixtures.group_by_email
+	masked(masking.mask) == {"DEMO.PUBLIC.CUSTOMERS.EMAIL": "email_domain"} with input as fixtures.group_by_email
+}
+
+test_group_by_ssn_denied_by_default_config if {
+	some msg in masking.deny with input as fixtures.group_by_email
+		with input.statement.columns.grouped as [h.col("CUSTOMERS", "SSN")]
+	contains(msg, "GROUP BY, ORDER BY, DISTINCT or PARTITION BY")
+}
+
+test_copy_masked_column_into_table_denied if {
+	some msg in masking.deny with input as fixtures.insert_select_pii
+	msg == "DEMO.PUBLIC.CUSTOMERS.EMAIL is masked for you and cannot be copied into another object"
+}
+
+test_copy_masked_column_cleared if {
+	count(masking.deny) == 0 with input as fixtures.insert_select_pii with input.identity as h.admin
+}
+
+test_untraced_output_denied if {
+	some msg in masking.deny with input as fixtures.select_star_customers
+		with input.statement.outputs as [{"name": "*", "sources": [], "transform": "copy", "traced": false}]
+	msg == "the lineage of result column * cannot be traced, and DEMO.PUBLIC.CUSTOMERS has masked columns"
+}
+
+test_untraced_output_unclassified_table_allowed if {
+	count(masking.deny) == 0 with input as fixtures.select_orders
+		with input.statement.outputs as [{"name": "*", "sources": [], "transform": "copy", "traced": false}]
+}
+
+test_select_without_outputs_denied if {
+	some msg in masking.deny with input as fixtures.select_customers_pii with input.statement.outputs as []
+	startswith(msg, "the result columns cannot be traced")
+}
+
+test_clone_of_classified_table_denied if {
+	"DEMO.PUBLIC.CUSTOMERS has masked columns and cannot be cloned" in masking.deny with input as fixtures.clone_customers
+}
+
+test_clone_by_cleared_human_allowed if {
+	count(masking.deny) == 0 with input as fixtures.clone_customers with input.identity as h.admin
+}
+
+test_unqualified_names_use_session if {
+	masked(masking.mask) == {"DEMO.PUBLIC.CUSTOMERS.SSN": "redact"} with input as fixtures.select_customers_pii
+		with input.statement.objects as [{"type": "table", "name": "CUSTOMERS", "access": "read"}]
+		with input.statement.outputs as [{"name": "SSN", "sources": [{"table": "CUSTOMERS", "name": "SSN"}], "transform": "copy", "traced": true}]
+}

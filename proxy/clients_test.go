@@ -1,0 +1,52 @@
+package proxy_test
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/snowgate/snowgate/proxy"
+)
+
+// The Python and Node drivers run from the environment `make test`
+// prepares: SNOWGATE_PYTHON is a Python with snowflake-connector-python,
+// SNOWGATE_NODE_PATH a node_modules folder with snowflake-sdk.
+
+func TestPythonConnector(t *testing.T) {
+	py := os.Getenv("SNOWGATE_PYTHON")
+	if py == "" {
+		t.Fatal("SNOWGATE_PYTHON is not set: run the tests with `make test`, which installs snowflake-connector-python")
+	}
+	runClient(t, py, "testdata/clients/python_client.py", nil)
+}
+
+func TestNodeSDK(t *testing.T) {
+	mods := os.Getenv("SNOWGATE_NODE_PATH")
+	if mods == "" {
+		t.Fatal("SNOWGATE_NODE_PATH is not set: run the tests with `make test`, which installs snowflake-sdk")
+	}
+	runClient(t, "node", "testdata/clients/node_client.js", []string{"NODE_PATH=" + mods})
+}
+
+func runClient(t *testing.T, interpreter, script string, env []string) {
+	st := startStack(t, allowAll, proxy.Config{})
+	tok, err := st.Issuer.Token("analyst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(st.GatewayAddr)
+	abs, _ := filepath.Abs(script)
+	cmd := exec.Command(interpreter, abs)
+	cmd.Env = append(os.Environ(), append(env, "SNOWGATE_HOST="+host, "SNOWGATE_PORT="+port, "SNOWGATE_TOKEN="+tok)...)
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s output:\n%s", filepath.Base(script), out)
+	if err != nil {
+		t.Fatalf("%s failed: %v", script, err)
+	}
+	if !strings.Contains(string(out), "all checks passed") {
+		t.Fatalf("%s did not finish its checks", script)
+	}
+}

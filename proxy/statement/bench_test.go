@@ -1,0 +1,74 @@
+package statement
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// Benchmarks: go test ./proxy/statement -run '^$' -bench Analyze -benchmem
+// Each reports statements per second next to ns/op and allocations.
+
+const shortQuery = `SELECT c.email, o.amount::NUMBER(10,2) AS amt FROM analytics.sales.orders o JOIN customers c ON c.id = o.customer_id WHERE o.status = 'open' LIMIT 10`
+
+// analyticalQuery builds a ~5 KB analytical query with CTEs, quoted
+// identifiers, casts, paths, FLATTEN, window functions and QUALIFY.
+func analyticalQuery() string {
+	var b strings.Builder
+	b.WriteString("WITH ")
+	for i := 0; i < 12; i++ {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		fmt.Fprintf(&b, `"stage_%d" AS (
+    SELECT o.customer_id, o.order_id, o.amount::NUMBER(18,2) AS "amount_%d",
+           o.payload:shipping.city::STRING AS "city", f.value:sku::STRING AS sku,
+           DATE_TRUNC('week', o.created_at) AS "week"
+    FROM analytics.sales.orders o, LATERAL FLATTEN(input => o.payload:items) f
+    WHERE o.status IN ('complete', 'shipped') AND o.created_at >= DATEADD(day, -%d, CURRENT_DATE)
+    QUALIFY ROW_NUMBER() OVER (PARTITION BY o.customer_id ORDER BY o.created_at DESC) <= 5
+)`, i, i, 30+i)
+	}
+	b.WriteString(`
+SELECT s0.customer_id, c.email, COUNT(DISTINCT s0.order_id) AS orders, SUM(s0."amount_0") AS revenue
+FROM "stage_0" s0 JOIN customers c ON c.id = s0.customer_id
+JOIN "stage_11" s11 ON s11.customer_id = s0.customer_id
+GROUP BY 1, 2 ORDER BY revenue DESC LIMIT 100`)
+	return b.String()
+}
+
+func BenchmarkAnalyze(b *testing.B) {
+	cat := mapCatalog{"ANALYTICS.PUBLIC.CUSTOMERS": {"ID", "EMAIL", "SSN"}}
+	env := Env{Database: "ANALYTICS", Schema: "PUBLIC", Catalog: cat}
+	long := analyticalQuery()
+	for _, bc := range []struct{ name, sql string }{
+		{"short", shortQuery},
+		{fmt.Sprintf("analytical_%dB", len(long)), long},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			sts, err := Analyze(context.Background(), bc.sql, env)
+			if err != nil || !sts[0].Parse.Complete {
+				b.Fatalf("benchmark query not fully analysed: %v %+v", err, sts[0].Parse)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.sql)))
+			for b.Loop() {
+				if _, err := Analyze(context.Background(), bc.sql, env); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "stmts/s")
+		})
+	}
+}
+
+func BenchmarkSplit(b *testing.B) {
+	sql := strings.Repeat(shortQuery+";\n", 10)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Split(sql); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

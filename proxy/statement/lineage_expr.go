@@ -1,0 +1,162 @@
+package statement
+
+import (
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+)
+
+// aggregates are Snowflake's aggregate functions (upper case); an output
+// computed through one of them has transform aggregate.
+var aggregates = map[string]bool{}
+
+func init() {
+	for _, f := range strings.Fields(`ANY_VALUE APPROX_COUNT_DISTINCT APPROX_PERCENTILE APPROX_PERCENTILE_ACCUMULATE
+		APPROX_TOP_K APPROX_TOP_K_ACCUMULATE APPROXIMATE_COUNT_DISTINCT APPROXIMATE_JACCARD_INDEX
+		APPROXIMATE_SIMILARITY ARRAY_AGG ARRAY_UNION_AGG ARRAY_UNIQUE_AGG AVG BITAND_AGG BITOR_AGG
+		BITXOR_AGG BIT_AND BIT_OR BIT_XOR BOOLAND_AGG BOOLOR_AGG BOOLXOR_AGG CORR COUNT COUNT_IF
+		COVAR_POP COVAR_SAMP GROUPING GROUPING_ID GROUP_CONCAT HASH_AGG HLL HLL_ACCUMULATE HLL_COMBINE
+		KURTOSIS LISTAGG MAX MAX_BY MEDIAN MIN MIN_BY MINHASH MINHASH_COMBINE MODE OBJECT_AGG
+		PERCENTILE_CONT PERCENTILE_DISC REGR_AVGX REGR_AVGY REGR_COUNT REGR_INTERCEPT REGR_R2
+		REGR_SLOPE REGR_SXX REGR_SXY REGR_SYY SKEW STDDEV STDDEV_POP STDDEV_SAMP SUM VAR_POP VAR_SAMP
+		VARIANCE VARIANCE_POP VARIANCE_SAMP JSON_ARRAYAGG JSON_OBJECTAGG XMLAGG`) {
+		aggregates[f] = true
+	}
+}
+
+// expr returns the lineage of an expression and records the columns it
+// reads, filters or groups by.
+func (w *walker) expr(e ast.ExprNode, sc *scope, r role) relCol {
+	if cn, ok := e.(*ast.ColumnNameExpr); ok && !strings.HasPrefix(cn.Name.Name.O, "#") {
+		c, ok := w.resolve(cn.Name, sc)
+		if !ok {
+			c = relCol{name: decodeName(cn.Name.Name.O), transform: TransformExpression}
+			w.read = addColumns(w.read, Column{Name: c.name})
+		}
+		w.note(c.sources, r)
+		return c
+	}
+	v := &exprVisitor{w: w, sc: sc, role: r, traced: true}
+	e.Accept(v)
+	t := TransformExpression
+	if v.agg {
+		t = TransformAggregate
+	}
+	return relCol{sources: v.src, transform: t, traced: v.traced}
+}
+
+// note records source columns by role.
+func (w *walker) note(src []Column, r role) {
+	w.read = addColumns(w.read, src...)
+	switch r {
+	case roleFilter:
+		w.filtered = addColumns(w.filtered, src...)
+	case roleGroup:
+		w.grouped = addColumns(w.grouped, src...)
+	}
+}
+
+// exprVisitor collects the sources of an expression.
+type exprVisitor struct {
+	w      *walker
+	sc     *scope
+	role   role
+	src    []Column
+	traced bool
+	agg    bool
+}
+
+func (v *exprVisitor) take(c relCol) {
+	v.src = addColumns(v.src, c.sources...)
+	v.traced = v.traced && c.traced
+	if c.transform == TransformAggregate {
+		v.agg = true
+	}
+}
+
+// Enter implements ast.Visitor.
+func (v *exprVisitor) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.ColumnNameExpr:
+		switch x.Name.Name.O {
+		case "#*": // OBJECT_CONSTRUCT(*), HASH(*): every column in scope
+			v.allColumns()
+			return n, true
+		case "#all":
+			return n, true
+		}
+		v.take(v.w.expr(x, v.sc, v.role))
+		return n, true
+	case *ast.SubqueryExpr:
+		for _, o := range v.w.query(x.Query, v.sc) {
+			v.w.note(o.sources, v.role)
+			v.take(relCol{sources: o.sources, traced: o.traced, transform: o.transform})
+		}
+		return n, true
+	case *ast.AggregateFuncExpr:
+		v.agg = true
+	case *ast.WindowFuncExpr:
+		if aggregates[strings.ToUpper(x.Name)] {
+			v.agg = true
+		}
+		for _, a := range x.Args {
+			a.Accept(v)
+		}
+		v.windowSpec(&x.Spec)
+		return n, true
+	case *ast.FuncCallExpr:
+		if aggregates[strings.ToUpper(x.FnName.O)] {
+			v.agg = true
+		}
+	}
+	return n, false
+}
+
+// windowSpec reads PARTITION BY and ORDER BY of a window as grouping.
+func (v *exprVisitor) windowSpec(s *ast.WindowSpec) {
+	var items []*ast.ByItem
+	if s.PartitionBy != nil {
+		items = append(items, s.PartitionBy.Items...)
+	}
+	if s.OrderBy != nil {
+		items = append(items, s.OrderBy.Items...)
+	}
+	for _, it := range items {
+		c := v.w.expr(it.Expr, v.sc, roleGroup)
+		if v.role == roleFilter { // a window in QUALIFY filters by its keys too
+			v.w.filtered = addColumns(v.w.filtered, c.sources...)
+		}
+		v.src = addColumns(v.src, c.sources...)
+		v.traced = v.traced && c.traced
+	}
+}
+
+// allColumns takes every column of the innermost relations.
+func (v *exprVisitor) allColumns() {
+	for s := v.sc; s != nil; s = s.parent {
+		if len(s.rels) == 0 {
+			continue
+		}
+		for _, r := range s.rels {
+			if r.known && !r.untraced {
+				for _, c := range r.cols {
+					if !c.hidden {
+						v.take(c)
+					}
+				}
+				continue
+			}
+			v.traced = false
+			if r.base != nil {
+				c := *r.base
+				c.Name = "*"
+				v.src = addColumns(v.src, c)
+			}
+		}
+		v.w.note(v.src, v.role)
+		return
+	}
+}
+
+// Leave implements ast.Visitor.
+func (v *exprVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
