@@ -1,0 +1,47 @@
+# snowgate — make help lists the targets.
+
+GO      ?= go
+CACHE   := $(CURDIR)/.cache
+VENV    := $(CACHE)/venv
+NODE    := $(CACHE)/node
+GOBIN   := $(CACHE)/bin
+OPA     := $(GOBIN)/opa
+OPA_VERSION := v1.22.3
+TEST_ENV := SNOWGATE_PYTHON=$(VENV)/bin/python SNOWGATE_NODE_PATH=$(NODE)/node_modules SNOWGATE_OPA=$(OPA) \
+	SNOWGATE_FAKESNOW=$(VENV)/bin/fakesnow PATH=$(GOBIN):$(PATH)
+
+.PHONY: help dev test deps build bench fuzz lint
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+dev: ## run snowgate dev: stand-in, dev issuer, default policy, gateway
+	$(GO) run ./cmd/snowgate dev
+
+build: ## build bin/snowgate
+	$(GO) build -o bin/snowgate ./cmd/snowgate
+
+test: deps ## run every test with the real drivers, OPA and the other components
+	$(TEST_ENV) $(GO) test -count=1 -timeout 30m ./...
+
+deps: $(VENV)/.ok $(NODE)/.ok $(OPA) ## install the test clients and tools into .cache
+
+$(VENV)/.ok: proxy/testdata/clients/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+$(NODE)/.ok: proxy/testdata/clients/package.json
+	mkdir -p $(NODE)
+	cp $< $(NODE)/package.json
+	cd $(NODE) && npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(OPA):
+	GOBIN=$(GOBIN) $(GO) install github.com/open-policy-agent/opa@$(OPA_VERSION)
+
+bench: deps ## run the benchmarks (see README for what each shows)
+	$(TEST_ENV) $(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+
+fuzz: ## fuzz the SQL analyser for a minute
+	$(GO) test -run '^$$' -fuzz FuzzAnalyze -fuzztime 60s ./proxy/statement/
