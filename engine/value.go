@@ -14,11 +14,12 @@ import (
 // checks that for every field, so a field added to the model without being
 // added here fails the tests.
 func inputValue(in *Input) ast.Value {
+	var c conv
 	return obj(
 		kv("version", str(in.Version)),
 		kv("identity", identityValue(&in.Identity)),
 		kv("session", sessionValue(&in.Session)),
-		kv("statement", statementValue(&in.Statement)),
+		kv("statement", c.statementValue(&in.Statement)),
 		kv("request", obj(kv("id", str(in.Request.ID)), kv("time", timeValue(in.Request.Time)))),
 	)
 }
@@ -53,7 +54,26 @@ func sessionValue(s *Session) ast.Value {
 	)
 }
 
-func statementValue(s *statement.Statement) ast.Value {
+// conv shares the terms of repeated names and columns within one input:
+// a statement names the same table and column in several places.
+type conv struct {
+	strs map[string]*ast.Term
+	cols map[statement.Column]*ast.Term
+}
+
+func (c *conv) str(s string) *ast.Term {
+	if t, ok := c.strs[s]; ok {
+		return t
+	}
+	if c.strs == nil {
+		c.strs = make(map[string]*ast.Term, 16)
+	}
+	t := ast.StringTerm(s)
+	c.strs[s] = t
+	return t
+}
+
+func (c *conv) statementValue(s *statement.Statement) ast.Value {
 	items := []item{
 		kv("sql", str(s.SQL)),
 		kv("fingerprint", str(s.Fingerprint)),
@@ -62,16 +82,16 @@ func statementValue(s *statement.Statement) ast.Value {
 		kv("kind", str(string(s.Kind))),
 		kv("category", str(string(s.Category))),
 		kv("parse", parseValue(s.Parse)),
-		kv("objects", objectsValue(s.Objects)),
+		kv("objects", c.objectsValue(s.Objects)),
 		kv("columns", obj(
-			kv("read", columnsValue(s.Columns.Read)),
-			kv("written", columnsValue(s.Columns.Written)),
-			kv("filtered", columnsValue(s.Columns.Filtered)),
-			kv("grouped", columnsValue(s.Columns.Grouped)),
+			kv("read", c.columnsValue(s.Columns.Read)),
+			kv("written", c.columnsValue(s.Columns.Written)),
+			kv("filtered", c.columnsValue(s.Columns.Filtered)),
+			kv("grouped", c.columnsValue(s.Columns.Grouped)),
 		)),
-		kv("outputs", outputsValue(s.Outputs)),
-		kv("where", obj(kv("present", ast.Boolean(s.Where.Present)), kv("always_true", ast.Boolean(s.Where.AlwaysTrue)))),
-		kv("star", ast.Boolean(s.Star)),
+		kv("outputs", c.outputsValue(s.Outputs)),
+		kv("where", obj(kvt("present", boolTerm(s.Where.Present)), kvt("always_true", boolTerm(s.Where.AlwaysTrue)))),
+		kvt("star", boolTerm(s.Star)),
 		kv("functions", strs(s.Functions)),
 		kv("flags", flagsValue(&s.Flags)),
 	}
@@ -82,57 +102,69 @@ func statementValue(s *statement.Statement) ast.Value {
 }
 
 func parseValue(p statement.Parse) ast.Value {
-	items := []item{kv("complete", ast.Boolean(p.Complete))}
+	items := []item{kvt("complete", boolTerm(p.Complete))}
 	if p.Error != "" {
 		items = append(items, kv("error", str(p.Error)))
+	}
+	if len(p.Rewrites) > 0 {
+		items = append(items, kv("rewrites", strs(p.Rewrites)))
 	}
 	return obj(items...)
 }
 
-func objectsValue(objs []statement.Object) ast.Value {
+func (c *conv) objectsValue(objs []statement.Object) ast.Value {
 	if objs == nil {
 		return ast.Null{}
 	}
 	terms := make([]*ast.Term, len(objs))
 	for i := range objs {
 		o := &objs[i]
-		items := []item{kv("type", str(o.Type))}
+		items := []item{kvt("type", c.str(o.Type))}
 		if o.Database != "" {
-			items = append(items, kv("database", str(o.Database)))
+			items = append(items, kvt("database", c.str(o.Database)))
 		}
 		if o.Schema != "" {
-			items = append(items, kv("schema", str(o.Schema)))
+			items = append(items, kvt("schema", c.str(o.Schema)))
 		}
-		items = append(items, kv("name", str(o.Name)), kv("access", str(string(o.Access))))
+		items = append(items, kvt("name", c.str(o.Name)), kvt("access", c.str(string(o.Access))))
 		terms[i] = ast.NewTerm(obj(items...))
 	}
 	return ast.NewArray(terms...)
 }
 
-func columnsValue(cols []statement.Column) ast.Value {
+func (c *conv) columnsValue(cols []statement.Column) ast.Value {
 	if cols == nil {
 		return ast.Null{}
 	}
 	terms := make([]*ast.Term, len(cols))
 	for i := range cols {
-		terms[i] = ast.NewTerm(columnValue(&cols[i]))
+		terms[i] = c.column(cols[i])
 	}
 	return ast.NewArray(terms...)
 }
 
-func columnValue(c *statement.Column) ast.Value {
+// column returns the term of a column, shared by every place it appears.
+func (c *conv) column(col statement.Column) *ast.Term {
+	if t, ok := c.cols[col]; ok {
+		return t
+	}
 	items := make([]item, 0, 4)
-	if c.Database != "" {
-		items = append(items, kv("database", str(c.Database)))
+	if col.Database != "" {
+		items = append(items, kvt("database", c.str(col.Database)))
 	}
-	if c.Schema != "" {
-		items = append(items, kv("schema", str(c.Schema)))
+	if col.Schema != "" {
+		items = append(items, kvt("schema", c.str(col.Schema)))
 	}
-	items = append(items, kv("table", str(c.Table)), kv("name", str(c.Name)))
-	return obj(items...)
+	items = append(items, kvt("table", c.str(col.Table)), kvt("name", c.str(col.Name)))
+	t := ast.NewTerm(obj(items...))
+	if c.cols == nil {
+		c.cols = make(map[statement.Column]*ast.Term, 16)
+	}
+	c.cols[col] = t
+	return t
 }
 
-func outputsValue(outs []statement.Output) ast.Value {
+func (c *conv) outputsValue(outs []statement.Output) ast.Value {
 	if outs == nil {
 		return ast.Null{}
 	}
@@ -141,9 +173,9 @@ func outputsValue(outs []statement.Output) ast.Value {
 		o := &outs[i]
 		terms[i] = ast.NewTerm(obj(
 			kv("name", str(o.Name)),
-			kv("sources", columnsValue(o.Sources)),
-			kv("transform", str(string(o.Transform))),
-			kv("traced", ast.Boolean(o.Traced)),
+			kv("sources", c.columnsValue(o.Sources)),
+			kvt("transform", c.str(string(o.Transform))),
+			kvt("traced", boolTerm(o.Traced)),
 		))
 	}
 	return ast.NewArray(terms...)
@@ -151,20 +183,20 @@ func outputsValue(outs []statement.Output) ast.Value {
 
 func flagsValue(f *statement.Flags) ast.Value {
 	return obj(
-		kv("create_or_replace", ast.Boolean(f.CreateOrReplace)),
-		kv("time_travel", ast.Boolean(f.TimeTravel)),
-		kv("clone", ast.Boolean(f.Clone)),
-		kv("external_location", ast.Boolean(f.ExternalLocation)),
-		kv("stage", ast.Boolean(f.Stage)),
-		kv("user_stage", ast.Boolean(f.UserStage)),
-		kv("identifier", ast.Boolean(f.Identifier)),
-		kv("dynamic_sql", ast.Boolean(f.DynamicSQL)),
-		kv("session_change", ast.Boolean(f.SessionChange)),
-		kv("role_change", ast.Boolean(f.RoleChange)),
-		kv("no_where", ast.Boolean(f.NoWhere)),
-		kv("system_function", ast.Boolean(f.SystemFunction)),
-		kv("external_function", ast.Boolean(f.ExternalFunction)),
-		kv("scripting", ast.Boolean(f.Scripting)),
+		kvt("create_or_replace", boolTerm(f.CreateOrReplace)),
+		kvt("time_travel", boolTerm(f.TimeTravel)),
+		kvt("clone", boolTerm(f.Clone)),
+		kvt("external_location", boolTerm(f.ExternalLocation)),
+		kvt("stage", boolTerm(f.Stage)),
+		kvt("user_stage", boolTerm(f.UserStage)),
+		kvt("identifier", boolTerm(f.Identifier)),
+		kvt("dynamic_sql", boolTerm(f.DynamicSQL)),
+		kvt("session_change", boolTerm(f.SessionChange)),
+		kvt("role_change", boolTerm(f.RoleChange)),
+		kvt("no_where", boolTerm(f.NoWhere)),
+		kvt("system_function", boolTerm(f.SystemFunction)),
+		kvt("external_function", boolTerm(f.ExternalFunction)),
+		kvt("scripting", boolTerm(f.Scripting)),
 	)
 }
 
@@ -172,6 +204,12 @@ func flagsValue(f *statement.Flags) ast.Value {
 type item [2]*ast.Term
 
 func kv(k string, v ast.Value) item { return item{ast.InternedTerm(k), ast.NewTerm(v)} }
+
+// kvt is kv for a ready term, e.g. an interned one.
+func kvt(k string, v *ast.Term) item { return item{ast.InternedTerm(k), v} }
+
+// boolTerm returns the shared term of a boolean: no allocation.
+func boolTerm(b bool) *ast.Term { return ast.InternedTerm(b) }
 
 func obj(items ...item) ast.Value {
 	o := ast.NewObjectWithCapacity(len(items))

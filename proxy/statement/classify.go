@@ -5,11 +5,6 @@ import (
 	"strings"
 )
 
-// KindScripting is an anonymous Snowflake Scripting block (BEGIN ... END,
-// DECLARE ... BEGIN ... END) whose statements are no more dangerous than
-// the block itself; a block holding e.g. a DROP takes the kind drop.
-const KindScripting Kind = "scripting"
-
 // kindInfo gives each kind its category and its danger rank: when one
 // statement carries several (a scripting block, EXECUTE IMMEDIATE of a
 // literal, a ->> pipe), the most dangerous kind is reported.
@@ -82,9 +77,9 @@ type query struct {
 type tableRef struct {
 	fn     bool // a table function: TABLE(f(...)), f(...)
 	result bool // a previous result: FROM $1 after ->>
-	end   int  // token index after the reference
-	name  qname
-	stage *Object // set for @stage references
+	end    int  // token index after the reference
+	name   qname
+	stage  *Object // set for @stage references
 }
 
 func (r *reading) setKind(k Kind) {

@@ -52,9 +52,14 @@ func (c *classifier) use() {
 		c.r.flags.RoleChange = true
 		if len(t) > 3 && t[2].is("ROLES") && !t[3].is("ALL") && !t[3].is("NONE") {
 			for k := 3; k < len(t); k++ {
-				if !t[k].isOp(",") {
-					k = c.objectName(k, "role", AccessUse) - 1
+				if t[k].isOp(",") {
+					continue
 				}
+				next := c.objectName(k, "role", AccessUse)
+				if next == k { // not a name: stop rather than spin
+					break
+				}
+				k = next - 1
 			}
 		}
 		return

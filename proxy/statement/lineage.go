@@ -201,7 +201,7 @@ func (w *walker) selectStmt(s *ast.SelectStmt, sc *scope) []relCol {
 			}
 			c := w.expr(f.Expr, inner, roleOutput)
 			c.name = w.fieldName(f, s.Fields.Fields, k)
-			c.hidden = w.lw.hidden[c.name]
+			c.hidden = w.lw.hidden[f.AsName.O] // raw: a generated name, never a real one
 			outs = append(outs, c)
 		}
 	}
@@ -564,6 +564,7 @@ func (w *walker) expandStar(f *ast.SelectField, sc *scope) []relCol {
 // outwards (correlated subqueries), then the current SELECT's aliases.
 func (w *walker) resolve(cn *ast.ColumnName, sc *scope) (relCol, bool) {
 	name := decodeName(cn.Name.O)
+	positional := strings.HasPrefix(cn.Name.O, "$") // raw: "$1", never a real name
 	table := cn.Table.O
 	var qual []string
 	if strings.HasPrefix(table, "#") {
@@ -588,7 +589,7 @@ func (w *walker) resolve(cn *ast.ColumnName, sc *scope) (relCol, bool) {
 			}
 			continue
 		}
-		if strings.HasPrefix(name, "$") && len(s.rels) == 1 {
+		if positional && len(s.rels) == 1 {
 			r := s.rels[0]
 			if r.stage || !r.known {
 				c, ok := w.relColumn(r, name)

@@ -104,15 +104,14 @@ type frame struct {
 type frameKind uint8
 
 const (
-	framePlain frameKind = iota
-	frameCall            // generic call: FROM/IN/FOR become ',' at its top level
-	frameKnownCall       // a call TiDB knows (aggregates, window functions)
+	framePlain     frameKind = iota
+	frameCall                // generic call: FROM/IN/FOR become ',' at its top level
+	frameKnownCall           // a call TiDB knows (aggregates, window functions)
 	frameCast
 	frameSubscript // x[i]  -> "GET"(x, i)
 	frameArray     // [a, b] -> "ARRAY_CONSTRUCT"(a, b)
 	frameObject    // {k: v} -> "OBJECT_CONSTRUCT"(k, v)
 	frameWithin    // WITHIN GROUP (ORDER BY ...) merged into the call
-	frameTableFn   // TABLE(f(...)) or LATERAL f(...): a derived table
 	frameDrop      // tokens dropped entirely
 )
 

@@ -8,7 +8,7 @@ import (
 // list, with its time travel, sampling and alias.
 func (l *lowerer) tableRef(i int, ref tableRef) (int, error) {
 	if ref.fn {
-		return l.tableFunc(i, "", 0, true)
+		return l.tableFunc(i)
 	}
 	if ref.result { // FROM $1: an earlier statement's result, untraced
 		l.emit("(SELECT NULL)", l.t[i].Pos)
@@ -92,7 +92,7 @@ func (l *lowerer) skipTableClauses(j int) int {
 // f(args), f(args) — into a derived table selecting its arguments:
 // (SELECT args) AS alias. The side record keeps the function's name, so
 // every column read from the alias derives from the arguments.
-func (l *lowerer) tableFunc(i int, _ string, _ int, _ bool) (int, error) {
+func (l *lowerer) tableFunc(i int) (int, error) {
 	j := i
 	wrapped := false
 	if l.t[j].is("TABLE") && l.peek(j+1).isOp("(") {

@@ -292,11 +292,6 @@ func (l *lowerer) call(i int, fn string, open int) (int, error) {
 		}
 		break
 	}
-	if l.q.refs != nil {
-		if _, ok := l.q.refs[l.q.base+i]; ok {
-			return l.tableFunc(i, fn, open, false)
-		}
-	}
 	l.operand = len(l.out)
 	f := frame{start: len(l.out), fn: fn, first: true}
 	switch {

@@ -63,6 +63,10 @@ const (
 	KindExplain          Kind = "explain"
 	KindComment          Kind = "comment"
 	KindUnknown          Kind = "unknown"
+	// KindScripting is an anonymous Snowflake Scripting block (BEGIN ... END,
+	// DECLARE ... BEGIN ... END) holding nothing more dangerous than reads;
+	// a block holding e.g. a DROP takes the kind drop (Flags.Scripting set).
+	KindScripting Kind = "scripting"
 )
 
 // Category groups kinds by their risk.

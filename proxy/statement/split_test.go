@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestSplit(t *testing.T) {
@@ -68,5 +69,23 @@ func TestSplit_Unterminated(t *testing.T) {
 				t.Fatalf("Split(%q) error = %v, want ErrUnterminated", sql, err)
 			}
 		})
+	}
+}
+
+// TestAnalyze_Terminates guards inputs that once made a loop spin.
+func TestAnalyze_Terminates(t *testing.T) {
+	for _, sql := range []string{
+		"USE SECONDARY ROLES a, 1", "USE SECONDARY ROLES 1", "USE SECONDARY ROLES a,", "USE SECONDARY ROLES ,,",
+	} {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = Analyze(t.Context(), sql, Env{})
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Analyze(%q) did not return", sql)
+		}
 	}
 }
