@@ -3,12 +3,13 @@
 GO      ?= go
 CACHE   := $(CURDIR)/.cache
 VENV    := $(CACHE)/venv
+FAKESNOW := $(CACHE)/fakesnow
 NODE    := $(CACHE)/node
 GOBIN   := $(CACHE)/bin
 OPA     := $(GOBIN)/opa
 OPA_VERSION := v1.22.3
 TEST_ENV := SNOWGATE_PYTHON=$(VENV)/bin/python SNOWGATE_NODE_PATH=$(NODE)/node_modules SNOWGATE_OPA=$(OPA) \
-	SNOWGATE_FAKESNOW=$(VENV)/bin/fakesnow PATH=$(GOBIN):$(PATH)
+	SNOWGATE_FAKESNOW=$(FAKESNOW)/bin/fakesnow PATH=$(GOBIN):$(PATH)
 
 .PHONY: help dev test deps build bench fuzz lint
 
@@ -24,11 +25,16 @@ build: ## build bin/snowgate
 test: deps ## run every test with the real drivers, OPA and the other components
 	$(TEST_ENV) $(GO) test -count=1 -timeout 30m ./...
 
-deps: $(VENV)/.ok $(NODE)/.ok $(OPA) ## install the test clients and tools into .cache
+deps: $(VENV)/.ok $(FAKESNOW)/.ok $(NODE)/.ok $(OPA) ## install the test clients and tools into .cache
 
 $(VENV)/.ok: proxy/testdata/clients/requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+$(FAKESNOW)/.ok: proxy/testdata/clients/fakesnow-requirements.txt
+	python3 -m venv $(FAKESNOW)
+	$(FAKESNOW)/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
 $(NODE)/.ok: proxy/testdata/clients/package.json

@@ -90,7 +90,11 @@ func TestEngine_Decide_failClosed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newTestEngine(t, Options{FS: policyFS(tt.module), Timeout: 20 * time.Millisecond})
+			timeout := time.Second
+			if tt.reason == ReasonTimeout {
+				timeout = 20 * time.Millisecond
+			}
+			e := newTestEngine(t, Options{FS: policyFS(tt.module), Timeout: timeout})
 			d := e.Decide(context.Background(), input(analyst(), selectOrders()))
 			if d.Action != ActionDeny {
 				t.Fatalf("action = %s, want deny", d.Action)

@@ -201,7 +201,7 @@ func flagsValue(f *statement.Flags) ast.Value {
 }
 
 // item is one key of an object under construction.
-type item [2]*ast.Term
+type item = [2]*ast.Term
 
 func kv(k string, v ast.Value) item { return item{ast.InternedTerm(k), ast.NewTerm(v)} }
 
@@ -211,13 +211,7 @@ func kvt(k string, v *ast.Term) item { return item{ast.InternedTerm(k), v} }
 // boolTerm returns the shared term of a boolean: no allocation.
 func boolTerm(b bool) *ast.Term { return ast.InternedTerm(b) }
 
-func obj(items ...item) ast.Value {
-	o := ast.NewObjectWithCapacity(len(items))
-	for _, it := range items {
-		o.Insert(it[0], it[1])
-	}
-	return o
-}
+func obj(items ...item) ast.Value { return ast.NewObject(items...) }
 
 func str(s string) ast.Value { return ast.String(s) }
 

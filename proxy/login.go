@@ -123,7 +123,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (any, error) {
 // registers the new session. Nothing is left half-open on failure.
 func (s *Server) startSession(ctx context.Context, p *Principal, want OpenParams, client clientInfo) (*session, error) {
 	params := p.Upstream
-	params.Database, params.Schema, params.Warehouse, params.Role = pick(want.Database, params.Database), pick(want.Schema, params.Schema), pick(want.Warehouse, params.Warehouse), pick(want.Role, params.Role)
+	d := s.cfg.Defaults
+	params.Database = pick(want.Database, pick(params.Database, d.Database))
+	params.Schema = pick(want.Schema, pick(params.Schema, d.Schema))
+	params.Warehouse = pick(want.Warehouse, pick(params.Warehouse, d.Warehouse))
+	params.Role = pick(want.Role, pick(params.Role, d.Role))
 	release := func() {}
 	if s.cfg.Credentials != nil {
 		var err error

@@ -36,9 +36,10 @@ type Config struct {
 	Name          string        // shown in logs: "gateway" or "standin"
 	Auth          Authenticator // verifies logins; required
 	Credentials   CredentialSource
-	Upstream      Upstream // runs statements; required
-	Decider       Decider  // takes the policy decision; required unless Unguarded
-	Unguarded     bool     // run statements without a decision (the stand-in only)
+	Defaults      OpenParams // upstream database, schema, warehouse and role when the client names none
+	Upstream      Upstream   // runs statements; required
+	Decider       Decider    // takes the policy decision; required unless Unguarded
+	Unguarded     bool       // run statements without a decision (the stand-in only)
 	Logger        *slog.Logger
 	TokenTTL      time.Duration // session token validity
 	MasterTTL     time.Duration // master token validity

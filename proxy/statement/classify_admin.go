@@ -244,7 +244,7 @@ func (c *classifier) block() {
 			in := &reading{}
 			in.setKind(KindBegin)
 			c.r.absorb(in)
-		case sqlVerbs[tok.Value] && !(i+1 < len(t) && t[i+1].isOp("(") && tok.is("GET")):
+		case i > 0 && sqlVerbs[tok.Value] && !(i+1 < len(t) && t[i+1].isOp("(") && tok.is("GET")):
 			end := innerEnd(t, i)
 			in := classify(t[i:end], c.src, c.env, c.nest+1)
 			c.r.absorb(in)

@@ -189,8 +189,17 @@ func lineEnd(sql string, i int) int {
 	return len(sql)
 }
 
-func matchOp(s string) string {
+// opIndex lists, per leading byte, the operators starting with it.
+var opIndex [256][]string
+
+func init() {
 	for _, op := range operators {
+		opIndex[op[0]] = append(opIndex[op[0]], op)
+	}
+}
+
+func matchOp(s string) string {
+	for _, op := range opIndex[s[0]] {
 		if strings.HasPrefix(s, op) {
 			return op
 		}

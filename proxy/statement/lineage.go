@@ -188,9 +188,6 @@ func (w *walker) selectStmt(s *ast.SelectStmt, sc *scope) []relCol {
 	if s.From != nil && s.From.TableRefs != nil {
 		w.from(s.From.TableRefs, inner)
 	}
-	if s.Where != nil {
-		w.expr(s.Where, inner, roleFilter)
-	}
 	var outs []relCol
 	if s.Fields != nil {
 		for k, f := range s.Fields.Fields {
@@ -206,7 +203,10 @@ func (w *walker) selectStmt(s *ast.SelectStmt, sc *scope) []relCol {
 		}
 	}
 	outs = applyReplace(outs)
-	inner.outs = outs
+	inner.outs = outs // WHERE, GROUP BY, HAVING and QUALIFY may name output aliases
+	if s.Where != nil {
+		w.expr(s.Where, inner, roleFilter)
+	}
 	if s.GroupBy != nil {
 		for _, it := range s.GroupBy.Items {
 			if cn, ok := it.Expr.(*ast.ColumnNameExpr); ok && cn.Name.Name.O == "#all" {

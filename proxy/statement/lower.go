@@ -309,11 +309,12 @@ func (l *lowerer) op(i int) (int, error) {
 		l.emitGlued("(", t.Pos)
 		return i + 1, nil
 	case "{":
-		if l.peek(i+1).isOp("*") && l.peek(i+2).isOp("}") {
+		if k := starObject(l.t, i); k > 0 { // {*}, {* EXCLUDE ...}, {t.*}: every column (a superset when EXCLUDE)
 			l.operand = len(l.out)
 			l.emit(`"OBJECT_CONSTRUCT"`, t.Pos)
 			l.emitGlued(`("#*")`, t.Pos)
-			return i + 3, nil
+			l.opEnd = k
+			return k, nil
 		}
 		l.stack = append(l.stack, frame{kind: frameObject, start: len(l.out)})
 		l.emit(`"OBJECT_CONSTRUCT"`, t.Pos)
@@ -365,12 +366,34 @@ func (l *lowerer) op(i int) (int, error) {
 			return l.path(i)
 		}
 	case "*":
+		if f := l.top(); f != nil && f.kind == frameCall && i > 0 && (l.t[i-1].isOp("(") || l.t[i-1].isOp(",")) &&
+			(l.peek(i+1).isOp(")") || l.peek(i+1).isOp(",")) { // HASH(*), MINHASH(5, *)
+			l.emit(`"#*"`, t.Pos)
+			return i + 1, nil
+		}
 		// a select-list star may carry EXCLUDE / RENAME / REPLACE
 		l.emit("*", t.Pos)
 		return l.starMods(i+1, len(l.out)-1)
 	}
 	l.emit(t.Value, t.Pos)
 	return i + 1, nil
+}
+
+// starObject reports whether toks[i] opens {*...} or {t.*...} and returns
+// the index after its '}'.
+func starObject(t []Token, i int) int {
+	j := i + 1
+	for j+1 < len(t) && (t[j].Kind == TokIdent || t[j].Kind == TokQuotedIdent) && t[j+1].isOp(".") {
+		j += 2
+	}
+	if j >= len(t) || !t[j].isOp("*") {
+		return 0
+	}
+	end := skipParens(t, i)
+	if end > len(t) || !t[end-1].isOp("}") {
+		return 0
+	}
+	return end
 }
 
 // afterOperand reports whether toks[i] directly follows a complete operand.

@@ -177,6 +177,10 @@ func (l *lowerer) word(i int) (int, error) {
 		if n.Kind == TokString {
 			return i + 2, nil
 		}
+	case "ESCAPE":
+		if n.Kind == TokString && i > 0 && l.t[i-1].isOp(")") { // after LIKE ANY (...) read as IN
+			return i + 2, nil
+		}
 	case "CAST", "TRY_CAST":
 		if n.isOp("(") {
 			l.stack = append(l.stack, frame{kind: frameCast, start: len(l.out)})

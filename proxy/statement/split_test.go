@@ -89,3 +89,12 @@ func TestAnalyze_Terminates(t *testing.T) {
 		}
 	}
 }
+
+func TestAnalyze_BlockStartingWithSQLVerb(t *testing.T) {
+	// a statement starting with SET that the block reading sees: it must
+	// not recurse into itself.
+	sts, err := Analyze(t.Context(), "BEGIN SET x = 1; END", Env{})
+	if err != nil || len(sts) != 1 || sts[0].Kind != KindScripting {
+		t.Fatalf("got %v %+v", err, sts)
+	}
+}
