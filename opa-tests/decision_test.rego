@@ -97,6 +97,10 @@ test_strongest_mask_wins if {
 	}
 }
 
+test_mask_reason_default if {
+	snowgate.notices == {"A.B.C.D masked (hash)"} with snowgate.mask_items as {{"column": "A.B.C.D", "strategy": "hash"}}
+}
+
 test_unknown_mask_strategy_outranks if {
 	snowgate.masks == {"A.B.C.D": "scramble"} with snowgate.mask_items as {
 		{"column": "A.B.C.D", "strategy": "null"},

@@ -59,15 +59,15 @@ test_external_function_denied if {
 }
 
 test_send_email_function_denied if {
-	"SYSTEM$SEND_EMAIL sends data or file access outside the gateway and is not allowed" in exfiltration.deny with input as fixtures.select_send_email
+	"SYSTEM$SEND_EMAIL sends email, which takes data or files outside the gateway; it is not allowed" in exfiltration.deny with input as fixtures.select_send_email
 }
 
 test_send_email_procedure_denied if {
-	"SYSTEM$SEND_EMAIL sends data or file access outside the gateway and is not allowed" in exfiltration.deny with input as fixtures.send_email
+	"SYSTEM$SEND_EMAIL sends email, which takes data or files outside the gateway; it is not allowed" in exfiltration.deny with input as fixtures.send_email
 }
 
 test_presigned_url_denied if {
-	"GET_PRESIGNED_URL sends data or file access outside the gateway and is not allowed" in exfiltration.deny with input as fixtures.presigned_url
+	"GET_PRESIGNED_URL hands out a URL that downloads a staged file directly, which takes data or files outside the gateway; it is not allowed" in exfiltration.deny with input as fixtures.presigned_url
 }
 
 test_known_system_function_allowed if {

@@ -6,8 +6,8 @@
 #     deny     reasons (strings)
 #     approve  {"rule": id, "why": text}; requirements in approvals[id],
 #              else approvals.default
-#     mask     {"column": "DB.SCHEMA.TABLE.COLUMN", "strategy": s}
-#     notice   reasons shown with a mask decision
+#     mask     {"column": "DB.SCHEMA.TABLE.COLUMN", "strategy": s,
+#              "reason": text shown with a mask decision (optional)}
 #   Precedence: deny > require_approval > mask > allow. Masks union, and the
 #   strongest strategy wins when two rules mask the same column. An approval
 #   needs an approver who satisfies every rule that asked for one.
@@ -21,7 +21,7 @@ approvals contains a if some a in data.snowgate.rules[_].approve
 
 mask_items contains m if some m in data.snowgate.rules[_].mask
 
-notices contains n if some n in data.snowgate.rules[_].notice
+notices contains object.get(m, "reason", sprintf("%s masked (%s)", [m.column, m.strategy])) if some m in mask_items
 
 deny_reasons contains "the approval rules that apply name no common approver group; ask a platform admin" if {
 	count(approvals) > 0

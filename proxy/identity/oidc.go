@@ -26,15 +26,15 @@ const DefaultClockSkew = 30 * time.Second
 
 // Issuer configures one trusted OIDC issuer.
 type Issuer struct {
-	URL         string   `json:"url"`          // the issuer identifier; discovery at URL/.well-known/openid-configuration
-	Audience    string   `json:"audience"`     // the aud a token must carry
-	Algorithms  []string `json:"algorithms"`   // accepted signing algorithms; default RS256, ES256, PS256
-	GroupsClaim string   `json:"groups_claim"` // default "groups"
-	EmailClaim  string   `json:"email_claim"`  // default "email"
-	NameClaim   string   `json:"name_claim"`   // default "name"
+	URL         string   `json:"url" yaml:"url"`                   // the issuer identifier; discovery at URL/.well-known/openid-configuration
+	Audience    string   `json:"audience" yaml:"audience"`         // the aud a token must carry
+	Algorithms  []string `json:"algorithms" yaml:"algorithms"`     // accepted signing algorithms; default RS256, ES256, PS256
+	GroupsClaim string   `json:"groups_claim" yaml:"groups_claim"` // default "groups"
+	EmailClaim  string   `json:"email_claim" yaml:"email_claim"`   // default "email"
+	NameClaim   string   `json:"name_claim" yaml:"name_claim"`     // default "name"
 	// AgentClaim names a claim that carries the agent's id, for issuers
 	// that do not use RFC 8693's act claim. "azp" uses the OAuth client.
-	AgentClaim string `json:"agent_claim"`
+	AgentClaim string `json:"agent_claim" yaml:"agent_claim"`
 }
 
 // Verifier checks tokens from a set of issuers. It implements
@@ -155,7 +155,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (engine.Identity, tim
 		return engine.Identity{}, time.Time{}, ErrMalformed
 	}
 	var unverified struct {
-		Iss string `json:"iss"`
+		Iss string `json:"iss" yaml:"iss"`
 	}
 	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &unverified); err != nil {
 		return engine.Identity{}, time.Time{}, ErrMalformed
@@ -226,7 +226,7 @@ func headerAlg(raw string) string {
 		return "unknown"
 	}
 	var hdr struct {
-		Alg string `json:"alg"`
+		Alg string `json:"alg" yaml:"alg"`
 	}
 	if json.Unmarshal(b, &hdr) != nil || hdr.Alg == "" {
 		return "unknown"

@@ -71,6 +71,9 @@ type query struct {
 	src  string           // the text the tokens' positions refer to
 	base int              // index of toks[0] among the statement's tokens
 	refs map[int]tableRef // table references the classifier found, by statement token index
+	// synthetic marks a query the classifier assembled (UPDATE and DELETE
+	// read as the SELECT of the same rows); its refs index its own tokens.
+	synthetic bool
 }
 
 // tableRef is a table (or stage) reference in a FROM list.

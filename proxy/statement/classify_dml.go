@@ -122,10 +122,12 @@ func (c *classifier) query(start int) {
 		case t[v].is("UPDATE"):
 			c.updateAt(v)
 			c.scanReads(start, v)
+			c.withPrefix(start, v)
 			return
 		case t[v].is("DELETE"):
 			c.deleteAt(v)
 			c.scanReads(start, v)
+			c.withPrefix(start, v)
 			return
 		case t[v].is("MERGE"):
 			c.mergeAt(v)
@@ -162,24 +164,33 @@ func (c *classifier) query(start int) {
 // registered for the statement after it, so the syntax tree sees the CTEs.
 func (c *classifier) withPrefix(from, to int) {
 	for k, q := range c.r.queries {
-		if q.base < to {
+		if !q.synthetic && q.base < to {
 			continue
 		}
 		toks := make([]Token, 0, to-from+len(q.toks))
 		toks = append(toks, c.toks[from:to]...)
 		toks = append(toks, q.toks...)
 		refs := map[int]tableRef{}
+		shift := func(i int, ref tableRef, by int) {
+			if ref.end > 0 {
+				ref.end += by
+			}
+			refs[i+by] = ref
+		}
 		for i, ref := range c.refs {
 			switch {
 			case i >= from && i < to:
-				ref.end -= from
-				refs[i-from] = ref
-			case i >= q.base && i < q.base+len(q.toks):
-				ref.end = ref.end - q.base + (to - from)
-				refs[i-q.base+(to-from)] = ref
+				shift(i, ref, -from)
+			case !q.synthetic && i >= q.base && i < q.base+len(q.toks):
+				shift(i, ref, (to-from)-q.base)
 			}
 		}
-		c.r.queries[k] = query{toks: toks, src: q.src, base: 0, refs: refs}
+		if q.synthetic {
+			for i, ref := range q.refs {
+				shift(i, ref, to-from)
+			}
+		}
+		c.r.queries[k] = query{toks: toks, src: q.src, base: 0, refs: refs, synthetic: q.synthetic}
 	}
 }
 
@@ -308,6 +319,9 @@ func (c *classifier) updateAt(i int) {
 	c.setColumns(end, c.last)
 	c.whereFlags(end)
 	c.scanReads(end, len(c.toks))
+	if end > i+1 {
+		c.updateQuery(i, end)
+	}
 }
 
 func (c *classifier) deleteFrom() {
@@ -325,6 +339,9 @@ func (c *classifier) deleteAt(i int) {
 	end := c.target(i, AccessDelete)
 	c.whereFlags(end)
 	c.scanReads(end, len(t))
+	if end > i {
+		c.deleteQuery(i, end)
+	}
 }
 
 // columnList records the columns of "(a, b, c)" at toks[i] as written.

@@ -5,7 +5,7 @@
 #   PUT and GET; COPY INTO an external location or the user stage; creating
 #   or altering objects that point outside (external stages, integrations);
 #   external functions; functions that send data or hand out file URLs
-#   (exfiltration.denied_functions). COPY INTO any other stage, and loads
+#   (exfiltration.denied_functions, with why). COPY INTO any other stage, and loads
 #   from an external location by anyone outside exfiltration.ingest_groups,
 #   need approval; SYSTEM$ functions that are neither allowed
 #   (exfiltration.allowed_system_functions) nor denied need approval.
@@ -84,22 +84,25 @@ deny contains "external functions send data outside Snowflake and are not allowe
 	input.statement.flags.external_function == true
 }
 
-# Functions called, and procedures called (CALL SYSTEM$SEND_EMAIL(...)).
-called contains f if some f in lib.functions
+# Functions called (upper-case, as the analyser reports them), and
+# procedures called (CALL SYSTEM$SEND_EMAIL(...)).
+called contains f if some f in input.statement.functions
 
-called contains upper(o.name) if {
+called contains o.name if {
+	input.statement.kind == "call"
 	some o in input.statement.objects
 	o.access == "call"
 }
 
-deny contains sprintf("%s sends data or file access outside the gateway and is not allowed", [f]) if {
+deny contains sprintf("%s %s, which takes data or files outside the gateway; it is not allowed", [f, why]) if {
 	some f in called
-	f in cfg.denied_functions
+	why := cfg.denied_functions[f]
 }
 
 approve contains {"rule": "system_function", "why": sprintf("%s is a system function the policy does not know", [f])} if {
+	input.statement.flags.system_function == true
 	some f in called
 	startswith(f, "SYSTEM$")
-	not f in cfg.denied_functions
-	not f in cfg.allowed_system_functions
+	not cfg.denied_functions[f]
+	not cfg.allowed_system_functions[f]
 }

@@ -24,7 +24,7 @@ classifications := lib.config.classifications
 # statement over unclassified tables costs one lookup per object.
 guarded contains lib.object_key(o) if {
 	some o in input.statement.objects
-	some cls in classifications[lib.database(o)][lib.schema(o)][o.name]
+	some cls in classifications[object.get(o, "database", lib.session_database)][object.get(o, "schema", lib.session_schema)][o.name]
 	not cls.class in cleared_classes
 }
 
@@ -42,27 +42,36 @@ cleared_classes contains class if {
 	lib.in_group(groups)
 }
 
-# hidden(c) is the classification of column c when the caller may not see it.
-hidden(c) := cls if {
-	cls := classifications[lib.database(c)][lib.schema(c)][c.table][c.name]
+# hidden maps every column the statement touches that the caller may not
+# see (the column object as the analyser gave it) to its classification,
+# computed once per statement.
+hidden[c] := cls if {
+	count(guarded) > 0
+	some c in columns
+	cls := classifications[object.get(c, "database", lib.session_database)][object.get(c, "schema", lib.session_schema)][c.table][c.name]
 	not cls.class in cleared_classes
+}
+
+columns contains c if some c in input.statement.columns.read
+
+columns contains c if some c in input.statement.columns.filtered
+
+columns contains c if some c in input.statement.columns.grouped
+
+columns contains c if {
+	some o in input.statement.outputs
+	some c in o.sources
 }
 
 column_key(c) := concat(".", [lib.database(c), lib.schema(c), c.table, c.name])
 
 # Masks: every result column derived from a hidden column.
-mask contains {"column": column_key(c), "strategy": cls.strategy} if {
-	count(guarded) > 0
+mask contains {"column": column_key(c), "strategy": cls.strategy, "reason": reason} if {
+	count(hidden) > 0
 	some o in input.statement.outputs
 	some c in o.sources
-	cls := hidden(c)
-}
-
-notice contains sprintf("%s masked (%s): classified %s", [c.name, cls.strategy, cls.class]) if {
-	count(guarded) > 0
-	some o in input.statement.outputs
-	some c in o.sources
-	cls := hidden(c)
+	cls := hidden[c]
+	reason := sprintf("%s masked (%s): classified %s", [c.name, cls.strategy, cls.class])
 }
 
 usage_text := {
@@ -71,19 +80,19 @@ usage_text := {
 }
 
 deny contains msg if {
-	count(guarded) > 0
+	count(hidden) > 0
 	some usage in ["filtered", "grouped"]
 	some c in input.statement.columns[usage]
-	cls := hidden(c)
+	cls := hidden[c]
 	usage in object.get(cls, "deny_in", cfg.deny_in)
 	msg := sprintf("%s is masked for you and cannot be used in %s: that could rebuild its values", [column_key(c), usage_text[usage]])
 }
 
 deny contains msg if {
-	count(guarded) > 0
+	count(hidden) > 0
 	input.statement.kind in {"insert", "merge", "create", "update", "copy"}
 	some c in input.statement.columns.read
-	hidden(c)
+	hidden[c]
 	msg := sprintf("%s is masked for you and cannot be copied into another object", [column_key(c)])
 }
 

@@ -41,6 +41,16 @@ deny contains "switching to a role the gateway cannot identify is not allowed" i
 }
 
 admin_statement if {
+	input.statement.category == "ddl"
+	admin_object_changed
+}
+
+admin_statement if {
+	input.statement.category == "dcl"
+	admin_object_changed
+}
+
+admin_object_changed if {
 	some o in input.statement.objects
 	o.type in cfg.admin_object_types
 	o.access in {"create", "alter", "drop"}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/snowgate/snowgate/proxy/identity"
+)
+
+// config is the file `snowgate serve --config` reads (YAML).
+type config struct {
+	Listen      string            `yaml:"listen"`       // the Snowflake-facing address; default 127.0.0.1:8765
+	AdminListen string            `yaml:"admin_listen"` // health and admin API; default 127.0.0.1:8766
+	Issuers     []identity.Issuer `yaml:"issuers"`      // trusted OIDC issuers; at least one
+	ClockSkew   duration          `yaml:"clock_skew"`   // leeway on token exp/nbf; default 30s
+	Upstream    struct {
+		Account   string `yaml:"account"`  // required
+		Host      string `yaml:"host"`     // default <account>.snowflakecomputing.com
+		Port      int    `yaml:"port"`     // default 443
+		Protocol  string `yaml:"protocol"` // https (default) or http
+		Database  string `yaml:"database"` // used when the client names none
+		Schema    string `yaml:"schema"`
+		Warehouse string `yaml:"warehouse"`
+		Role      string `yaml:"role"`
+	} `yaml:"upstream"`
+	Credentials struct {
+		Static *struct {
+			User        string `yaml:"user"`
+			PasswordEnv string `yaml:"password_env"` // the environment variable holding the password
+		} `yaml:"static"`
+	} `yaml:"credentials"`
+	Policy struct {
+		Dir string `yaml:"dir"` // default: the embedded library
+	} `yaml:"policy"`
+	Session struct {
+		TokenTTL    duration `yaml:"token_ttl"`    // default 1h
+		IdleTimeout duration `yaml:"idle_timeout"` // default 4h
+		MaxLife     duration `yaml:"max_life"`     // default 24h
+	} `yaml:"session"`
+	SpoolDir string `yaml:"spool_dir"` // where large results are spooled; default the system temp dir
+	LogLevel string `yaml:"log_level"` // debug, info (default), warn, error
+}
+
+// duration reads "90s", "4h" and the like.
+type duration time.Duration
+
+func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration like 90s or 4h", n.Line, n.Value)
+	}
+	*d = duration(v)
+	return nil
+}
+
+func loadConfig(path string) (*config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var c config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if c.Listen == "" {
+		c.Listen = defaultAddr
+	}
+	if c.AdminListen == "" {
+		c.AdminListen = defaultAdminAddr
+	}
+	switch {
+	case len(c.Issuers) == 0:
+		return nil, fmt.Errorf("config %s: issuers: at least one OIDC issuer is required", path)
+	case c.Upstream.Account == "":
+		return nil, fmt.Errorf("config %s: upstream.account is required", path)
+	case c.Credentials.Static == nil:
+		return nil, fmt.Errorf("config %s: credentials: configure static credentials", path)
+	case c.Credentials.Static.User == "":
+		return nil, fmt.Errorf("config %s: credentials.static.user is required", path)
+	}
+	return &c, nil
+}
