@@ -35,6 +35,9 @@ type Principal struct {
 	// Upstream is the upstream login to use when there is no
 	// CredentialSource (the stand-in logs its users in as themselves).
 	Upstream OpenParams
+	// VaultRole, when set (by the connect decision), names the Vault
+	// database role the session's credentials come from.
+	VaultRole string
 }
 
 // CredentialSource hands out upstream credentials per session.

@@ -142,7 +142,8 @@ func (w *rowWriter) flush() error {
 	if !w.spilling {
 		w.res.inline = w.buf
 		w.res.inlineRows = w.chunkRows
-		w.buf, w.chunkRows, w.spilling = nil, 0, true
+		// One chunk buffer, sized once and reused for every chunk.
+		w.buf, w.chunkRows, w.spilling = make([]byte, 0, w.chunkLimit+w.chunkLimit/8), 0, true
 		return nil
 	}
 	if w.res.spool == nil {

@@ -15,12 +15,15 @@ type Upstream interface {
 
 // OpenParams says how to open an upstream session.
 type OpenParams struct {
-	User      string // upstream login name
-	Password  string // upstream password; empty when the upstream needs none
-	Database  string
-	Schema    string
-	Warehouse string
-	Role      string
+	User     string // upstream login name
+	Password string // upstream password; empty when the upstream needs none
+	// PrivateKey is a PEM-encoded RSA private key for key-pair login; when
+	// set it is used instead of Password.
+	PrivateKey string
+	Database   string
+	Schema     string
+	Warehouse  string
+	Role       string
 }
 
 // Conn is one upstream session. Its methods may be called from several
