@@ -18,6 +18,7 @@ const (
 	ReasonUndefined = "policy gave no decision"
 	ReasonMalformed = "policy gave a malformed decision"
 	ReasonVersion   = "unsupported input version"
+	ReasonCanceled  = "the request was canceled before the policy decided"
 )
 
 // Decide evaluates data.snowgate.decision for in. It never fails: every
@@ -48,12 +49,18 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 
 // eval runs a prepared query under the engine's timeout.
 func (e *Engine) eval(ctx context.Context, q *rego.PreparedEvalQuery, input ast.Value) (rego.ResultSet, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", errCanceled, err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
 	rs, err := q.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTime(e.opts.Now()))
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
+		switch ctxErr := ctx.Err(); {
+		case errors.Is(ctxErr, context.DeadlineExceeded):
 			return nil, fmt.Errorf("%w: %w", errTimeout, ctxErr)
+		case ctxErr != nil:
+			return nil, fmt.Errorf("%w: %w", errCanceled, ctxErr)
 		}
 		return nil, fmt.Errorf("%w: %w", errEval, err)
 	}
@@ -63,6 +70,7 @@ func (e *Engine) eval(ctx context.Context, q *rego.PreparedEvalQuery, input ast.
 // The failure classes, mapped to reasons by reason.
 var (
 	errTimeout   = errors.New(ReasonTimeout)
+	errCanceled  = errors.New(ReasonCanceled)
 	errEval      = errors.New(ReasonEvalError)
 	errUndefined = errors.New(ReasonUndefined)
 	errMalformed = errors.New(ReasonMalformed)
@@ -83,6 +91,8 @@ func reason(err error) string {
 	switch {
 	case errors.Is(err, errTimeout):
 		return ReasonTimeout
+	case errors.Is(err, errCanceled):
+		return ReasonCanceled
 	case errors.Is(err, errUndefined):
 		return ReasonUndefined
 	case errors.Is(err, errMalformed):

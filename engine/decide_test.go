@@ -123,8 +123,11 @@ func TestEngine_Decide_canceled(t *testing.T) {
 	e := newTestEngine(t, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if d := e.Decide(ctx, input(analyst(), selectOrders())); d.Action != ActionDeny {
-		t.Errorf("action = %s on a canceled context, want deny", d.Action)
+	if d := e.Decide(ctx, input(analyst(), selectOrders())); d.Action != ActionDeny || d.Reasons[0] != ReasonCanceled {
+		t.Errorf("decision = %+v on a canceled context, want deny: %s", d, ReasonCanceled)
+	}
+	if d := e.Connect(ctx, ConnectInput{Identity: analyst()}); d.Action != ActionDeny {
+		t.Errorf("connect = %+v on a canceled context, want deny", d)
 	}
 }
 

@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -97,6 +99,23 @@ func TestSchema_decision(t *testing.T) {
 	for _, id := range []Identity{analyst(), {Subject: "x"}} {
 		if errs := validate(t, schema.Connect, e.Connect(ctx, ConnectInput{Identity: id})); errs != nil {
 			t.Errorf("connect decision does not match engine/schema/connect.json: %v", errs)
+		}
+	}
+}
+
+// TestSchema_generatedInputs validates every input the analyser generated
+// for the Rego test fixtures (opa-tests/fixtures) against the schema, so the
+// schema keeps describing what the gateway really sends.
+func TestSchema_generatedInputs(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "opa-tests", "fixtures", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		in := fixture(t, name)
+		if errs := validate(t, schema.Input, in); errs != nil {
+			t.Errorf("%s does not match engine/schema/input.json: %v", name, errs)
 		}
 	}
 }

@@ -16,7 +16,7 @@ import (
 func inputValue(in *Input) ast.Value {
 	var c conv
 	return obj(
-		kv("version", str(in.Version)),
+		kvt("version", shared(in.Version)),
 		kv("identity", identityValue(&in.Identity)),
 		kv("session", sessionValue(&in.Session)),
 		kv("statement", c.statementValue(&in.Statement)),
@@ -62,6 +62,9 @@ type conv struct {
 }
 
 func (c *conv) str(s string) *ast.Term {
+	if t, ok := sharedTerms[s]; ok {
+		return t
+	}
 	if t, ok := c.strs[s]; ok {
 		return t
 	}
@@ -79,8 +82,8 @@ func (c *conv) statementValue(s *statement.Statement) ast.Value {
 		kv("fingerprint", str(s.Fingerprint)),
 		kv("index", ast.Number(itoa(int64(s.Index)))),
 		kv("count", ast.Number(itoa(int64(s.Count)))),
-		kv("kind", str(string(s.Kind))),
-		kv("category", str(string(s.Category))),
+		kvt("kind", c.str(string(s.Kind))),
+		kvt("category", c.str(string(s.Category))),
 		kv("parse", parseValue(s.Parse)),
 		kv("objects", c.objectsValue(s.Objects)),
 		kv("columns", obj(
@@ -203,10 +206,46 @@ func flagsValue(f *statement.Flags) ast.Value {
 // item is one key of an object under construction.
 type item = [2]*ast.Term
 
-func kv(k string, v ast.Value) item { return item{ast.InternedTerm(k), ast.NewTerm(v)} }
+func kv(k string, v ast.Value) item { return item{shared(k), ast.NewTerm(v)} }
 
-// kvt is kv for a ready term, e.g. an interned one.
-func kvt(k string, v *ast.Term) item { return item{ast.InternedTerm(k), v} }
+// kvt is kv for a ready term, e.g. a shared one.
+func kvt(k string, v *ast.Term) item { return item{shared(k), v} }
+
+// sharedTerms holds one immutable term for every key of the input and
+// every common enumerated value, made once: OPA shares interned terms the
+// same way, and this saves two allocations per key per input.
+var sharedTerms = func() map[string]*ast.Term {
+	m := map[string]*ast.Term{}
+	for _, s := range []string{
+		// keys
+		"version", "identity", "session", "statement", "request",
+		"subject", "email", "name", "issuer", "groups", "claims", "agent", "id", "source",
+		"client", "client_version", "client_address", "database", "schema", "warehouse", "role", "query_tag", "started_at", "time",
+		"sql", "fingerprint", "index", "count", "kind", "category", "parse", "complete", "error", "rewrites",
+		"objects", "type", "access", "columns", "read", "written", "filtered", "grouped", "table",
+		"outputs", "sources", "transform", "traced", "where", "present", "always_true", "limit", "star", "functions", "flags",
+		"create_or_replace", "time_travel", "clone", "external_location", "stage", "user_stage", "identifier", "dynamic_sql",
+		"session_change", "role_change", "no_where", "system_function", "external_function", "scripting",
+		// values
+		"1", "act", "azp", "claim",
+		"select", "insert", "update", "delete", "merge", "create", "drop", "alter", "truncate", "undrop", "grant", "revoke",
+		"copy", "put", "get", "remove", "list", "use", "show", "describe", "call", "execute_immediate", "begin", "commit",
+		"rollback", "set", "unset", "explain", "comment", "unknown",
+		"write", "ddl", "dcl", "transaction", "admin",
+		"view", "user", "procedure", "function", "location", "integration",
+		"expression", "aggregate",
+	} {
+		m[s] = ast.StringTerm(s)
+	}
+	return m
+}()
+
+func shared(s string) *ast.Term {
+	if t, ok := sharedTerms[s]; ok {
+		return t
+	}
+	return ast.StringTerm(s)
+}
 
 // boolTerm returns the shared term of a boolean: no allocation.
 func boolTerm(b bool) *ast.Term { return ast.InternedTerm(b) }

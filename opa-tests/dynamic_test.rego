@@ -15,6 +15,14 @@ test_call_without_object if {
 
 test_execute_immediate_needs_approval if {
 	{"rule": "dynamic_sql", "why": "EXECUTE IMMEDIATE runs SQL built at run time"} in dynamic.approve with input as fixtures.execute_immediate
+		with input.statement.kind as "execute_immediate"
+}
+
+test_execute_immediate_as_inner_kind_needs_approval if {
+	# The analyser may report EXECUTE IMMEDIATE '<literal>' as the kind of
+	# the literal statement, flagged dynamic.
+	some a in dynamic.approve with input as fixtures.execute_immediate
+	a.rule == "dynamic_sql"
 }
 
 test_scripting_needs_approval if {

@@ -60,3 +60,12 @@ test_select_untouched if {
 	count(privileges.deny) == 0 with input as fixtures.select_orders
 	count(privileges.approve) == 0 with input as fixtures.select_orders
 }
+
+test_admin_category_counts if {
+	count(privileges.deny) == 1 with input as fixtures.create_user_analyst with input.statement.category as "admin"
+}
+
+test_admin_object_read_is_not_admin if {
+	count(privileges.deny) == 0 with input as fixtures.create_user_analyst
+		with input.statement.objects as [{"type": "user", "name": "MALLORY", "access": "read"}]
+}

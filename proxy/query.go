@@ -200,11 +200,22 @@ func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds 
 func (s *Server) statement(ctx context.Context, q *query, stmt statement.Statement, req queryRequest, binds []Bind) (*result, error) {
 	sess := q.session
 	log := s.log.With("session", sess.id, "query", q.id, "kind", stmt.Kind, "fingerprint", stmt.Fingerprint)
+	var masks *maskPlanSpec
 	if !s.cfg.Unguarded {
 		d := s.cfg.Decider.Decide(ctx, s.input(sess, q, stmt))
 		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)
 		switch d.Action {
-		case engine.ActionAllow:
+		case engine.ActionAllow, engine.ActionMask:
+			if len(d.Masks) == 0 {
+				break
+			}
+			byOutput, err := planMasks(d.Masks, stmt, s.maskKey)
+			if err != nil {
+				log.Info("statement denied: masks cannot be applied", "err", err)
+				return nil, newError(CodeAccessDenied, "42501", denyMessage("denied", engine.Decision{ID: d.ID, Reasons: append(d.Reasons, err.Error())}), nil)
+			}
+			masks = &maskPlanSpec{byOutput: byOutput, outputs: len(stmt.Outputs), key: s.maskKey}
+			log = log.With("masked_columns", len(byOutput))
 		case engine.ActionDeny:
 			log.Info("statement denied", "reasons", d.Reasons)
 			return nil, newError(CodeAccessDenied, "42501", denyMessage("denied", d), nil)
@@ -225,7 +236,7 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 		return nil, upstreamError(err)
 	}
 	s.track(sess, stmt, out)
-	res, err := s.encode(ctx, stmt, out)
+	res, err := s.encode(ctx, stmt, out, masks)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +298,7 @@ func (s *Server) track(sess *session, stmt statement.Statement, out *Outcome) {
 
 // encode turns an outcome into a result: rows streamed into the inline part
 // and spooled chunks, a DML row count, or a status line.
-func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outcome) (*result, error) {
+func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outcome, masks *maskPlanSpec) (*result, error) {
 	res := &result{statementType: statementTypeID(stmt.Kind), state: stateOf(out)}
 	if out.Rows == nil {
 		if cols := dmlColumns(stmt.Kind); cols != nil {
@@ -314,7 +325,14 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 	if res.statementType == 0 {
 		res.statementType = 0x1000
 	}
-	res.columns = out.Rows.Columns()
+	res.columns = append([]Column(nil), out.Rows.Columns()...)
+	var plan maskPlan
+	if masks != nil {
+		var err error
+		if plan, err = masks.apply(res.columns); err != nil {
+			return nil, newError(CodeAccessDenied, "42501", "snowgate: statement denied: "+err.Error(), err)
+		}
+	}
 	n := len(res.columns)
 	vals, cells, valid := make([]any, n), make([]string, n), make([]bool, n)
 	w := newRowWriter(res, s.cfg.InlineBytes, s.cfg.ChunkBytes, s.cfg.SpoolDir)
@@ -335,6 +353,9 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 			if err != nil {
 				res.close()
 				return nil, newError(CodeInternal, "XX000", "snowgate could not encode a result value", err)
+			}
+			if plan != nil && plan[i] != nil {
+				c, ok = plan[i](c, ok)
 			}
 			cells[i], valid[i] = c, ok
 		}

@@ -52,6 +52,10 @@ type Config struct {
 	ResultTTL     time.Duration // how long a finished result can be fetched
 	SpoolDir      string        // where large results are spooled; os.TempDir() when empty
 	ServerVersion string
+	// MaskKey keys the hash mask strategy, so that hashed values join
+	// across queries but cannot be reversed by a dictionary. Random per
+	// process when empty.
+	MaskKey []byte
 }
 
 // Server speaks the Snowflake REST protocol.
@@ -63,6 +67,7 @@ type Server struct {
 	ctx      context.Context // ends when the server shuts down
 	cancel   context.CancelFunc
 	mux      *http.ServeMux
+	maskKey  []byte
 }
 
 // New returns a Server ready to serve.
@@ -114,6 +119,10 @@ func New(cfg Config) (*Server, error) {
 		ctx:      ctx,
 		cancel:   cancel,
 		mux:      http.NewServeMux(),
+		maskKey:  cfg.MaskKey,
+	}
+	if len(s.maskKey) == 0 {
+		s.maskKey = []byte(newToken())
 	}
 	s.routes()
 	go s.reap()

@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the library's policy and data files, laid out as on disk.
 //
-//go:embed data.json *.rego lib/*.rego rules/*.rego
+//go:embed .manifest data.json *.rego lib/*.rego rules/*.rego
 var FS embed.FS

@@ -77,7 +77,7 @@ func analyzeOne(ctx context.Context, sql string, p piece, env Env) (st Statement
 		Objects:     r.objects,
 		Functions:   r.functions,
 		Flags:       r.flags,
-		Columns:     Columns{Read: []Column{}, Written: addColumns([]Column{}, r.written...), Filtered: []Column{}, Grouped: []Column{}},
+		Columns:     Columns{Read: []Column{}, Written: append([]Column{}, r.written.list...), Filtered: []Column{}, Grouped: []Column{}},
 		Outputs:     []Output{},
 		Where:       Where{Present: r.where, AlwaysTrue: r.whereTrue},
 	}

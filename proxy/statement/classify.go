@@ -59,7 +59,8 @@ type reading struct {
 	functions []string
 	problems  []string // why the reading is not complete
 	queries   []query  // embedded queries the AST reading must check
-	written   []Column // columns named in INSERT column lists and SET clauses
+	written   colSet   // columns named in INSERT column lists and SET clauses
+	seen      map[string]bool // objects and functions already listed
 	whereTrue bool     // a WHERE clause that is literally always true
 	where     bool     // a top-level WHERE clause
 }
@@ -94,7 +95,20 @@ func (r *reading) problem(format string, args ...any) {
 	r.problems = append(r.problems, fmt.Sprintf(format, args...))
 }
 
-func (r *reading) add(o Object) { r.objects = addObject(r.objects, o) }
+func (r *reading) add(o Object) {
+	if r.seen == nil {
+		r.seen = map[string]bool{}
+	}
+	if !r.seen["o\x00"+objectKey(o)] {
+		r.seen["o\x00"+objectKey(o)] = true
+		r.objects = append(r.objects, o)
+	}
+}
+
+// objectKey identifies an object for deduplication.
+func objectKey(o Object) string {
+	return o.Type + "\x00" + o.Database + "\x00" + o.Schema + "\x00" + o.Name + "\x00" + string(o.Access)
+}
 
 // absorb merges an inner reading (a statement inside a block, a pipe, an
 // EXECUTE IMMEDIATE body) into r, keeping the most dangerous kind.
@@ -115,15 +129,17 @@ func (r *reading) absorb(in *reading) {
 	}
 	r.problems = append(r.problems, in.problems...)
 	r.queries = append(r.queries, in.queries...)
-	r.written = addColumns(r.written, in.written...)
+	r.written.add(in.written.list...)
 }
 
 func (r *reading) addFunction(name string) {
-	for _, f := range r.functions {
-		if f == name {
-			return
-		}
+	if r.seen == nil {
+		r.seen = map[string]bool{}
 	}
+	if r.seen["f\x00"+name] {
+		return
+	}
+	r.seen["f\x00"+name] = true
 	r.functions = append(r.functions, name)
 }
 

@@ -233,6 +233,7 @@ func (c *classifier) block() {
 	c.r.setKind(KindScripting)
 	c.r.flags.Scripting = true
 	c.r.flags.DynamicSQL = true
+	covered := make([]bool, len(t)) // tokens inside an inner statement
 	for i := 0; i < len(t); i++ {
 		tok := t[i]
 		if !blockStmtStart(t, i) || tok.Kind != TokIdent {
@@ -248,6 +249,9 @@ func (c *classifier) block() {
 			end := innerEnd(t, i)
 			in := classify(t[i:end], c.src, c.env, c.nest+1)
 			c.r.absorb(in)
+			for k := i; k < end; k++ {
+				covered[k] = true
+			}
 			i = end - 1
 		case !strong || scriptWords[tok.Value]:
 			// after '(', ':=', DEFAULT, RETURN only SQL matters
@@ -262,25 +266,11 @@ func (c *classifier) block() {
 	// Safety net: a reserved verb anywhere that no inner statement took
 	// means the block holds SQL this reading did not see.
 	for i, tok := range t {
-		if tok.Kind == TokIdent && reservedVerbs[tok.Value] && !c.names[i] && !blockStmtStart(t, i) && !innerCovered(t, i) {
+		if tok.Kind == TokIdent && reservedVerbs[tok.Value] && !c.names[i] && !blockStmtStart(t, i) && !covered[i] {
 			c.r.problem("%s in an unrecognised place in a scripting block", tok.Value)
 			c.r.setKind(KindUnknown)
 		}
 	}
-}
-
-// innerCovered reports whether toks[i] lies inside an inner SQL statement,
-// i.e. some statement start before it reaches it.
-func innerCovered(t []Token, i int) bool {
-	for k := i - 1; k >= 0; k-- {
-		if t[k].isOp(";") {
-			return false
-		}
-		if t[k].Kind == TokIdent && sqlVerbs[t[k].Value] && (k == 0 || blockStmtStart(t, k)) {
-			return innerEnd(t, k) > i
-		}
-	}
-	return false
 }
 
 // blockStmtStart reports whether a statement may start at toks[i] inside a

@@ -91,3 +91,24 @@ func TestAnalyze_NoCatalogNeverGuesses(t *testing.T) {
 		t.Errorf("with a catalog: %+v", sts[0].Outputs)
 	}
 }
+
+// TestAnalyze_Concurrent runs the corpus from several goroutines; with
+// -race it checks the parser pool and shared tables.
+func TestAnalyze_Concurrent(t *testing.T) {
+	corpus := readCorpus(t)
+	if len(corpus) > 300 {
+		corpus = corpus[:300]
+	}
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for _, sql := range corpus {
+				_, _ = Analyze(context.Background(), sql, Env{Database: "D", Schema: "S"})
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+}

@@ -148,3 +148,80 @@ func (c *classifier) deleteQuery(nameAt, nameEnd int) {
 	s.copy(where, len(t))
 	c.r.queries = append(c.r.queries, s.query())
 }
+
+// mergeQuery registers the query a MERGE amounts to: the values it writes
+// and the conditions of its WHEN clauses, over the target joined with the
+// source on the merge condition.
+//
+//	MERGE INTO t a USING s b ON c WHEN MATCHED AND d THEN UPDATE SET x = e
+//	WHEN NOT MATCHED THEN INSERT (x) VALUES (f)
+//	  ->  SELECT d, e, f FROM t a JOIN s b ON c
+func (c *classifier) mergeQuery(nameAt, nameEnd int) {
+	t := c.toks
+	using := c.clauseAt(nameEnd, "USING")
+	on := c.clauseAt(using, "ON")
+	when := c.clauseAt(on, "WHEN")
+	if using >= len(t) || on >= len(t) {
+		return
+	}
+	s := &synth{c: c, refs: map[int]tableRef{}}
+	s.word("SELECT", t[nameAt].Pos)
+	items := 0
+	item := func(from, to int) {
+		if from >= to {
+			return
+		}
+		if items > 0 {
+			s.op(",", t[from].Pos)
+		}
+		s.copy(from, to)
+		items++
+	}
+	for w := when; w < len(t); {
+		next := c.clauseAt(w+1, "WHEN")
+		then := c.clauseAt(w, "THEN")
+		if then > next {
+			then = next
+		}
+		for k := w; k < then; k++ {
+			if t[k].is("AND") {
+				item(k+1, then)
+				break
+			}
+		}
+		switch {
+		case then+1 < next && t[then+1].is("UPDATE"):
+			depth, start := 0, then+3 // after UPDATE SET
+			for k := start; k <= next; k++ {
+				if k < next && t[k].isOp("(") {
+					depth++
+				} else if k < next && t[k].isOp(")") {
+					depth--
+				}
+				if k == next || t[k].isOp(",") && depth == 0 {
+					for e := start; e < k; e++ {
+						if t[e].isOp("=") {
+							item(e+1, k)
+							break
+						}
+					}
+					start = k + 1
+				}
+			}
+		case then+1 < next && t[then+1].is("INSERT"):
+			v := c.clauseAt(then+1, "VALUES")
+			if v < next && v+1 < len(t) && t[v+1].isOp("(") {
+				item(v+2, skipParens(t, v+1)-1)
+			}
+		}
+		w = next
+	}
+	if items == 0 {
+		s.number("1", t[nameAt].Pos)
+	}
+	s.word("FROM", t[nameAt].Pos)
+	s.table(nameAt, nameEnd, using)
+	s.word("JOIN", t[using].Pos)
+	s.copy(using+1, when)
+	c.r.queries = append(c.r.queries, s.query())
+}

@@ -22,7 +22,7 @@ func Fingerprint(sql string) (string, error) {
 }
 
 func fingerprint(toks []Token) string {
-	var b strings.Builder
+	b := make([]byte, 0, 256)
 	prevLit := false
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
@@ -41,19 +41,17 @@ func fingerprint(toks []Token) string {
 			s = t.Value
 		}
 		// collapse "?, ?, ?" into "?"
-		if lit && prevLit && b.Len() >= 2 && strings.HasSuffix(b.String(), "?\x00,\x00") {
-			str := b.String()
-			b.Reset()
-			b.WriteString(str[:len(str)-2])
+		if lit && prevLit && len(b) >= 4 && string(b[len(b)-4:]) == "?\x00,\x00" {
+			b = b[:len(b)-2]
 			continue
 		}
-		b.WriteString(s)
-		b.WriteByte(0)
+		b = append(b, s...)
+		b = append(b, 0)
 		if !t.isOp(",") {
 			prevLit = lit
 		}
 	}
-	sum := sha256.Sum256([]byte(b.String()))
+	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }
 

@@ -2,6 +2,7 @@ package statement
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -54,13 +55,41 @@ type walker struct {
 	ctx      context.Context
 	env      Env
 	lw       *lowered
-	read     []Column
-	filtered []Column
-	grouped  []Column
-	tables   []Object // base tables the tree reads
+	read     colSet
+	filtered colSet
+	grouped  colSet
+	tables    []Object // base tables the tree reads
+	seenTable map[string]bool
 	star     bool
 	problems []string
 	catalog  map[string][]string
+}
+
+// colSet is an insertion-ordered set of columns that stays linear however
+// many columns a statement names.
+type colSet struct {
+	list []Column
+	idx  map[Column]struct{}
+}
+
+func (s *colSet) add(cs ...Column) {
+	for _, c := range cs {
+		if s.idx == nil && len(s.list) >= 16 {
+			s.idx = make(map[Column]struct{}, 2*len(s.list))
+			for _, x := range s.list {
+				s.idx[x] = struct{}{}
+			}
+		}
+		if s.idx != nil {
+			if _, ok := s.idx[c]; ok {
+				continue
+			}
+			s.idx[c] = struct{}{}
+		} else if slices.Contains(s.list, c) {
+			continue
+		}
+		s.list = append(s.list, c)
+	}
 }
 
 func addColumns(dst []Column, cs ...Column) []Column {
@@ -212,7 +241,7 @@ func (w *walker) selectStmt(s *ast.SelectStmt, sc *scope) []relCol {
 			if cn, ok := it.Expr.(*ast.ColumnNameExpr); ok && cn.Name.Name.O == "#all" {
 				for _, o := range outs {
 					if o.transform != TransformAggregate {
-						w.grouped = addColumns(w.grouped, o.sources...)
+						w.grouped.add(o.sources...)
 					}
 				}
 				continue
@@ -230,7 +259,7 @@ func (w *walker) selectStmt(s *ast.SelectStmt, sc *scope) []relCol {
 	}
 	if s.Distinct {
 		for _, o := range outs {
-			w.grouped = addColumns(w.grouped, o.sources...)
+			w.grouped.add(o.sources...)
 		}
 	}
 	visible := outs[:0:0]
@@ -247,13 +276,13 @@ func (w *walker) selectStmt(s *ast.SelectStmt, sc *scope) []relCol {
 func (w *walker) byItem(e ast.ExprNode, outs []relCol, sc *scope, r role) {
 	if p, ok := e.(*ast.PositionExpr); ok {
 		if p.N >= 1 && p.N <= len(outs) {
-			w.grouped = addColumns(w.grouped, outs[p.N-1].sources...)
+			w.grouped.add(outs[p.N-1].sources...)
 		}
 		return
 	}
 	if v, ok := e.(*test_driver.ValueExpr); ok {
 		if n, ok := v.GetValue().(int64); ok && n >= 1 && int(n) <= len(outs) {
-			w.grouped = addColumns(w.grouped, outs[n-1].sources...)
+			w.grouped.add(outs[n-1].sources...)
 		}
 		return
 	}
@@ -296,352 +325,4 @@ func (w *walker) fieldName(f *ast.SelectField, all []*ast.SelectField, k int) st
 		return strings.ToUpper(text)
 	}
 	return "EXPR" + strconv.Itoa(k+1)
-}
-
-// from reads a FROM tree into sc's relations.
-func (w *walker) from(n ast.ResultSetNode, sc *scope) {
-	switch x := n.(type) {
-	case *ast.Join:
-		w.from(x.Left, sc)
-		leftN := len(sc.rels)
-		if x.Right != nil {
-			w.from(x.Right, sc)
-		}
-		if x.On != nil {
-			w.expr(x.On.Expr, sc, roleFilter)
-		}
-		for _, u := range x.Using {
-			name := decodeName(u.Name.O)
-			for _, r := range sc.rels {
-				if c, ok := w.relColumn(r, name); ok {
-					w.read = addColumns(w.read, c.sources...)
-					w.filtered = addColumns(w.filtered, c.sources...)
-				}
-			}
-			for _, r := range sc.rels[leftN:] {
-				if r.noStar == nil {
-					r.noStar = map[string]bool{}
-				}
-				r.noStar[name] = true
-			}
-		}
-		if x.NaturalJoin {
-			w.natural(sc.rels[:leftN], sc.rels[leftN:])
-		}
-	case *ast.TableSource:
-		w.tableSource(x, sc)
-	default:
-		w.problems = append(w.problems, "unsupported FROM item")
-	}
-}
-
-// natural marks the common columns of a NATURAL join as join columns.
-func (w *walker) natural(left, right []*relation) {
-	for _, r := range right {
-		if !r.known {
-			w.problems = append(w.problems, "NATURAL JOIN over a table whose columns are unknown")
-			continue
-		}
-		for _, c := range r.cols {
-			for _, l := range left {
-				if lc, ok := w.relColumn(l, c.name); ok && l.known {
-					w.filtered = addColumns(w.filtered, lc.sources...)
-					w.filtered = addColumns(w.filtered, c.sources...)
-					if r.noStar == nil {
-						r.noStar = map[string]bool{}
-					}
-					r.noStar[c.name] = true
-				}
-			}
-		}
-	}
-}
-
-func (w *walker) tableSource(ts *ast.TableSource, sc *scope) {
-	alias := decodeName(ts.AsName.O)
-	switch src := ts.Source.(type) {
-	case *ast.TableName:
-		r := w.tableName(src, sc)
-		if alias != "" {
-			r.alias = alias
-		}
-		sc.rels = append(sc.rels, r)
-	case *ast.SelectStmt, *ast.SetOprStmt:
-		// a derived table sees the relations before it (LATERAL, FLATTEN)
-		outs := w.query(src, sc)
-		r := &relation{alias: alias, cols: outs, known: true}
-		if tf, ok := w.lw.funcs[ts.AsName.O]; ok {
-			r = w.funcRelation(alias, tf, outs)
-		}
-		sc.rels = append(sc.rels, r)
-	default:
-		w.problems = append(w.problems, "unsupported table source")
-	}
-}
-
-// flattenColumns are the columns FLATTEN returns.
-var flattenColumns = []string{"SEQ", "KEY", "PATH", "INDEX", "VALUE", "THIS"}
-
-// funcRelation builds the relation of a lowered table function: all its
-// columns derive from its arguments.
-func (w *walker) funcRelation(alias string, tf tableFunc, args []relCol) *relation {
-	r := &relation{alias: alias, fn: true}
-	traced := true
-	for _, a := range args {
-		r.fnSrc = addColumns(r.fnSrc, a.sources...)
-		traced = traced && a.traced
-	}
-	switch tf.name {
-	case "RESULT_SCAN":
-		r.untraced = true
-		return r
-	case "FLATTEN":
-		r.known = true
-		for i, n := range flattenColumns {
-			if i < len(tf.columns) {
-				n = tf.columns[i]
-			}
-			r.cols = append(r.cols, relCol{name: n, sources: r.fnSrc, transform: TransformExpression, traced: traced})
-		}
-	default:
-		for _, n := range tf.columns {
-			r.cols = append(r.cols, relCol{name: n, sources: r.fnSrc, transform: TransformExpression, traced: traced})
-		}
-		r.known = len(tf.columns) > 0
-	}
-	if !traced {
-		r.untraced = true
-	}
-	return r
-}
-
-// tableName resolves a table in FROM: a CTE, a registered three-part name
-// or stage, or a base table.
-func (w *walker) tableName(tn *ast.TableName, sc *scope) *relation {
-	name := tn.Name.O
-	var parts []string
-	if strings.HasPrefix(name, "#") {
-		k, err := strconv.Atoi(name[1:])
-		if err != nil || k >= len(w.lw.tables) {
-			w.problems = append(w.problems, "bad generated table name")
-			return &relation{untraced: true}
-		}
-		lt := w.lw.tables[k]
-		if lt.stage != nil {
-			return &relation{alias: "#s" + name[1:], stage: true, base: &Column{Database: lt.stage.Database, Schema: lt.stage.Schema, Table: "@" + lt.stage.Name}}
-		}
-		parts = lt.name.parts
-	} else {
-		if tn.Schema.O != "" {
-			parts = append(parts, decodeName(tn.Schema.O))
-		}
-		parts = append(parts, decodeName(name))
-	}
-	if len(parts) == 1 {
-		if c := sc.cte(parts[0]); c != nil {
-			cp := *c
-			cp.alias = parts[0]
-			return &cp
-		}
-	}
-	o := qname{parts: parts}.object("table", AccessRead, w.env)
-	w.tables = addObject(w.tables, o)
-	r := &relation{alias: o.Name, qual: []string{o.Database, o.Schema, o.Name},
-		base: &Column{Database: o.Database, Schema: o.Schema, Table: o.Name}}
-	if cols := w.columnsOf(o); cols != nil {
-		r.known = true
-		for _, c := range cols {
-			r.cols = append(r.cols, relCol{name: c, sources: []Column{{Database: o.Database, Schema: o.Schema, Table: o.Name, Name: c}}, transform: TransformCopy, traced: true})
-		}
-	}
-	return r
-}
-
-// columnsOf asks the catalog for a base table's columns.
-func (w *walker) columnsOf(o Object) []string {
-	if w.env.Catalog == nil {
-		return nil
-	}
-	key := o.Database + "\x00" + o.Schema + "\x00" + o.Name
-	if cols, ok := w.catalog[key]; ok {
-		return cols
-	}
-	cols, err := w.env.Catalog.Columns(w.ctx, o.Database, o.Schema, o.Name)
-	if err != nil {
-		cols = nil
-	}
-	if w.catalog == nil {
-		w.catalog = map[string][]string{}
-	}
-	w.catalog[key] = cols
-	return cols
-}
-
-// relColumn finds a column of a relation.
-func (w *walker) relColumn(r *relation, name string) (relCol, bool) {
-	if r.untraced {
-		return relCol{name: name, transform: TransformExpression}, true
-	}
-	if r.known {
-		for _, c := range r.cols {
-			if c.name == name {
-				return c, true
-			}
-		}
-		return relCol{}, false
-	}
-	if r.fn {
-		return relCol{name: name, sources: r.fnSrc, transform: TransformExpression, traced: true}, true
-	}
-	if r.base != nil {
-		c := *r.base
-		c.Name = name
-		return relCol{name: name, sources: []Column{c}, transform: TransformCopy, traced: true}, true
-	}
-	return relCol{}, false
-}
-
-// expandStar expands '*' or 't.*' with its EXCLUDE/RENAME/REPLACE.
-func (w *walker) expandStar(f *ast.SelectField, sc *scope) []relCol {
-	var rels []*relation
-	if f.WildCard.Table.O != "" {
-		q := decodeName(f.WildCard.Table.O)
-		for _, r := range sc.rels {
-			if r.alias == q {
-				rels = append(rels, r)
-			}
-		}
-		if len(rels) == 0 {
-			w.problems = append(w.problems, "unknown table in "+q+".*")
-		}
-	} else {
-		rels = sc.rels
-	}
-	mod := w.lw.stars[f.Offset]
-	var outs []relCol
-	for _, r := range rels {
-		switch {
-		case r.known && !r.untraced:
-			for _, c := range r.cols {
-				if c.hidden || r.noStar[c.name] {
-					continue
-				}
-				outs = append(outs, c)
-			}
-		default:
-			var src []Column
-			if r.base != nil {
-				c := *r.base
-				c.Name = "*"
-				src = []Column{c}
-			}
-			src = addColumns(src, r.fnSrc...)
-			outs = append(outs, relCol{name: "*", sources: src, transform: TransformCopy, traced: false})
-		}
-	}
-	for _, o := range outs {
-		w.read = addColumns(w.read, o.sources...)
-	}
-	if mod == nil {
-		return outs
-	}
-	kept := outs[:0:0]
-	for _, o := range outs {
-		switch {
-		case mod.exclude[o.name]:
-			continue
-		case mod.rename[o.name] != "":
-			o.name = mod.rename[o.name]
-		case mod.replace[o.name] != "":
-			o.name = "\x00replace:" + mod.replace[o.name] + "\x00" + o.name
-		}
-		kept = append(kept, o)
-	}
-	return kept
-}
-
-// resolve finds what a column reference names, searching the scopes
-// outwards (correlated subqueries), then the current SELECT's aliases.
-func (w *walker) resolve(cn *ast.ColumnName, sc *scope) (relCol, bool) {
-	name := decodeName(cn.Name.O)
-	positional := strings.HasPrefix(cn.Name.O, "$") // raw: "$1", never a real name
-	table := cn.Table.O
-	var qual []string
-	if strings.HasPrefix(table, "#") {
-		if k, err := strconv.Atoi(table[1:]); err == nil && k < len(w.lw.tables) {
-			o := w.lw.tables[k].name.object("table", AccessRead, w.env)
-			qual = []string{o.Database, o.Schema, o.Name}
-		}
-		table = ""
-	} else {
-		table = decodeName(table)
-	}
-	schema := decodeName(cn.Schema.O)
-	for s := sc; s != nil; s = s.parent {
-		if qual != nil || table != "" {
-			for _, r := range s.rels {
-				if !matchRel(r, qual, schema, table) {
-					continue
-				}
-				if c, ok := w.relColumn(r, name); ok {
-					return c, true
-				}
-			}
-			continue
-		}
-		if positional && len(s.rels) == 1 {
-			r := s.rels[0]
-			if r.stage || !r.known {
-				c, ok := w.relColumn(r, name)
-				return c, ok
-			}
-			if n, err := strconv.Atoi(name[1:]); err == nil && n >= 1 && n <= len(r.cols) {
-				return r.cols[n-1], true
-			}
-		}
-		var found []relCol
-		var unknown []*relation
-		for _, r := range s.rels {
-			if r.known && !r.untraced {
-				if c, ok := w.relColumn(r, name); ok {
-					found = append(found, c)
-				}
-			} else {
-				unknown = append(unknown, r)
-			}
-		}
-		switch {
-		case len(found) == 1:
-			return found[0], true
-		case len(found) > 1:
-			return relCol{name: name, transform: TransformExpression}, true
-		}
-		for _, o := range s.outs {
-			if o.name == name && !o.hidden {
-				return o, true
-			}
-		}
-		switch len(unknown) {
-		case 0:
-			continue
-		case 1:
-			return w.relColumn(unknown[0], name)
-		default:
-			return relCol{name: name, transform: TransformExpression}, true
-		}
-	}
-	return relCol{}, false
-}
-
-func matchRel(r *relation, qual []string, schema, table string) bool {
-	if qual != nil {
-		return len(r.qual) == 3 && r.qual[0] == qual[0] && r.qual[1] == qual[1] && r.qual[2] == qual[2]
-	}
-	if r.alias != table {
-		return false
-	}
-	if schema != "" {
-		return len(r.qual) == 3 && r.qual[1] == schema
-	}
-	return true
 }

@@ -31,7 +31,7 @@ func (w *walker) expr(e ast.ExprNode, sc *scope, r role) relCol {
 		c, ok := w.resolve(cn.Name, sc)
 		if !ok {
 			c = relCol{name: decodeName(cn.Name.Name.O), transform: TransformExpression}
-			w.read = addColumns(w.read, Column{Name: c.name})
+			w.read.add(Column{Name: c.name})
 		}
 		w.note(c.sources, r)
 		return c
@@ -42,17 +42,17 @@ func (w *walker) expr(e ast.ExprNode, sc *scope, r role) relCol {
 	if v.agg {
 		t = TransformAggregate
 	}
-	return relCol{sources: v.src, transform: t, traced: v.traced}
+	return relCol{sources: v.src.list, transform: t, traced: v.traced}
 }
 
 // note records source columns by role.
 func (w *walker) note(src []Column, r role) {
-	w.read = addColumns(w.read, src...)
+	w.read.add(src...)
 	switch r {
 	case roleFilter:
-		w.filtered = addColumns(w.filtered, src...)
+		w.filtered.add(src...)
 	case roleGroup:
-		w.grouped = addColumns(w.grouped, src...)
+		w.grouped.add(src...)
 	}
 }
 
@@ -61,13 +61,13 @@ type exprVisitor struct {
 	w      *walker
 	sc     *scope
 	role   role
-	src    []Column
+	src    colSet
 	traced bool
 	agg    bool
 }
 
 func (v *exprVisitor) take(c relCol) {
-	v.src = addColumns(v.src, c.sources...)
+	v.src.add(c.sources...)
 	v.traced = v.traced && c.traced
 	if c.transform == TransformAggregate {
 		v.agg = true
@@ -124,9 +124,9 @@ func (v *exprVisitor) windowSpec(s *ast.WindowSpec) {
 	for _, it := range items {
 		c := v.w.expr(it.Expr, v.sc, roleGroup)
 		if v.role == roleFilter { // a window in QUALIFY filters by its keys too
-			v.w.filtered = addColumns(v.w.filtered, c.sources...)
+			v.w.filtered.add(c.sources...)
 		}
-		v.src = addColumns(v.src, c.sources...)
+		v.src.add(c.sources...)
 		v.traced = v.traced && c.traced
 	}
 }
@@ -150,10 +150,10 @@ func (v *exprVisitor) allColumns() {
 			if r.base != nil {
 				c := *r.base
 				c.Name = "*"
-				v.src = addColumns(v.src, c)
+				v.src.add(c)
 			}
 		}
-		v.w.note(v.src, v.role)
+		v.w.note(v.src.list, v.role)
 		return
 	}
 }

@@ -3,7 +3,7 @@ package statement
 import (
 	"errors"
 	"fmt"
-	"strconv"
+	"sort"
 	"strings"
 )
 
@@ -59,11 +59,9 @@ type starMod struct {
 
 // srcAt returns the source offset for a byte offset in the lowered SQL.
 func (lw *lowered) srcAt(off int) int {
-	k := 0
-	for k+1 < len(lw.starts) && lw.starts[k+1] <= off {
-		k++
-	}
-	if k < len(lw.units) {
+	// the last unit starting at or before off
+	k := sort.SearchInts(lw.starts, off+1) - 1
+	if k >= 0 && k < len(lw.units) {
 		return lw.units[k]
 	}
 	return 0
@@ -78,11 +76,8 @@ func (lw *lowered) sourceText(off, n int) string {
 	first := lw.srcAt(off)
 	last := lw.srcAt(off + n - 1)
 	end := -1
-	for _, t := range lw.toks {
-		if t.Pos == last {
-			end = t.End
-			break
-		}
+	if k := sort.Search(len(lw.toks), func(i int) bool { return lw.toks[i].Pos >= last }); k < len(lw.toks) && lw.toks[k].Pos == last {
+		end = lw.toks[k].End
 	}
 	if end < first || first < 0 || end > len(lw.src) {
 		return ""
@@ -131,6 +126,34 @@ type lowerer struct {
 	nfn     int
 	nrep    int
 	mods    map[int]*starMod // unit index of a star field -> modifiers
+	match   []int            // per bracket token: index after its closing bracket
+}
+
+// after returns the index just after the bracket group opening at i, in
+// constant time (skipParens would make nested calls quadratic).
+func (l *lowerer) after(i int) int {
+	if i < len(l.match) && l.match[i] > 0 {
+		return l.match[i]
+	}
+	return len(l.t)
+}
+
+// matchBrackets pairs every opening bracket with its closing one.
+func matchBrackets(t []Token) []int {
+	m := make([]int, len(t))
+	var stack []int
+	for i, tok := range t {
+		switch {
+		case tok.isOp("(") || tok.isOp("[") || tok.isOp("{"):
+			stack = append(stack, i)
+		case tok.isOp(")") || tok.isOp("]") || tok.isOp("}"):
+			if len(stack) > 0 {
+				m[stack[len(stack)-1]] = i + 1
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+	return m
 }
 
 // lower rewrites q into TiDB SQL.
@@ -144,6 +167,7 @@ func lower(q query) (*lowered, error) {
 		names:   map[string]int{},
 		having:  map[int]bool{},
 		mods:    map[int]*starMod{},
+		match:   matchBrackets(q.toks),
 	}
 	if err := l.run(); err != nil {
 		return nil, err
@@ -164,14 +188,11 @@ func (l *lowerer) emitGlued(s string, src int) {
 	l.glue[len(l.glue)-1] = true
 }
 
-// insert puts s before unit k.
+// insert puts s in front of unit k (a CAST( or GET_PATH( wrapping the
+// operand that starts there). Prefixing the unit keeps every unit index
+// stable and costs no copying of the unit list.
 func (l *lowerer) insert(k int, s string) {
-	l.out = append(l.out[:k], append([]string{s}, l.out[k:]...)...)
-	l.src = append(l.src[:k], append([]int{l.src[k]}, l.src[k:]...)...)
-	l.glue = append(l.glue[:k], append([]bool{false}, l.glue[k:]...)...)
-	if len(l.glue) > k+1 {
-		l.glue[k+1] = true
-	}
+	l.out[k] = s + l.out[k]
 }
 
 func (l *lowerer) finish() {
@@ -287,277 +308,4 @@ func (l *lowerer) step(i int) (int, error) {
 		return l.name(i)
 	}
 	return l.word(i)
-}
-
-// op lowers punctuation and operators.
-func (l *lowerer) op(i int) (int, error) {
-	t := l.t[i]
-	switch t.Value {
-	case "(":
-		return l.open(i)
-	case ")", "]", "}":
-		return l.close(i)
-	case "[":
-		if l.afterOperand(i) {
-			l.insert(l.operand, `"GET"(`)
-			l.stack = append(l.stack, frame{kind: frameSubscript, start: l.operand})
-			l.emit(",", t.Pos)
-			return i + 1, nil
-		}
-		l.stack = append(l.stack, frame{kind: frameArray, start: len(l.out)})
-		l.emit(`"ARRAY_CONSTRUCT"`, t.Pos)
-		l.emitGlued("(", t.Pos)
-		return i + 1, nil
-	case "{":
-		if k := starObject(l.t, i); k > 0 { // {*}, {* EXCLUDE ...}, {t.*}: every column (a superset when EXCLUDE)
-			l.operand = len(l.out)
-			l.emit(`"OBJECT_CONSTRUCT"`, t.Pos)
-			l.emitGlued(`("#*")`, t.Pos)
-			l.opEnd = k
-			return k, nil
-		}
-		l.stack = append(l.stack, frame{kind: frameObject, start: len(l.out)})
-		l.emit(`"OBJECT_CONSTRUCT"`, t.Pos)
-		l.emitGlued("(", t.Pos)
-		return i + 1, nil
-	case ":":
-		if f := l.top(); f != nil && f.kind == frameObject {
-			l.emit(",", t.Pos)
-			return i + 1, nil
-		}
-		if l.afterOperand(i) {
-			return l.path(i)
-		}
-		// a bind variable :name or :1
-		n := l.peek(i + 1)
-		if n.Kind == TokIdent || n.Kind == TokNumber || n.Kind == TokQuotedIdent {
-			l.operand = len(l.out)
-			l.emit("?", t.Pos)
-			return i + 2, nil
-		}
-		return 0, l.fail(i, "unexpected ':'")
-	case "::":
-		if !l.afterOperand(i) {
-			return 0, l.fail(i, "'::' without an operand")
-		}
-		typ, next, err := l.castType(i + 1)
-		if err != nil {
-			return 0, err
-		}
-		l.insert(l.operand, "CAST(")
-		l.emit("AS "+typ+")", l.t[next-1].Pos)
-		l.opEnd = next
-		return next, nil
-	case "=>":
-		// named argument: drop the name already emitted
-		if len(l.out) > 0 {
-			l.out, l.src, l.glue = l.out[:len(l.out)-1], l.src[:len(l.src)-1], l.glue[:len(l.glue)-1]
-		}
-		l.lossy("argument names dropped")
-		return i + 1, nil
-	case "?":
-		l.operand = len(l.out)
-		l.emit("?", t.Pos)
-		return i + 1, nil
-	case "->", "->>", ";", ":=", "==", "~", "!", "&", "^", "|":
-		return 0, l.fail(i, "operator %s", t.Value)
-	case ".":
-		if i > 0 && l.t[i-1].isOp("]") && l.afterOperand(i) {
-			return l.path(i)
-		}
-	case "*":
-		if f := l.top(); f != nil && f.kind == frameCall && i > 0 && (l.t[i-1].isOp("(") || l.t[i-1].isOp(",")) &&
-			(l.peek(i+1).isOp(")") || l.peek(i+1).isOp(",")) { // HASH(*), MINHASH(5, *)
-			l.emit(`"#*"`, t.Pos)
-			return i + 1, nil
-		}
-		// a select-list star may carry EXCLUDE / RENAME / REPLACE
-		l.emit("*", t.Pos)
-		return l.starMods(i+1, len(l.out)-1)
-	}
-	l.emit(t.Value, t.Pos)
-	return i + 1, nil
-}
-
-// starObject reports whether toks[i] opens {*...} or {t.*...} and returns
-// the index after its '}'.
-func starObject(t []Token, i int) int {
-	j := i + 1
-	for j+1 < len(t) && (t[j].Kind == TokIdent || t[j].Kind == TokQuotedIdent) && t[j+1].isOp(".") {
-		j += 2
-	}
-	if j >= len(t) || !t[j].isOp("*") {
-		return 0
-	}
-	end := skipParens(t, i)
-	if end > len(t) || !t[end-1].isOp("}") {
-		return 0
-	}
-	return end
-}
-
-// afterOperand reports whether toks[i] directly follows a complete operand.
-func (l *lowerer) afterOperand(i int) bool {
-	if i == 0 || l.operand < 0 || l.operand >= len(l.out) {
-		return false
-	}
-	if i == l.opEnd {
-		return true
-	}
-	p := l.t[i-1]
-	switch p.Kind {
-	case TokQuotedIdent, TokVariable, TokString, TokDollarString, TokNumber:
-		return true
-	case TokIdent:
-		return !structural[p.Value] || bareFunctions[p.Value]
-	case TokOp:
-		return p.Value == ")" || p.Value == "]" || p.Value == "}" || p.Value == "*" && l.t[i].isOp("::")
-	}
-	return false
-}
-
-// open handles '('.
-func (l *lowerer) open(i int) (int, error) {
-	t := l.t[i]
-	f := frame{kind: framePlain, start: len(l.out)}
-	if n := l.peek(i + 1); n.is("SELECT") || n.is("WITH") {
-		l.having[len(l.stack)+1] = false
-		if i > 0 && (l.t[i-1].is("FROM") || l.t[i-1].is("JOIN") || l.t[i-1].is("LATERAL")) {
-			f.derived = true
-		}
-	}
-	l.stack = append(l.stack, f)
-	l.emit("(", t.Pos)
-	return i + 1, nil
-}
-
-// close handles ')', ']' and '}'.
-func (l *lowerer) close(i int) (int, error) {
-	t := l.t[i]
-	f := l.top()
-	if f == nil {
-		return 0, l.fail(i, "unbalanced %q", t.Value)
-	}
-	want := ")"
-	switch f.kind {
-	case frameSubscript, frameArray:
-		want = "]"
-	case frameObject:
-		want = "}"
-	}
-	if t.Value != want {
-		return 0, l.fail(i, "mismatched %q", t.Value)
-	}
-	fr := *f
-	l.stack = l.stack[:len(l.stack)-1]
-	if fr.kind != frameDrop {
-		l.emit(")", t.Pos)
-	}
-	l.operand = fr.start
-	if fr.aliasAfter {
-		return l.funcAlias(i+1, fr.fn)
-	}
-	if fr.derived {
-		j := l.skipTableClauses(i + 1)
-		n := l.peek(j)
-		if !n.is("AS") && n.Kind != TokQuotedIdent && !(n.Kind == TokIdent && !structural[n.Value]) {
-			l.nfn++
-			l.emit(`AS "#d`+strconv.Itoa(l.nfn)+`"`, t.Pos)
-		}
-		return j, nil
-	}
-	return i + 1, nil
-}
-
-// path lowers x:a.b[0] into "GET_PATH"(x, 'a.b[0]').
-func (l *lowerer) path(i int) (int, error) {
-	var b strings.Builder
-	j := i + 1
-	elem := func(t Token, src string) bool {
-		switch t.Kind {
-		case TokIdent:
-			b.WriteString(t.Text(src))
-		case TokQuotedIdent:
-			b.WriteString(`"` + t.Value + `"`)
-		default:
-			return false
-		}
-		return true
-	}
-	src := l.srcText()
-	if !elem(l.peek(j), src) {
-		return 0, l.fail(j, "path element expected")
-	}
-	j++
-	for j < len(l.t) {
-		switch {
-		case l.t[j].isOp(".") && j+1 < len(l.t) && (l.t[j+1].Kind == TokIdent || l.t[j+1].Kind == TokQuotedIdent):
-			b.WriteByte('.')
-			elem(l.t[j+1], src)
-			j += 2
-			continue
-		case l.t[j].isOp("[") && j+2 < len(l.t) && l.t[j+2].isOp("]") && (l.t[j+1].Kind == TokNumber || l.t[j+1].Kind == TokString):
-			if l.t[j+1].Kind == TokNumber {
-				b.WriteString("[" + l.t[j+1].Value + "]")
-			} else {
-				b.WriteString(`["` + l.t[j+1].Value + `"]`)
-			}
-			j += 3
-			continue
-		}
-		break
-	}
-	l.insert(l.operand, `"GET_PATH"(`)
-	l.emit(", "+quoteString(b.String())+")", l.t[j-1].Pos)
-	l.opEnd = j
-	return j, nil
-}
-
-// srcText returns the text the tokens were lexed from, as far as needed to
-// recover a token's raw spelling.
-func (l *lowerer) srcText() string { return l.q.src }
-
-// castType reads a Snowflake type at toks[i] and returns the TiDB cast type.
-func (l *lowerer) castType(i int) (string, int, error) {
-	t := l.peek(i)
-	if t.Kind != TokIdent && t.Kind != TokQuotedIdent {
-		return "", i, l.fail(i, "type expected")
-	}
-	typ, ok := castTypes[t.Value]
-	if !ok {
-		typ = "CHAR"
-		l.lossy("unknown type " + t.Value + " read as text")
-	}
-	j := i + 1
-	switch {
-	case t.is("DOUBLE") && l.peek(j).is("PRECISION"):
-		j++
-	case l.peek(j).is("WITH") && (l.peek(j+1).is("TIME") || l.peek(j+1).is("LOCAL")):
-		for j < len(l.t) && !l.t[j].is("ZONE") {
-			j++
-		}
-		j++
-	case l.peek(j).is("VARYING"):
-		j++
-	}
-	if l.peek(j).isOp("(") {
-		j = skipParens(l.t, j)
-	}
-	return typ, j, nil
-}
-
-// castTypes maps Snowflake types onto TiDB cast targets; the cast is an
-// expression either way, so coarsening a type loses no lineage.
-var castTypes = map[string]string{
-	"NUMBER": "DECIMAL", "NUMERIC": "DECIMAL", "DECIMAL": "DECIMAL", "DEC": "DECIMAL",
-	"INT": "SIGNED", "INTEGER": "SIGNED", "BIGINT": "SIGNED", "SMALLINT": "SIGNED", "TINYINT": "SIGNED", "BYTEINT": "SIGNED",
-	"FLOAT": "DOUBLE", "FLOAT4": "DOUBLE", "FLOAT8": "DOUBLE", "DOUBLE": "DOUBLE", "REAL": "DOUBLE",
-	"VARCHAR": "CHAR", "CHAR": "CHAR", "CHARACTER": "CHAR", "STRING": "CHAR", "TEXT": "CHAR", "NCHAR": "CHAR",
-	"NVARCHAR": "CHAR", "NVARCHAR2": "CHAR", "CHAR_VARYING": "CHAR", "NCHAR_VARYING": "CHAR",
-	"BINARY": "BINARY", "VARBINARY": "BINARY", "BOOLEAN": "SIGNED", "BOOL": "SIGNED",
-	"DATE": "DATE", "TIME": "TIME", "DATETIME": "DATETIME", "TIMESTAMP": "DATETIME",
-	"TIMESTAMP_NTZ": "DATETIME", "TIMESTAMP_LTZ": "DATETIME", "TIMESTAMP_TZ": "DATETIME",
-	"TIMESTAMPNTZ": "DATETIME", "TIMESTAMPLTZ": "DATETIME", "TIMESTAMPTZ": "DATETIME",
-	"VARIANT": "JSON", "OBJECT": "JSON", "ARRAY": "JSON", "MAP": "JSON", "GEOGRAPHY": "JSON",
-	"GEOMETRY": "JSON", "VECTOR": "JSON", "FILE": "JSON",
 }

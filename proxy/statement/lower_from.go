@@ -34,7 +34,7 @@ func (l *lowerer) tableRef(i int, ref tableRef) (int, error) {
 	l.emit(enc, l.t[i].Pos)
 	j := l.skipTableClauses(end)
 	if ref.stage != nil && l.peek(j).isOp("(") { // @stage (FILE_FORMAT => ...)
-		j = l.skipTableClauses(skipParens(l.t, j))
+		j = l.skipTableClauses(l.after(j))
 	}
 	switch n := l.peek(j); {
 	case n.is("AS"):
@@ -66,9 +66,9 @@ func (l *lowerer) skipTableClauses(j int) int {
 		switch {
 		case (n.is("AT") || n.is("BEFORE") || n.is("CHANGES")) && l.peek(j+1).isOp("("):
 			l.lossy("time travel dropped")
-			j = skipParens(l.t, j+1)
+			j = l.after(j+1)
 		case (n.is("END")) && l.peek(j+1).isOp("(") && j > 0 && l.t[j-1].isOp(")"):
-			j = skipParens(l.t, j+1)
+			j = l.after(j+1)
 		case n.is("SAMPLE") || n.is("TABLESAMPLE"):
 			k := j + 1
 			if m := l.peek(k); m.is("BERNOULLI") || m.is("ROW") || m.is("SYSTEM") || m.is("BLOCK") {
@@ -78,9 +78,9 @@ func (l *lowerer) skipTableClauses(j int) int {
 				return j
 			}
 			l.lossy("sampling dropped")
-			j = skipParens(l.t, k)
+			j = l.after(k)
 			if m := l.peek(j); (m.is("REPEATABLE") || m.is("SEED")) && l.peek(j+1).isOp("(") {
-				j = skipParens(l.t, j+1)
+				j = l.after(j+1)
 			}
 		default:
 			return j
@@ -137,7 +137,7 @@ func (l *lowerer) funcAlias(j int, fn string) (int, error) {
 	}
 	tf := tableFunc{name: fn}
 	if l.peek(j).isOp("(") { // alias(col, col, ...)
-		end := skipParens(l.t, j)
+		end := l.after(j)
 		for k := j + 1; k < end-1; k++ {
 			if v, ok := nameValue(l.t[k]); ok {
 				tf.columns = append(tf.columns, v)

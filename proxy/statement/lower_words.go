@@ -279,7 +279,7 @@ func (l *lowerer) withinGroup(i int) (int, error) {
 // quoted name, which TiDB accepts for any spelling.
 func (l *lowerer) call(i int, fn string, open int) (int, error) {
 	t := l.t[i]
-	closeAt := skipParens(l.t, open)
+	closeAt := l.after(open)
 	over := false
 	for j := closeAt; j < len(l.t); j++ {
 		tj := l.t[j]
@@ -291,7 +291,7 @@ func (l *lowerer) call(i int, fn string, open int) (int, error) {
 			continue
 		}
 		if tj.isOp("(") && j > 0 && l.t[j-1].is("GROUP") {
-			j = skipParens(l.t, j) - 1
+			j = l.after(j) - 1
 			continue
 		}
 		break

@@ -204,13 +204,3 @@ func isURL(s string) bool {
 	}
 	return false
 }
-
-// addObject appends o unless an equal object is already present.
-func addObject(objs []Object, o Object) []Object {
-	for _, x := range objs {
-		if x == o {
-			return objs
-		}
-	}
-	return append(objs, o)
-}

@@ -76,9 +76,9 @@ func readTree(ctx context.Context, st *Statement, r *reading, env Env) []string 
 		}
 	}
 	problems = append(problems, w.problems...)
-	st.Columns.Read = addColumns(st.Columns.Read, w.read...)
-	st.Columns.Filtered = addColumns(st.Columns.Filtered, w.filtered...)
-	st.Columns.Grouped = addColumns(st.Columns.Grouped, w.grouped...)
+	st.Columns.Read = append(st.Columns.Read, w.read.list...) // deduplicated by the sets
+	st.Columns.Filtered = append(st.Columns.Filtered, w.filtered.list...)
+	st.Columns.Grouped = append(st.Columns.Grouped, w.grouped.list...)
 	st.Star = st.Star || w.star
 	return append(problems, crossCheck(st, w.tables)...)
 }
@@ -97,22 +97,23 @@ func appendUnique(s []string, x string) []string {
 // objects; for queries, every table the classifier reads must be in the tree.
 func crossCheck(st *Statement, tables []Object) []string {
 	var problems []string
-	has := func(objs []Object, o Object) bool {
-		for _, x := range objs {
-			if x.Database == o.Database && x.Schema == o.Schema && x.Name == o.Name && (x.Type == o.Type || x.Type == "table" || x.Type == "view") {
-				return true
-			}
+	key := func(o Object) string { return o.Database + "\x00" + o.Schema + "\x00" + o.Name }
+	classified := map[string]bool{}
+	for _, o := range st.Objects {
+		if o.Type == "table" || o.Type == "view" {
+			classified[key(o)] = true
 		}
-		return false
 	}
+	inTree := map[string]bool{}
 	for _, t := range tables {
-		if !has(st.Objects, t) {
+		inTree[key(t)] = true
+		if !classified[key(t)] {
 			problems = append(problems, fmt.Sprintf("the syntax tree reads %s.%s.%s, the classifier does not", t.Database, t.Schema, t.Name))
 		}
 	}
 	if st.Kind == KindSelect {
 		for _, o := range st.Objects {
-			if o.Type == "table" && o.Access == AccessRead && !has(tables, o) {
+			if o.Type == "table" && o.Access == AccessRead && !inTree[key(o)] {
 				problems = append(problems, fmt.Sprintf("the classifier reads %s.%s.%s, the syntax tree does not", o.Database, o.Schema, o.Name))
 			}
 		}

@@ -54,5 +54,3 @@ else := database(o)
 production(o) if upper(home_database(o)) in config.production_databases
 
 production(o) if home_database(o) == ""
-
-functions contains upper(f) if some f in input.statement.functions

@@ -46,7 +46,7 @@ admin_statement if {
 }
 
 admin_statement if {
-	input.statement.category == "dcl"
+	input.statement.category == "admin"
 	admin_object_changed
 }
 

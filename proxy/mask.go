@@ -1,0 +1,133 @@
+package proxy
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy/statement"
+)
+
+// maskFn rewrites one encoded cell; valid is false for NULL.
+type maskFn func(cell string, valid bool) (string, bool)
+
+// maskPlan is the mask of each result column; nil entries pass through.
+type maskPlan []maskFn
+
+// strength orders strategies when several masked sources feed one output:
+// the strongest wins.
+var strength = map[string]int{
+	engine.MaskEmailDomain: 1, engine.MaskPartial: 2, engine.MaskHash: 3, engine.MaskRedact: 4, engine.MaskNull: 5,
+}
+
+// planMasks maps the decision's masks, keyed by source column, onto the
+// statement's output columns through their lineage. It fails when a mask
+// cannot be guaranteed: an output whose lineage is untraced, a strategy the
+// gateway does not know, or outputs that do not line up with the result.
+func planMasks(masks map[string]string, stmt statement.Statement, key []byte) (map[int]string, error) {
+	for col, s := range masks {
+		if _, ok := strength[s]; !ok {
+			return nil, fmt.Errorf("unknown mask strategy %q for %s", s, col)
+		}
+	}
+	plan := map[int]string{}
+	for i, out := range stmt.Outputs {
+		if !out.Traced {
+			return nil, fmt.Errorf("result column %q cannot be traced to its sources, so masking cannot be guaranteed", out.Name)
+		}
+		for _, src := range out.Sources {
+			s, ok := masks[columnKey(src)]
+			if ok && strength[s] > strength[plan[i]] {
+				plan[i] = s
+			}
+		}
+	}
+	if len(plan) == 0 && len(masks) > 0 && len(stmt.Outputs) == 0 {
+		return nil, fmt.Errorf("the statement's result columns are unknown, so masking cannot be guaranteed")
+	}
+	return plan, nil
+}
+
+// columnKey is a source column as the policy names it: DB.SCHEMA.TABLE.COLUMN.
+func columnKey(c statement.Column) string {
+	return strings.Join([]string{c.Database, c.Schema, c.Table, c.Name}, ".")
+}
+
+// apply turns the strategy plan into per-column functions, and changes the
+// masked columns' types so that every masked value stays valid for the
+// type the drivers decode: text, or the original type for null.
+func (p maskPlanSpec) apply(cols []Column) (maskPlan, error) {
+	if len(p.byOutput) == 0 {
+		return nil, nil
+	}
+	if p.outputs != len(cols) {
+		return nil, fmt.Errorf("the statement has %d result columns by analysis but %d upstream, so masking cannot be guaranteed", p.outputs, len(cols))
+	}
+	plan := make(maskPlan, len(cols))
+	for i, strategy := range p.byOutput {
+		if strategy == engine.MaskNull {
+			cols[i].Nullable = true
+		} else {
+			cols[i] = Column{Name: cols[i].Name, Type: "text", Nullable: true, Database: cols[i].Database, Schema: cols[i].Schema, Table: cols[i].Table}
+		}
+		plan[i] = maskFunc(strategy, p.key)
+	}
+	return plan, nil
+}
+
+// maskPlanSpec is a plan before the result's columns are known.
+type maskPlanSpec struct {
+	byOutput map[int]string
+	outputs  int
+	key      []byte
+}
+
+const redacted = "********"
+
+func maskFunc(strategy string, key []byte) maskFn {
+	switch strategy {
+	case engine.MaskNull:
+		return func(string, bool) (string, bool) { return "", false }
+	case engine.MaskHash:
+		return func(cell string, valid bool) (string, bool) {
+			if !valid {
+				return "", false
+			}
+			m := hmac.New(sha256.New, key)
+			m.Write([]byte(cell))
+			return hex.EncodeToString(m.Sum(nil)[:16]), true
+		}
+	case engine.MaskPartial:
+		return func(cell string, valid bool) (string, bool) {
+			if !valid {
+				return "", false
+			}
+			n := utf8.RuneCountInString(cell)
+			if n <= 4 {
+				return strings.Repeat("*", n), true
+			}
+			r := []rune(cell)
+			return strings.Repeat("*", n-4) + string(r[n-4:]), true
+		}
+	case engine.MaskEmailDomain:
+		return func(cell string, valid bool) (string, bool) {
+			if !valid {
+				return "", false
+			}
+			if at := strings.LastIndexByte(cell, '@'); at >= 0 {
+				return "****" + cell[at:], true
+			}
+			return redacted, true
+		}
+	}
+	return func(cell string, valid bool) (string, bool) {
+		if !valid {
+			return "", false
+		}
+		return redacted, true
+	}
+}
