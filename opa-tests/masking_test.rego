@@ -113,3 +113,14 @@ test_unqualified_names_use_session if {
 		with input.statement.objects as [{"type": "table", "name": "CUSTOMERS", "access": "read"}]
 		with input.statement.outputs as [{"name": "SSN", "sources": [{"table": "CUSTOMERS", "name": "SSN"}], "transform": "copy", "traced": true}]
 }
+
+test_no_session_still_masks if {
+	masked(masking.mask) == {"DEMO.PUBLIC.CUSTOMERS.SSN": "redact"} with input as object.remove(fixtures.select_customers_pii, ["session"])
+		with input.statement.outputs as [h.out("CUSTOMERS", "SSN")]
+}
+
+test_unqualified_without_session_denied if {
+	# Without a database the table cannot be matched to its classifications.
+	"cannot tell which database CUSTOMERS is in; qualify the name or set a current database" in masking.deny with input as object.remove(fixtures.select_customers_pii, ["session"])
+		with input.statement.objects as [{"type": "table", "name": "CUSTOMERS", "access": "read"}]
+}

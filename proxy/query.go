@@ -221,7 +221,9 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 			return nil, newError(CodeAccessDenied, "42501", denyMessage("denied", d), nil)
 		case engine.ActionRequireApproval:
 			log.Info("statement needs approval", "reasons", d.Reasons)
-			return nil, newError(CodeApprovalRequired, "42501", denyMessage("requires approval", d)+"; approvals are not enabled on this gateway", nil)
+			if err := s.approve(ctx, q, stmt, binds, d, log); err != nil {
+				return nil, err
+			}
 		default:
 			log.Warn("decision not enforceable", "reasons", d.Reasons)
 			return nil, newError(CodeAccessDenied, "42501", denyMessage("cannot be enforced ("+string(d.Action)+")", d), nil)

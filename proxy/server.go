@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/snowgate/snowgate/proxy/approval"
 )
 
 // Defaults for Config's zero values.
@@ -52,6 +54,16 @@ type Config struct {
 	ResultTTL     time.Duration // how long a finished result can be fetched
 	SpoolDir      string        // where large results are spooled; os.TempDir() when empty
 	ServerVersion string
+	// Approvals holds statements that need approval; without it they are
+	// refused.
+	Approvals *approval.Service
+	// ApprovalMode is "hold" (the client's request waits, as for a long
+	// query, until the statement is approved, rejected or expired; the
+	// default) or "ticket" (the client gets an error naming the request at
+	// once, and the same statement runs when retried after approval).
+	ApprovalMode string
+	// ApprovalPage is where approvers act, shown in messages.
+	ApprovalPage string
 	// MaskKey keys the hash mask strategy, so that hashed values join
 	// across queries but cannot be reversed by a dictionary. Random per
 	// process when empty.

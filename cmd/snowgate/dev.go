@@ -35,6 +35,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.DataDir, "data-dir", "", "keep the stand-in's data and the issuer's key here (default: in memory)")
 	fs.StringVar(&o.StandinPassword, "standin-password", "snowgate-dev", "password of the stand-in's ADMIN user")
 	fs.StringVar(&o.PolicyDir, "policy", "", "policy directory (default: the embedded rego/ library)")
+	fs.StringVar(&o.ApprovalMode, "approval-mode", "hold", "how clients wait for approvals: hold (the request waits) or ticket (error now, retry after approval)")
+	fs.StringVar(&o.WebhookURL, "webhook", "", "Slack-compatible webhook URL told about new approval requests")
 	fs.DurationVar(&o.Gateway.TokenTTL, "session-token-ttl", proxy.DefaultTokenTTL, "validity of gateway session tokens")
 	fs.DurationVar(&o.Gateway.PingPong, "ping-pong", proxy.DefaultPingPong, "how long a request waits for a statement before answering 'in progress'")
 	verbose := fs.Bool("v", false, "log every session and statement")
@@ -63,7 +65,7 @@ func printDevBanner(w io.Writer, gw, admin, standinAddr, standinPassword string)
 	fmt.Fprintf(w, `snowgate dev is running.
 
   gateway (Snowflake protocol)  http://%[1]s
-  dev issuer and admin API      http://%[2]s
+  approvals page, API, dev issuer  http://%[2]s
   stand-in (DuckDB, no policy)  http://%[3]s   user ADMIN, password %[6]s
 
 Get a token for a demo identity (analyst, agent, approver, admin, engineer):

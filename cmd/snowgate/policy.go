@@ -29,7 +29,7 @@ const policyUsage = `usage: snowgate policy input|eval|test [flags]
 
   input  --sql SQL [--as NAME | --identity FILE] [--database D --schema S]
          prints the exact policy input the gateway would build, as JSON
-  eval   --sql SQL [--as NAME | --identity FILE] [--policy DIR] [--output json]
+  eval   --sql SQL [--as NAME | --identity FILE] | --input FILE  [--policy DIR] [--output json]
          prints the decision for each statement
   test   [--coverage] [--threshold PCT] [--run REGEX] [DIRS]
          regenerates DIR/fixtures from DIR/fixtures/sources.yaml, then runs
@@ -131,6 +131,7 @@ func runPolicyEval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var sf statementFlags
 	sf.register(fs)
 	policyDir := fs.String("policy", "", "policy directory (default: the embedded rego/ library)")
+	inputFile := fs.String("input", "", "decide on this input document (JSON, as `policy input` prints it) instead of --sql")
 	output := fs.String("output", "text", "text or json")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -142,7 +143,15 @@ func runPolicyEval(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	ins, err := sf.inputs(ctx, os.Stdin)
+	var ins []engine.Input
+	if *inputFile != "" {
+		if sf.sql != "" {
+			return errors.New("--input and --sql are exclusive")
+		}
+		ins, err = readInputs(*inputFile)
+	} else {
+		ins, err = sf.inputs(ctx, os.Stdin)
+	}
 	if err != nil {
 		return err
 	}
@@ -163,6 +172,23 @@ func runPolicyEval(ctx context.Context, args []string, stdout, stderr io.Writer)
 		printDecision(stdout, ins[i].Statement.SQL, i, len(ins), d)
 	}
 	return nil
+}
+
+// readInputs reads one input document or an array of them.
+func readInputs(path string) ([]engine.Input, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("input: %w", err)
+	}
+	var many []engine.Input
+	if err := json.Unmarshal(b, &many); err == nil {
+		return many, nil
+	}
+	var one engine.Input
+	if err := json.Unmarshal(b, &one); err != nil {
+		return nil, fmt.Errorf("input %s: %w", path, err)
+	}
+	return []engine.Input{one}, nil
 }
 
 func printDecision(w io.Writer, sql string, i, n int, d engine.Decision) {

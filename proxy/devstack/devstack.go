@@ -13,10 +13,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
+	adminapi "github.com/snowgate/snowgate/proxy/admin"
+	"github.com/snowgate/snowgate/proxy/approval"
 	"github.com/snowgate/snowgate/proxy/devidp"
 	"github.com/snowgate/snowgate/proxy/identity"
 	"github.com/snowgate/snowgate/proxy/standin"
@@ -30,6 +33,8 @@ type Options struct {
 	DataDir         string // empty: everything in memory
 	StandinPassword string // password of the stand-in's ADMIN user
 	PolicyDir       string // empty: the embedded default library
+	ApprovalMode    string // hold (default) or ticket
+	WebhookURL      string // Slack-compatible webhook told about new approval requests
 	Gateway         proxy.Config
 	Logger          *slog.Logger
 }
@@ -41,6 +46,7 @@ type Stack struct {
 	Standin                             *standin.Standin
 	Engine                              *engine.Engine
 	Gateway                             *proxy.Server
+	Approvals                           *approval.Service
 
 	servers []*http.Server
 	closers []func() error
@@ -115,8 +121,20 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return st, fmt.Errorf("policy: %w", err)
 	}
 
+	var store approval.Store = approval.NewMemory()
+	if o.DataDir != "" {
+		sq, err := approval.OpenSQLite(ctx, filepath.Join(o.DataDir, "approvals.db"))
+		if err != nil {
+			return st, err
+		}
+		store = sq
+	}
+	st.closers = append(st.closers, store.Close)
+	st.Approvals = approval.New(approval.Config{Store: store, WebhookURL: o.WebhookURL, PageURL: "http://" + st.AdminAddr + "/", Logger: o.Logger})
+
 	gcfg := o.Gateway
 	gcfg.Name, gcfg.Auth, gcfg.Upstream, gcfg.Decider, gcfg.Logger = "gateway", verifier, st.Standin, st.Engine, o.Logger
+	gcfg.Approvals, gcfg.ApprovalMode, gcfg.ApprovalPage = st.Approvals, o.ApprovalMode, "http://"+st.AdminAddr+"/"
 	if st.Gateway, err = proxy.New(gcfg); err != nil {
 		return st, err
 	}
@@ -128,8 +146,11 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	st.closers = append(st.closers, sn.Close)
 
 	admin := http.NewServeMux()
-	admin.Handle("/", st.Issuer.Handler())
-	admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	issuer := st.Issuer.Handler()
+	admin.Handle("/.well-known/", issuer)
+	admin.Handle("/jwks", issuer)
+	admin.Handle("/dev/", issuer)
+	admin.Handle("/", adminapi.New(adminapi.Config{Approvals: st.Approvals, Verifier: verifier, Revision: st.Engine.Revision, Logger: o.Logger, DevLogin: true}))
 
 	for i, h := range []http.Handler{st.Gateway, admin, sn} {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}

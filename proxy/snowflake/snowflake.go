@@ -4,7 +4,10 @@ package snowflake
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
 	"database/sql"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +23,9 @@ import (
 )
 
 // Upstream opens gosnowflake sessions. Its fields configure the account;
-// the user and password come per session (OpenParams).
+// the user and its password or private key come per session (OpenParams):
+// with a private key the session logs in with Snowflake's key-pair (JWT)
+// authentication instead of the password.
 type Upstream struct {
 	Account      string // required
 	Host         string // default <account>.snowflakecomputing.com
@@ -44,6 +49,13 @@ func (u *Upstream) Open(ctx context.Context, p proxy.OpenParams) (proxy.Conn, er
 		DisableTelemetry:         true,
 		DisableQueryContextCache: true,
 		DisableConsoleLogin:      sf.ConfigBoolTrue,
+	}
+	if p.PrivateKey != "" {
+		key, err := parsePrivateKey(p.PrivateKey)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Authenticator, cfg.PrivateKey, cfg.Password = sf.AuthTypeJwt, key, ""
 	}
 	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, cfg))
 	db.SetMaxOpenConns(1)
@@ -207,4 +219,37 @@ func sqlError(err error) error {
 		return &upstreamErr{se}
 	}
 	return fmt.Errorf("upstream: %w", err)
+}
+
+// errPrivateKey is returned for an OpenParams.PrivateKey that is not a
+// PEM-encoded RSA private key. Its text never includes the key.
+var errPrivateKey = errors.New("upstream key-pair login: private key is not a PEM-encoded RSA key")
+
+// parsePrivateKey reads a PEM-encoded RSA private key, PKCS#8 ("PRIVATE
+// KEY", what Vault's database engine issues) or PKCS#1 ("RSA PRIVATE KEY").
+// Encrypted keys are not supported.
+func parsePrivateKey(pemText string) (*rsa.PrivateKey, error) {
+	block, _ := pem.Decode([]byte(pemText))
+	if block == nil {
+		return nil, errPrivateKey
+	}
+	switch block.Type {
+	case "PRIVATE KEY":
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%w: PKCS#8: %w", errPrivateKey, err)
+		}
+		rk, ok := k.(*rsa.PrivateKey)
+		if !ok {
+			return nil, fmt.Errorf("%w: PKCS#8 key is %T", errPrivateKey, k)
+		}
+		return rk, nil
+	case "RSA PRIVATE KEY":
+		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%w: PKCS#1: %w", errPrivateKey, err)
+		}
+		return k, nil
+	}
+	return nil, fmt.Errorf("%w: PEM block is %q", errPrivateKey, block.Type)
 }

@@ -71,6 +71,8 @@ func (c *conn) admin(ctx context.Context, sqlText string, toks []statement.Token
 			return fail(err)
 		}
 		return done("Statement executed successfully.")
+	case p.accept("SHOW", "USERS"):
+		return c.showUsers(ctx, p)
 	case p.accept("CREATE", "ROLE"), p.accept("CREATE", "OR", "REPLACE", "ROLE"), p.accept("DROP", "ROLE"):
 		return done("Statement executed successfully.")
 	case p.accept("GRANT"), p.accept("REVOKE"):
@@ -138,6 +140,28 @@ func (c *conn) createUser(ctx context.Context, p *parser, orReplace bool) (*prox
 		return nil, true, err
 	}
 	return &proxy.Outcome{Status: "User " + name + " successfully created.", State: c.snapshot()}, true, nil
+}
+
+// showUsers answers SHOW USERS [LIKE 'pattern'] with a subset of
+// Snowflake's columns, for operators and tests checking which users exist.
+func (c *conn) showUsers(ctx context.Context, p *parser) (*proxy.Outcome, bool, error) {
+	q := `SELECT NAME AS "name", NAME AS "login_name", DEFAULT_ROLE AS "default_role", COALESCE(DISABLED, false) AS "disabled",
+		PASSWORD_HASH IS NOT NULL AS "has_password", RSA_PUBLIC_KEY IS NOT NULL OR RSA_PUBLIC_KEY_2 IS NOT NULL AS "has_rsa_public_key"
+		FROM ` + c.s.users.table + `.USERS`
+	var args []any
+	if p.accept("LIKE") {
+		q += ` WHERE NAME ILIKE ?`
+		args = append(args, p.next().Value)
+	}
+	rs, err := c.c.QueryContext(ctx, q+` ORDER BY NAME`, args...)
+	if err != nil {
+		return nil, true, duckError(err)
+	}
+	r, err := newRows(rs, q)
+	if err != nil {
+		return nil, true, err
+	}
+	return &proxy.Outcome{Rows: r, State: c.snapshot()}, true, nil
 }
 
 // parser walks a statement's tokens.

@@ -57,12 +57,12 @@ type reading struct {
 	objects   []Object
 	flags     Flags
 	functions []string
-	problems  []string // why the reading is not complete
-	queries   []query  // embedded queries the AST reading must check
-	written   colSet   // columns named in INSERT column lists and SET clauses
+	problems  []string        // why the reading is not complete
+	queries   []query         // embedded queries the AST reading must check
+	written   colSet          // columns named in INSERT column lists and SET clauses
 	seen      map[string]bool // objects and functions already listed
-	whereTrue bool     // a WHERE clause that is literally always true
-	where     bool     // a top-level WHERE clause
+	whereTrue bool            // a WHERE clause that is literally always true
+	where     bool            // a top-level WHERE clause
 }
 
 // query is a span of tokens holding a query (SELECT/WITH/VALUES) whose read

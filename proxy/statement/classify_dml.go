@@ -179,9 +179,9 @@ func (c *classifier) setColumns(i int, tbl Object) {
 	}
 }
 
-// whereFlags records whether a top-level WHERE exists and whether it is
-// literally always true.
-func (c *classifier) whereFlags(from int) {
+// hasWhere reports whether the statement from toks[from] has a top-level
+// WHERE.
+func (c *classifier) hasWhere(from int) (bool, bool) {
 	t := c.toks
 	depth := 0
 	for i := from; i < len(t); i++ {
@@ -191,12 +191,17 @@ func (c *classifier) whereFlags(from int) {
 		case t[i].isOp(")"):
 			depth--
 		case depth == 0 && t[i].is("WHERE"):
-			c.r.where = true
-			c.r.whereTrue = literallyTrue(t[i+1:])
-			return
+			return true, literallyTrue(t[i+1:])
 		}
 	}
-	c.r.flags.NoWhere = true
+	return false, false
+}
+
+// whereFlags records whether a top-level WHERE exists and whether it is
+// literally always true.
+func (c *classifier) whereFlags(from int) {
+	c.r.where, c.r.whereTrue = c.hasWhere(from)
+	c.r.flags.NoWhere = !c.r.where
 }
 
 // literallyTrue recognises WHERE TRUE, WHERE 1=1, WHERE 'a'='a', WHERE x=x,
@@ -256,11 +261,15 @@ func (c *classifier) mergeAt(i int) {
 func (c *classifier) copyInto() {
 	t := c.toks
 	c.r.setKind(KindCopy)
+	i := 2
+	if len(t) > 3 && t[1].is("FILES") { // COPY FILES INTO @a FROM @b
+		t = t[1:]
+		i = 2
+	}
 	if len(t) < 3 || !t[1].is("INTO") {
 		c.r.problem("COPY without INTO")
 		return
 	}
-	i := 2
 	unload := false
 	switch tgt := t[i]; tgt.Kind {
 	case TokStage:

@@ -147,7 +147,11 @@ func (c *classifier) query(start int) {
 			return
 		}
 	}
-	if into := c.selectInto(start); into >= 0 {
+	if into := c.selectInto(start); into >= 0 && into+1 < len(t) && t[into+1].isOp(":") {
+		if c.nest == 0 {
+			c.r.problem("SELECT ... INTO a variable outside a scripting block")
+		}
+	} else if into >= 0 {
 		q, end, ok := parseName(t, into+1)
 		if ok {
 			c.markNames(into+1, end)
@@ -157,6 +161,7 @@ func (c *classifier) query(start int) {
 		c.r.problem("SELECT ... INTO a table is not Snowflake SQL")
 	}
 	c.scanReads(start, len(t))
+	c.r.where, c.r.whereTrue = c.hasWhere(start) // the tree reading refines these
 	c.r.queries = append(c.r.queries, c.newQuery(start, len(t)))
 }
 
@@ -194,7 +199,7 @@ func (c *classifier) withPrefix(from, to int) {
 	}
 }
 
-// selectInto finds a top-level INTO (not INTO :variable) in a query.
+// selectInto finds a top-level INTO in a query.
 func (c *classifier) selectInto(start int) int {
 	t := c.toks
 	depth := 0
@@ -204,7 +209,7 @@ func (c *classifier) selectInto(start int) int {
 			depth++
 		case t[i].isOp(")"):
 			depth--
-		case depth == 0 && t[i].is("INTO") && i+1 < len(t) && !t[i+1].isOp(":"):
+		case depth == 0 && t[i].is("INTO"):
 			return i
 		}
 	}

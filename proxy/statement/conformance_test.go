@@ -44,6 +44,7 @@ type confCase struct {
 	Objects  []string `yaml:"objects"`
 	Outputs  []string `yaml:"outputs"`
 	Flags    []string `yaml:"flags"`
+	Read     []string `yaml:"read"`
 	Written  []string `yaml:"written"`
 	Filtered []string `yaml:"filtered"`
 	Where    []string `yaml:"where"`
@@ -152,6 +153,9 @@ func checkCase(t *testing.T, c confCase, env Env) {
 		}
 	}
 	diffSets(t, "flags", flagNames(s.Flags), c.Flags)
+	if c.Read != nil {
+		diffSets(t, "read", columnStrings(s.Columns.Read), c.Read)
+	}
 	if c.Written != nil {
 		diffSets(t, "written", columnStrings(s.Columns.Written), c.Written)
 	}

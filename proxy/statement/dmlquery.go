@@ -122,7 +122,13 @@ func (c *classifier) updateQuery(i, nameEnd int) {
 		s.number("1", t[i].Pos)
 	}
 	s.word("FROM", t[i].Pos)
-	s.table(i+1, nameEnd, set)
+	if early := c.clauseAt(nameEnd, "FROM", "SET"); early < set { // UPDATE t a FROM s SET ...
+		s.table(i+1, nameEnd, early)
+		s.op(",", t[early].Pos)
+		s.copy(early+1, set)
+	} else {
+		s.table(i+1, nameEnd, set)
+	}
 	if from < len(t) && t[from].is("FROM") {
 		s.op(",", t[from].Pos)
 		s.copy(from+1, where)

@@ -25,8 +25,24 @@ func hiddenDanger(st Statement) bool {
 	if err != nil {
 		return false
 	}
+	next := func(i int) Token {
+		if i+1 < len(toks) {
+			return toks[i+1]
+		}
+		return Token{}
+	}
 	for i, t := range toks {
-		if t.Kind == TokIdent && reservedVerbs[t.Value] && !(i+1 < len(toks) && toks[i+1].isOp("(")) {
+		if t.Kind != TokIdent {
+			continue
+		}
+		n := next(i)
+		switch {
+		case reservedVerbs[t.Value] && !n.isOp("("):
+			return true
+		case (t.is("COPY") || t.is("MERGE")) && n.is("INTO"),
+			t.is("EXECUTE") && n.is("IMMEDIATE"),
+			t.is("TRUNCATE") && n.is("TABLE"),
+			(t.is("PUT") || t.is("GET") || t.is("REMOVE") || t.is("RM")) && (n.Kind == TokStage || n.Kind == TokURI):
 			return true
 		}
 	}

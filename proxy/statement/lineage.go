@@ -52,17 +52,17 @@ func (s *scope) cte(name string) *relation {
 
 // walker builds lineage from the syntax tree of a lowered query.
 type walker struct {
-	ctx      context.Context
-	env      Env
-	lw       *lowered
-	read     colSet
-	filtered colSet
-	grouped  colSet
+	ctx       context.Context
+	env       Env
+	lw        *lowered
+	read      colSet
+	filtered  colSet
+	grouped   colSet
 	tables    []Object // base tables the tree reads
 	seenTable map[string]bool
-	star     bool
-	problems []string
-	catalog  map[string][]string
+	star      bool
+	problems  []string
+	catalog   map[string][]string
 }
 
 // colSet is an insertion-ordered set of columns that stays linear however

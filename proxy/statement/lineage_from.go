@@ -84,6 +84,19 @@ func (w *walker) tableSource(ts *ast.TableSource, sc *scope) {
 		if tf, ok := w.lw.funcs[ts.AsName.O]; ok {
 			r = w.funcRelation(alias, tf, outs)
 		}
+		if pv, ok := w.lw.pivots[ts.AsName.O]; ok {
+			r = pivotRelation(alias, pv, outs)
+		}
+		if names, ok := w.lw.renames[ts.AsName.O]; ok && !r.fn {
+			cols := make([]relCol, len(r.cols))
+			copy(cols, r.cols)
+			for i, n := range names {
+				if i < len(cols) {
+					cols[i].name = n
+				}
+			}
+			r.cols = cols
+		}
 		sc.rels = append(sc.rels, r)
 	default:
 		w.problems = append(w.problems, "unsupported table source")
@@ -192,4 +205,39 @@ func (w *walker) columnsOf(o Object) []string {
 	}
 	w.catalog[key] = cols
 	return cols
+}
+
+// pivotRelation builds the relation a PIVOT or UNPIVOT produces from the
+// columns of its lowered derived table.
+func pivotRelation(alias string, pv pivotInfo, outs []relCol) *relation {
+	r := &relation{alias: alias, known: true}
+	var gen colSet
+	traced := true
+	var kept []relCol
+	for _, o := range outs {
+		switch {
+		case strings.HasPrefix(o.name, "#"):
+			gen.add(o.sources...)
+			traced = traced && o.traced
+		case pv.drop[o.name]:
+		default:
+			kept = append(kept, o)
+		}
+	}
+	r.cols = kept
+	if pv.unpivot {
+		r.cols = append(r.cols,
+			relCol{name: pv.added[0], transform: TransformExpression, traced: true},
+			relCol{name: pv.added[1], sources: gen.list, transform: TransformCopy, traced: traced})
+	} else {
+		for _, n := range pv.added {
+			r.cols = append(r.cols, relCol{name: n, sources: gen.list, transform: TransformAggregate, traced: traced})
+		}
+	}
+	for i, n := range pv.rename {
+		if i < len(r.cols) {
+			r.cols[i].name = n
+		}
+	}
+	return r
 }

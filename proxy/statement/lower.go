@@ -32,6 +32,8 @@ type lowered struct {
 	hidden   map[string]bool      // generated select fields that are not outputs
 	lossy    []string             // rewrites that lose meaning (for the record)
 	renamed  []string             // window functions read as GROUP_CONCAT
+	pivots   map[string]pivotInfo // derived-table alias -> the PIVOT/UNPIVOT it replaces
+	renames  map[string][]string  // derived-table alias -> column names written after it
 	toks     []Token              // the source tokens
 	src      string               // the source text
 	topLimit *int64               // TOP n
@@ -127,6 +129,9 @@ type lowerer struct {
 	nrep    int
 	mods    map[int]*starMod // unit index of a star field -> modifiers
 	match   []int            // per bracket token: index after its closing bracket
+	cases   []int            // unit indexes of open CASE expressions
+	lastRef int              // unit index where the last FROM item started; -1 none
+	asof    bool             // MATCH_CONDITION became the join's ON
 }
 
 // after returns the index just after the bracket group opening at i, in
@@ -163,7 +168,8 @@ func lower(q query) (*lowered, error) {
 		q:       q,
 		operand: -1,
 		opEnd:   -1,
-		lw:      &lowered{funcs: map[string]tableFunc{}, stars: map[int]*starMod{}, hidden: map[string]bool{}},
+		lastRef: -1,
+		lw:      &lowered{funcs: map[string]tableFunc{}, stars: map[int]*starMod{}, hidden: map[string]bool{}, pivots: map[string]pivotInfo{}, renames: map[string][]string{}},
 		names:   map[string]int{},
 		having:  map[int]bool{},
 		mods:    map[int]*starMod{},

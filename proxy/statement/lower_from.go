@@ -31,6 +31,7 @@ func (l *lowerer) tableRef(i int, ref tableRef) (int, error) {
 			return 0, err
 		}
 	}
+	l.lastRef = len(l.out)
 	l.emit(enc, l.t[i].Pos)
 	j := l.skipTableClauses(end)
 	if ref.stage != nil && l.peek(j).isOp("(") { // @stage (FILE_FORMAT => ...)
@@ -66,9 +67,9 @@ func (l *lowerer) skipTableClauses(j int) int {
 		switch {
 		case (n.is("AT") || n.is("BEFORE") || n.is("CHANGES")) && l.peek(j+1).isOp("("):
 			l.lossy("time travel dropped")
-			j = l.after(j+1)
+			j = l.after(j + 1)
 		case (n.is("END")) && l.peek(j+1).isOp("(") && j > 0 && l.t[j-1].isOp(")"):
-			j = l.after(j+1)
+			j = l.after(j + 1)
 		case n.is("SAMPLE") || n.is("TABLESAMPLE"):
 			k := j + 1
 			if m := l.peek(k); m.is("BERNOULLI") || m.is("ROW") || m.is("SYSTEM") || m.is("BLOCK") {
@@ -80,7 +81,7 @@ func (l *lowerer) skipTableClauses(j int) int {
 			l.lossy("sampling dropped")
 			j = l.after(k)
 			if m := l.peek(j); (m.is("REPEATABLE") || m.is("SEED")) && l.peek(j+1).isOp("(") {
-				j = l.after(j+1)
+				j = l.after(j + 1)
 			}
 		default:
 			return j

@@ -138,7 +138,7 @@ func (l *lowerer) afterOperand(i int) bool {
 func (l *lowerer) open(i int) (int, error) {
 	t := l.t[i]
 	f := frame{kind: framePlain, start: len(l.out)}
-	if n := l.peek(i + 1); n.is("SELECT") || n.is("WITH") {
+	if n := l.peek(i + 1); n.is("SELECT") || n.is("WITH") || n.is("VALUES") {
 		l.having[len(l.stack)+1] = false
 		if i > 0 && (l.t[i-1].is("FROM") || l.t[i-1].is("JOIN") || l.t[i-1].is("LATERAL")) {
 			f.derived = true
@@ -176,15 +176,42 @@ func (l *lowerer) close(i int) (int, error) {
 		return l.funcAlias(i+1, fr.fn)
 	}
 	if fr.derived {
-		j := l.skipTableClauses(i + 1)
-		n := l.peek(j)
-		if !n.is("AS") && n.Kind != TokQuotedIdent && !(n.Kind == TokIdent && !structural[n.Value]) {
-			l.nfn++
-			l.emit(`AS "#d`+strconv.Itoa(l.nfn)+`"`, t.Pos)
-		}
-		return j, nil
+		l.lastRef = fr.start
+		return l.derivedAlias(l.skipTableClauses(i+1), t.Pos)
 	}
 	return i + 1, nil
+}
+
+// derivedAlias emits the alias of a derived table at toks[j] — one is
+// generated when Snowflake's optional alias is missing, as TiDB needs one —
+// and records a column list written after it, which TiDB does not take.
+func (l *lowerer) derivedAlias(j, pos int) (int, error) {
+	n := l.peek(j)
+	if n.is("AS") {
+		j++
+		n = l.peek(j)
+	}
+	var alias string
+	if v, ok := nameValue(n); ok && (n.Kind == TokQuotedIdent || !structural[v]) {
+		alias = quoteName(v)
+		j++
+	} else {
+		l.nfn++
+		alias = `"#d` + strconv.Itoa(l.nfn) + `"`
+	}
+	l.emit("AS "+alias, pos)
+	if l.peek(j).isOp("(") {
+		var names []string
+		e := l.after(j)
+		for k := j + 1; k < e-1; k++ {
+			if v, ok := nameValue(l.t[k]); ok {
+				names = append(names, v)
+			}
+		}
+		l.lw.renames[alias[1:len(alias)-1]] = names
+		j = e
+	}
+	return j, nil
 }
 
 // path lowers x:a.b[0] into "GET_PATH"(x, 'a.b[0]').

@@ -44,6 +44,47 @@ var windowOnly = map[string]bool{
 	"NTILE": true, "LEAD": true, "LAG": true, "FIRST_VALUE": true, "LAST_VALUE": true, "NTH_VALUE": true,
 }
 
+// dateFuncs take a date or time part as a bare word: its first argument,
+// or LAST_DAY's second.
+var dateFuncs = map[string]bool{
+	"DATEADD": true, "DATEDIFF": true, "TIMEADD": true, "TIMEDIFF": true, "TIMESTAMPADD": true,
+	"TIMESTAMPDIFF": true, "DATE_TRUNC": true, "DATE_PART": true, "TIME_SLICE": true, "LAST_DAY": true,
+	"TRUNC": true, "TIMESTAMP_ADD": true, "TIMESTAMP_DIFF": true,
+}
+
+// dateParts are the date and time parts Snowflake accepts unquoted.
+var dateParts = map[string]bool{}
+
+func init() {
+	for _, p := range strings.Fields(`YEAR Y YY YYY YYYY YR YEARS YRS MONTH MM MON MONS MONTHS DAY D DD DAYS
+		DAYOFMONTH WEEK W WK WEEKOFYEAR WOY WY WEEKS QUARTER Q QTR QTRS QUARTERS HOUR H HH HR HOURS HRS
+		MINUTE M MI MIN MINUTES MINS SECOND S SEC SECONDS SECS MILLISECOND MS MSEC MILLISECONDS
+		MICROSECOND US USEC MICROSECONDS NANOSECOND NS NSEC NANOSEC NSECOND NANOSECONDS NANOSECS NSECONDS
+		EPOCH_SECOND EPOCH EPOCH_SECONDS EPOCH_MILLISECOND EPOCH_MILLISECONDS EPOCH_MICROSECOND
+		EPOCH_MICROSECONDS EPOCH_NANOSECOND EPOCH_NANOSECONDS DAYOFWEEK DOW WEEKDAY DW DAYOFWEEKISO
+		DOW_ISO DAYOFYEAR DOY YEAROFWEEK YEAROFWEEKISO WEEKISO WEEK_ISO TIMEZONE_HOUR TZH TIMEZONE_MINUTE TZM`) {
+		dateParts[p] = true
+	}
+}
+
+// datePart reports whether the unquoted word at toks[i] is a date part
+// argument of a date function.
+func (l *lowerer) datePart(i int) bool {
+	f := l.top()
+	if f == nil || f.kind != frameCall || !dateFuncs[f.fn] || !dateParts[l.t[i].Value] || i == 0 {
+		return false
+	}
+	n := l.peek(i + 1)
+	if !n.isOp(",") && !n.isOp(")") {
+		return false
+	}
+	p := l.t[i-1]
+	if f.fn == "LAST_DAY" || f.fn == "TRUNC" {
+		return p.isOp(",") && n.isOp(")")
+	}
+	return p.isOp("(")
+}
+
 // word lowers an unquoted word.
 func (l *lowerer) word(i int) (int, error) {
 	t := l.t[i]
@@ -70,6 +111,21 @@ func (l *lowerer) word(i int) (int, error) {
 	}
 	if f := l.top(); f != nil && f.kind == frameWithin && (v == "ASC" || v == "DESC") {
 		return i + 1, nil
+	}
+	if l.datePart(i) { // DATEADD(day, ...): a date part, not a column named DAY
+		l.operand = len(l.out)
+		l.emit(quoteString(v), t.Pos)
+		return i + 1, nil
+	}
+	switch v {
+	case "CASE":
+		l.cases = append(l.cases, len(l.out))
+	case "END":
+		if len(l.cases) > 0 {
+			l.operand = l.cases[len(l.cases)-1]
+			l.cases = l.cases[:len(l.cases)-1]
+			l.opEnd = i + 1
+		}
 	}
 	if n.isOp("(") && (v == "LIKE" || v == "ILIKE" || v == "RLIKE" || v == "REGEXP" || v == "COLLATE") && !l.afterOperand(i) {
 		return l.call(i, v, i+1)
@@ -215,8 +271,52 @@ func (l *lowerer) word(i int) (int, error) {
 			return j, nil
 		}
 		return 0, l.fail(i, "%s", v)
-	case "ASOF", "PIVOT", "UNPIVOT", "MATCH_RECOGNIZE", "CONNECT", "START", "MATCH_CONDITION", "VALUES",
-		"CHANGES", "INTO", "SET", "UPDATE", "DELETE", "INSERT", "MERGE", "TOP":
+	case "INTO":
+		// SELECT ... INTO :a, :b assigns scripting variables: no table, no column
+		if n.isOp(":") {
+			j := i + 1
+			for l.peek(j).isOp(":") && l.peek(j+1).Kind == TokIdent {
+				j += 2
+				if !l.peek(j).isOp(",") || !l.peek(j+1).isOp(":") {
+					break
+				}
+				j++
+			}
+			return j, nil
+		}
+		return 0, l.fail(i, "INTO")
+	case "PIVOT", "UNPIVOT":
+		if n.isOp("(") || n.is("INCLUDE") || n.is("EXCLUDE") {
+			return l.pivot(i)
+		}
+		return 0, l.fail(i, "%s", v)
+	case "ASOF":
+		if n.is("JOIN") { // ASOF JOIN b MATCH_CONDITION (c) [ON d] -> JOIN b ON (c) [AND d]
+			l.lossy("ASOF JOIN read as JOIN")
+			return i + 1, nil
+		}
+		return 0, l.fail(i, "%s", v)
+	case "MATCH_CONDITION":
+		if n.isOp("(") {
+			l.emit("ON", t.Pos)
+			l.asof = true
+			return i + 1, nil
+		}
+		return 0, l.fail(i, "%s", v)
+	case "ON":
+		if l.asof && i > 0 && l.t[i-1].isOp(")") {
+			l.asof = false
+			l.emit("AND", t.Pos)
+			return i + 1, nil
+		}
+		l.asof = false
+	case "VALUES":
+		if i > 0 && (l.t[i-1].isOp("(") || l.t[i-1].is("FROM") || l.t[i-1].is("JOIN") || l.t[i-1].isOp(",")) && n.isOp("(") {
+			return l.values(i)
+		}
+		return 0, l.fail(i, "%s", v)
+	case "MATCH_RECOGNIZE", "CONNECT", "START",
+		"CHANGES", "SET", "UPDATE", "DELETE", "INSERT", "MERGE", "TOP":
 		if !n.isOp("(") || structural[v] && v != "INSERT" {
 			return 0, l.fail(i, "%s", v)
 		}
@@ -242,6 +342,50 @@ func (l *lowerer) word(i int) (int, error) {
 		return i + 1, nil
 	}
 	return l.name(i)
+}
+
+// values lowers a VALUES list used as a table into a UNION ALL of SELECTs
+// whose columns are named COLUMN1, COLUMN2... as Snowflake names them.
+func (l *lowerer) values(i int) (int, error) {
+	bare := !l.t[i-1].isOp("(")
+	if bare {
+		l.lastRef = len(l.out)
+		l.emit("(", l.t[i].Pos)
+	}
+	j := i + 1
+	for row := 0; l.peek(j).isOp("("); row++ {
+		end := l.after(j)
+		if row == 0 {
+			l.emit("SELECT", l.t[j].Pos)
+		} else {
+			l.emit("UNION ALL SELECT", l.t[j].Pos)
+		}
+		col, k, depth := 1, j+1, len(l.stack)
+		for k < end-1 {
+			if row == 0 && len(l.stack) == depth && l.t[k].isOp(",") {
+				l.emit(`AS "_COLUMN`+strconv.Itoa(col)+`"`, l.t[k].Pos)
+				col++
+			}
+			next, err := l.step(k)
+			if err != nil {
+				return 0, err
+			}
+			k = next
+		}
+		if row == 0 {
+			l.emit(`AS "_COLUMN`+strconv.Itoa(col)+`"`, l.t[end-1].Pos)
+		}
+		j = end
+		if !l.peek(j).isOp(",") || !l.peek(j+1).isOp("(") {
+			break
+		}
+		j++
+	}
+	if !bare {
+		return j, nil
+	}
+	l.emit(")", l.t[j-1].Pos)
+	return l.derivedAlias(j, l.t[j-1].Pos)
 }
 
 // likeAny lowers LIKE ANY (...) to IN (...).

@@ -11,10 +11,12 @@ package snowgate.lib
 config := data.snowgate.config
 
 # The session's database and schema, for names the analyser left unqualified.
-session_database := upper(object.get(input.session, "database", ""))
+# Both are "" when unknown, never undefined: an undefined default would make
+# every lookup that uses it undefined, and the rules that guard with them
+# would silently not apply.
+session_database := upper(object.get(object.get(input, "session", {}), "database", ""))
 
-session_schema := upper(object.get(input.session, "schema", ""))
-
+session_schema := upper(object.get(object.get(input, "session", {}), "schema", ""))
 
 # The name to show for an agent in reasons: the agent and its human.
 agent_name := sprintf("agent %s for %s", [input.identity.agent.id, input.identity.subject])

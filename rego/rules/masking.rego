@@ -28,6 +28,14 @@ guarded contains lib.object_key(o) if {
 	not cls.class in cleared_classes
 }
 
+# A table whose database cannot be told cannot be matched to its
+# classifications: deny rather than guess.
+deny contains sprintf("cannot tell which database %s is in; qualify the name or set a current database", [o.name]) if {
+	some o in input.statement.objects
+	o.type in {"table", "view"}
+	object.get(o, "database", lib.session_database) == ""
+}
+
 # The classes the caller may see.
 cleared_classes contains class if {
 	not input.identity.agent
@@ -42,35 +50,22 @@ cleared_classes contains class if {
 	lib.in_group(groups)
 }
 
-# hidden maps every column the statement touches that the caller may not
-# see (the column object as the analyser gave it) to its classification,
-# computed once per statement.
-hidden[c] := cls if {
-	count(guarded) > 0
-	some c in columns
+# hidden(c) is the classification of column c when the caller may not see
+# it. Callers check count(guarded) > 0 first, so statements over
+# unclassified tables never get here.
+hidden(c) := cls if {
 	cls := classifications[object.get(c, "database", lib.session_database)][object.get(c, "schema", lib.session_schema)][c.table][c.name]
 	not cls.class in cleared_classes
-}
-
-columns contains c if some c in input.statement.columns.read
-
-columns contains c if some c in input.statement.columns.filtered
-
-columns contains c if some c in input.statement.columns.grouped
-
-columns contains c if {
-	some o in input.statement.outputs
-	some c in o.sources
 }
 
 column_key(c) := concat(".", [lib.database(c), lib.schema(c), c.table, c.name])
 
 # Masks: every result column derived from a hidden column.
 mask contains {"column": column_key(c), "strategy": cls.strategy, "reason": reason} if {
-	count(hidden) > 0
+	count(guarded) > 0
 	some o in input.statement.outputs
 	some c in o.sources
-	cls := hidden[c]
+	cls := hidden(c)
 	reason := sprintf("%s masked (%s): classified %s", [c.name, cls.strategy, cls.class])
 }
 
@@ -80,19 +75,19 @@ usage_text := {
 }
 
 deny contains msg if {
-	count(hidden) > 0
+	count(guarded) > 0
 	some usage in ["filtered", "grouped"]
 	some c in input.statement.columns[usage]
-	cls := hidden[c]
+	cls := hidden(c)
 	usage in object.get(cls, "deny_in", cfg.deny_in)
 	msg := sprintf("%s is masked for you and cannot be used in %s: that could rebuild its values", [column_key(c), usage_text[usage]])
 }
 
 deny contains msg if {
-	count(hidden) > 0
+	count(guarded) > 0
 	input.statement.kind in {"insert", "merge", "create", "update", "copy"}
 	some c in input.statement.columns.read
-	hidden[c]
+	hidden(c)
 	msg := sprintf("%s is masked for you and cannot be copied into another object", [column_key(c)])
 }
 

@@ -1,0 +1,176 @@
+// Package admin is snowgate's HTTP API for people: approvers list, approve
+// and reject held statements (with their own OIDC identity), and a web page
+// does the same in a browser. Built on echo.
+package admin
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy/approval"
+)
+
+// Verifier checks an approver's bearer token.
+type Verifier interface {
+	Verify(ctx context.Context, raw string) (engine.Identity, time.Time, error)
+}
+
+// Config configures the API.
+type Config struct {
+	Approvals *approval.Service
+	Verifier  Verifier
+	Revision  func() string // the active policy revision
+	Logger    *slog.Logger
+	// DevLogin, in `snowgate dev` only, lets the page sign in as a demo
+	// identity by asking the dev issuer for a token.
+	DevLogin bool
+}
+
+//go:embed page.html
+var page []byte
+
+// New returns the API's handler.
+func New(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		code, msg := http.StatusInternalServerError, "internal error"
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			code = he.Code
+			if s, ok := he.Message.(string); ok {
+				msg = s
+			}
+		}
+		if code >= 500 {
+			cfg.Logger.Error("admin API error", "path", c.Path(), "err", err)
+		}
+		_ = c.JSON(code, map[string]string{"error": msg})
+	}
+	a := &api{cfg: cfg}
+	e.GET("/", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, page) })
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/api/v1/policy", func(c echo.Context) error {
+		rev := ""
+		if cfg.Revision != nil {
+			rev = cfg.Revision()
+		}
+		return c.JSON(http.StatusOK, map[string]any{"revision": rev})
+	})
+	e.GET("/api/v1/whoami", a.whoami, a.auth)
+	e.GET("/api/v1/approvals", a.list, a.auth)
+	e.GET("/api/v1/approvals/:id", a.get, a.auth)
+	e.POST("/api/v1/approvals/:id/approve", a.vote(true), a.auth)
+	e.POST("/api/v1/approvals/:id/reject", a.vote(false), a.auth)
+	return e
+}
+
+type api struct{ cfg Config }
+
+// auth verifies the bearer token and puts the identity in the context.
+func (a *api) auth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get("Authorization")
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || tok == "" {
+			return echo.NewHTTPError(http.StatusUnauthorized, "sign in: send your OIDC token as Authorization: Bearer TOKEN")
+		}
+		id, _, err := a.cfg.Verifier.Verify(c.Request().Context(), tok)
+		if err != nil {
+			a.cfg.Logger.Info("admin API: token refused", "reason", err)
+			return echo.NewHTTPError(http.StatusUnauthorized, "token refused: "+err.Error())
+		}
+		c.Set("identity", id)
+		return next(c)
+	}
+}
+
+func identityOf(c echo.Context) engine.Identity { return c.Get("identity").(engine.Identity) }
+
+func person(id engine.Identity) approval.Person {
+	p := approval.Person{Subject: id.Subject, Email: id.Email, Name: id.Name}
+	if id.Agent != nil {
+		p.Agent = id.Agent.ID
+	}
+	return p
+}
+
+func (a *api) whoami(c echo.Context) error {
+	id := identityOf(c)
+	return c.JSON(http.StatusOK, map[string]any{"subject": id.Subject, "email": id.Email, "name": id.Name, "groups": id.Groups})
+}
+
+// visible: approvers see the requests they may act on; requesters their own.
+func visible(r *approval.Request, id engine.Identity) bool {
+	return r.Requester.Subject == id.Subject || slices.ContainsFunc(id.Groups, func(g string) bool { return slices.Contains(r.Groups, g) })
+}
+
+func (a *api) list(c echo.Context) error {
+	var states []approval.State
+	if s := c.QueryParam("state"); s != "" {
+		for _, x := range strings.Split(s, ",") {
+			states = append(states, approval.State(x))
+		}
+	}
+	all, err := a.cfg.Approvals.List(c.Request().Context(), states...)
+	if err != nil {
+		return err
+	}
+	id := identityOf(c)
+	out := []*approval.Request{}
+	for _, r := range all {
+		if visible(r, id) {
+			out = append(out, r)
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"approvals": out})
+}
+
+func (a *api) get(c echo.Context) error {
+	r, err := a.cfg.Approvals.Get(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, approval.ErrNotFound) || (err == nil && !visible(r, identityOf(c))) {
+		return echo.NewHTTPError(http.StatusNotFound, approval.ErrNotFound.Error())
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+func (a *api) vote(approve bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var body struct {
+			Reason string `json:"reason"`
+		}
+		if c.Request().ContentLength != 0 {
+			if err := c.Bind(&body); err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, "body must be JSON like {\"reason\": \"...\"}")
+			}
+		}
+		id := identityOf(c)
+		r, err := a.cfg.Approvals.Vote(c.Request().Context(), c.Param("id"), person(id), id.Groups, approve, body.Reason)
+		switch {
+		case errors.Is(err, approval.ErrNotFound):
+			return echo.NewHTTPError(http.StatusNotFound, err.Error())
+		case errors.Is(err, approval.ErrSelfApproval), errors.Is(err, approval.ErrNotApprover):
+			return echo.NewHTTPError(http.StatusForbidden, err.Error())
+		case errors.Is(err, approval.ErrNotPending), errors.Is(err, approval.ErrAlreadyVoted), errors.Is(err, approval.ErrConflict):
+			return echo.NewHTTPError(http.StatusConflict, err.Error())
+		case err != nil:
+			return err
+		}
+		return c.JSON(http.StatusOK, r)
+	}
+}

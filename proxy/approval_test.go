@@ -1,0 +1,197 @@
+package proxy_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	sf "github.com/snowflakedb/gosnowflake"
+
+	"github.com/snowgate/snowgate/proxy"
+	"github.com/snowgate/snowgate/proxy/approval"
+	"github.com/snowgate/snowgate/proxy/devstack"
+)
+
+// adminCall calls the approvals API as a demo user.
+func adminCall(t *testing.T, st *devstack.Stack, as, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	tok, err := st.Issuer.Token(as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req, _ := http.NewRequest(method, "http://"+st.AdminAddr+path, rd)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// pendingID waits for one pending approval request and returns it.
+func pending(t *testing.T, st *devstack.Stack) *approval.Request {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		rs, err := st.Approvals.List(context.Background(), approval.Pending)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) == 1 {
+			return rs[0]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no pending approval request appeared")
+	return nil
+}
+
+func snowflakeCode(err error) int {
+	var se *sf.SnowflakeError
+	if errors.As(err, &se) {
+		return se.Number
+	}
+	return -1
+}
+
+func TestApproval_holdApprove(t *testing.T) {
+	st := startStack(t, "", proxy.Config{PingPong: 300 * time.Millisecond}) // the default library
+	agent := openDB(t, st, "agent")
+
+	type outcome struct {
+		n   int64
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := agent.Exec(`DELETE FROM orders`)
+		if err != nil {
+			done <- outcome{err: err}
+			return
+		}
+		n, _ := res.RowsAffected()
+		done <- outcome{n: n}
+	}()
+	r := pending(t, st)
+	if r.Requester.Agent != "sql-agent" || r.Requester.Subject != "u-1001" || !strings.Contains(r.SQL, "DELETE FROM orders") {
+		t.Errorf("request: %+v", r.Requester)
+	}
+	select {
+	case o := <-done:
+		t.Fatalf("the held statement finished before approval: %+v", o)
+	case <-time.After(time.Second): // held across several ping-pongs
+	}
+
+	// The requester cannot approve, nor can someone outside the approver groups.
+	if code, body := adminCall(t, st, "analyst", "POST", "/api/v1/approvals/"+r.ID+"/approve", nil); code != 403 {
+		t.Errorf("self-approval: HTTP %d %v, want 403", code, body)
+	}
+	if code, body := adminCall(t, st, "engineer", "POST", "/api/v1/approvals/"+r.ID+"/approve", nil); code != 403 {
+		t.Errorf("approval by the wrong group: HTTP %d %v, want 403", code, body)
+	}
+	if code, body := adminCall(t, st, "approver", "POST", "/api/v1/approvals/"+r.ID+"/approve", map[string]string{"reason": "quarterly cleanup"}); code != 200 || body["state"] != "approved" {
+		t.Fatalf("approve: HTTP %d %v", code, body)
+	}
+	select {
+	case o := <-done:
+		if o.err != nil || o.n != 1000 {
+			t.Fatalf("approved delete: %d rows, %v; want 1000", o.n, o.err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the approved statement did not run")
+	}
+	var left int
+	if err := openDB(t, st, "admin").QueryRow(`SELECT count(*) FROM orders`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("orders left: %d, %v", left, err)
+	}
+	// The approval was used once: the same statement is held again.
+	if r2, _ := st.Approvals.Get(context.Background(), r.ID); r2.State != approval.Used {
+		t.Errorf("approval state after the run: %s, want used", r2.State)
+	}
+}
+
+func TestApproval_holdReject(t *testing.T) {
+	st := startStack(t, "", proxy.Config{PingPong: 300 * time.Millisecond})
+	done := make(chan error, 1)
+	go func() { _, err := openDB(t, st, "agent").Exec(`UPDATE customers SET segment = 'x'`); done <- err }()
+	r := pending(t, st)
+	if code, body := adminCall(t, st, "approver", "POST", "/api/v1/approvals/"+r.ID+"/reject", map[string]string{"reason": "no bulk updates on Fridays"}); code != 200 {
+		t.Fatalf("reject: HTTP %d %v", code, body)
+	}
+	err := <-done
+	if snowflakeCode(err) != 3004 || !strings.Contains(err.Error(), "no bulk updates on Fridays") {
+		t.Fatalf("rejected statement: %v", err)
+	}
+	var n int
+	_ = openDB(t, st, "admin").QueryRow(`SELECT count(*) FROM customers WHERE segment = 'x'`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("a rejected update changed %d rows", n)
+	}
+}
+
+func TestApproval_holdExpires(t *testing.T) {
+	st := startStack(t, "testdata/approve-fast", proxy.Config{PingPong: 300 * time.Millisecond})
+	start := time.Now()
+	_, err := openDB(t, st, "agent").Exec(`DELETE FROM orders WHERE id = 1`)
+	if snowflakeCode(err) != 3005 {
+		t.Fatalf("expired approval: %v, want 003005", err)
+	}
+	if el := time.Since(start); el < 2*time.Second || el > 15*time.Second {
+		t.Errorf("expiry took %v, want about 2s", el)
+	}
+}
+
+func TestApproval_ticket(t *testing.T) {
+	st, err := devstack.Start(context.Background(), devstack.Options{ApprovalMode: "ticket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	agent := openDB(t, st, "agent")
+	const q = `DELETE FROM events`
+	_, err = agent.Exec(q)
+	if snowflakeCode(err) != 3002 || !strings.Contains(err.Error(), "apr-") {
+		t.Fatalf("ticket: %v, want 003002 naming the request", err)
+	}
+	r := pending(t, st)
+	if !strings.Contains(err.Error(), r.ID) {
+		t.Errorf("ticket message %q does not name %s", err, r.ID)
+	}
+	// Retrying before approval gives the same ticket, not a new one.
+	_, err = agent.Exec(q)
+	if !strings.Contains(fmt.Sprint(err), r.ID) {
+		t.Errorf("retry before approval: %v", err)
+	}
+	if code, body := adminCall(t, st, "approver", "POST", "/api/v1/approvals/"+r.ID+"/approve", nil); code != 200 {
+		t.Fatalf("approve: %d %v", code, body)
+	}
+	res, err := agent.Exec(q)
+	if err != nil {
+		t.Fatalf("retry after approval: %v", err)
+	}
+	if n, _ := res.RowsAffected(); n != 2000 {
+		t.Errorf("delete after approval affected %d, want 2000", n)
+	}
+	// One approval runs the statement once.
+	_, err = agent.Exec(q)
+	if snowflakeCode(err) != 3002 || strings.Contains(err.Error(), r.ID) {
+		t.Errorf("second run after one approval: %v, want a new ticket", err)
+	}
+}

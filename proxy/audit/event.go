@@ -1,0 +1,128 @@
+package audit
+
+import (
+	"fmt"
+	"time"
+)
+
+// The event types. Every event of a session carries its SessionID; a
+// statement's decision, approval transitions and outcome carry the same
+// RequestID and, once it is known, the upstream QueryID.
+const (
+	TypeSessionStart = "session_start" // a client logged in: identity, client, upstream user
+	TypeSessionEnd   = "session_end"   // the session closed; Reason says why
+	TypeLoginRefused = "login_refused" // a login failed; Reason says why
+	TypeStatement    = "statement"     // one statement with its analysis and the decision taken on it
+	TypeApproval     = "approval"      // an approval changed state (requested, approved, rejected, expired)
+	TypeOutcome      = "outcome"       // what running a statement did: rows, bytes, duration, error
+)
+
+// Types lists every event type in the order a session produces them.
+var Types = []string{TypeSessionStart, TypeStatement, TypeApproval, TypeOutcome, TypeSessionEnd, TypeLoginRefused}
+
+func validType(t string) bool {
+	for _, k := range Types {
+		if k == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Event is one entry of the audit trail, as the gateway reports it. Only
+// the fields that belong to its Type need be set. It never holds a
+// credential: tokens, passwords and keys have no field here.
+type Event struct {
+	Type      string     `json:"type"`
+	Time      time.Time  `json:"time"` // when it happened; zero means "now". Stored in UTC to the microsecond.
+	SessionID string     `json:"session_id,omitempty"`
+	RequestID string     `json:"request_id,omitempty"`
+	QueryID   string     `json:"query_id,omitempty"`
+	Identity  *Identity  `json:"identity,omitempty"`
+	Client    *Client    `json:"client,omitempty"`
+	Upstream  string     `json:"upstream,omitempty"` // the upstream (Snowflake) user of the session
+	Statement *Statement `json:"statement,omitempty"`
+	Decision  *Decision  `json:"decision,omitempty"`
+	Outcome   *Outcome   `json:"outcome,omitempty"`
+	Approval  *Approval  `json:"approval,omitempty"`
+	Reason    string     `json:"reason,omitempty"` // session_end, login_refused: why
+}
+
+// Identity is who acted: the verified human, and the agent typing for them.
+type Identity struct {
+	Subject string   `json:"subject,omitempty"`
+	Email   string   `json:"email,omitempty"`
+	Issuer  string   `json:"issuer,omitempty"`
+	Agent   string   `json:"agent,omitempty"` // empty when the human acted directly
+	Groups  []string `json:"groups,omitempty"`
+}
+
+// Client is the software and address the session came from.
+type Client struct {
+	App     string `json:"app,omitempty"`
+	Version string `json:"version,omitempty"`
+	Address string `json:"address,omitempty"`
+}
+
+// Statement is one statement and the summary of its analysis.
+type Statement struct {
+	SQL         string   `json:"sql"` // literals replaced by ? when Config.RedactLiterals is set
+	Fingerprint string   `json:"fingerprint,omitempty"`
+	Kind        string   `json:"kind,omitempty"`
+	Category    string   `json:"category,omitempty"`
+	Objects     []string `json:"objects,omitempty"` // "TYPE DB.SCHEMA.NAME access"
+	Index       int      `json:"index,omitempty"`   // position in a multi-statement request, from 0
+	Count       int      `json:"count,omitempty"`   // statements in the request
+}
+
+// Decision is the policy's decision on a statement.
+type Decision struct {
+	ID       string            `json:"id"`
+	Action   string            `json:"action"`
+	Reasons  []string          `json:"reasons,omitempty"`
+	Masks    map[string]string `json:"masks,omitempty"` // source column → strategy
+	Revision string            `json:"revision,omitempty"`
+}
+
+// Outcome is what running a statement upstream did.
+type Outcome struct {
+	Rows         int64  `json:"rows"`
+	Bytes        int64  `json:"bytes,omitempty"`
+	DurationMS   int64  `json:"duration_ms"`
+	ErrorCode    string `json:"error_code,omitempty"`
+	ErrorMessage string `json:"error_message,omitempty"`
+}
+
+// Approval is one transition of an approval request.
+type Approval struct {
+	ID    string `json:"id"`
+	State string `json:"state"`        // requested, approved, rejected, expired
+	By    string `json:"by,omitempty"` // the approver's subject
+}
+
+// validate rejects an event the trail could not make sense of. The gateway
+// treats the error like any other failure to record: it refuses the
+// statement.
+func (e *Event) validate() error {
+	if !validType(e.Type) {
+		return fmt.Errorf("%w: unknown type %q", ErrInvalidEvent, e.Type)
+	}
+	if e.Type == TypeStatement && e.Statement == nil {
+		return fmt.Errorf("%w: a statement event needs a Statement", ErrInvalidEvent)
+	}
+	if e.Type == TypeOutcome && e.Outcome == nil {
+		return fmt.Errorf("%w: an outcome event needs an Outcome", ErrInvalidEvent)
+	}
+	if e.Type == TypeApproval && e.Approval == nil {
+		return fmt.Errorf("%w: an approval event needs an Approval", ErrInvalidEvent)
+	}
+	return nil
+}
+
+// subject is the human the event is about, for filtering.
+func (e *Event) subject() string {
+	if e.Identity == nil {
+		return ""
+	}
+	return e.Identity.Subject
+}

@@ -1,0 +1,454 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/snowgate/snowgate/proxy"
+)
+
+// syncBuffer collects log output from several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func debugLogger() (*slog.Logger, *syncBuffer) {
+	buf := &syncBuffer{}
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
+}
+
+// fakeSecrets are the secret values the fake Vault deals in.
+var fakeSecrets = []string{"gw-secret-abc", "pw-secret-", "hvs.fake-login", "root-token-xyz", "PRIVATE KEY", "sa.jwt.token"}
+
+// assertNoSecrets fails if any secret appears in the texts.
+func assertNoSecrets(t *testing.T, secrets []string, texts ...string) {
+	t.Helper()
+	for _, text := range texts {
+		for _, s := range secrets {
+			if s != "" && strings.Contains(text, s) {
+				t.Errorf("secret %q leaked into output:\n%s", s, text)
+			}
+		}
+	}
+}
+
+func newTestClient(t *testing.T, f *fakeVault, auth Auth, log *slog.Logger) *Client {
+	t.Helper()
+	c, err := NewClient(Config{Address: f.srv.URL, Auth: auth, Logger: log, RequestTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestDynamic_Acquire(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		keyType bool
+		want    proxy.OpenParams
+	}{
+		{"password", false, proxy.OpenParams{User: "v_token_analyst_1", Password: "pw-secret-1", Database: "DEMO", Role: "ANALYST"}},
+		{"rsa_private_key", true, proxy.OpenParams{User: "v_token_analyst_1", PrivateKey: "-----BEGIN PRIVATE KEY-----\nfake\n-----END PRIVATE KEY-----\n", Database: "DEMO", Role: "ANALYST"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeVault(t)
+			f.set(func(f *fakeVault) { f.keyType = tc.keyType })
+			log, buf := debugLogger()
+			d := &Dynamic{Client: newTestClient(t, f, AppRole{RoleID: "gw-role", SecretID: "gw-secret-abc"}, log), Role: "analyst"}
+			got, release, err := d.Acquire(context.Background(), &proxy.Principal{}, proxy.OpenParams{Database: "DEMO", Role: "ANALYST", Password: "ignored"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("OpenParams\n got %+v\nwant %+v", got, tc.want)
+			}
+			if d.Active() != 1 {
+				t.Errorf("Active() = %d while the session lives, want 1", d.Active())
+			}
+			release()
+			release() // twice is harmless
+			eventually(t, 5*time.Second, "the lease to be revoked", func() bool { return d.Active() == 0 })
+			f.get(func(f *fakeVault) {
+				if got := strings.Join(f.revoked, ","); got != "database/creds/analyst/lease1" {
+					t.Errorf("revoked leases = %s, want database/creds/analyst/lease1", got)
+				}
+			})
+			assertNoSecrets(t, fakeSecrets, buf.String())
+			if !strings.Contains(buf.String(), "vault credentials issued") || !strings.Contains(buf.String(), "vault lease revoked") {
+				t.Errorf("log misses the issue/revoke lines:\n%s", buf)
+			}
+		})
+	}
+}
+
+func TestDynamic_Acquire_role(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		defRole  string
+		princ    *proxy.Principal
+		wantErr  error
+		wantUser string
+	}{
+		{"default role", "analyst", &proxy.Principal{}, nil, "v_token_analyst_1"},
+		{"principal's role wins", "nope", &proxy.Principal{VaultRole: "analyst"}, nil, "v_token_analyst_1"},
+		{"nil principal", "analyst", nil, nil, "v_token_analyst_1"},
+		{"unknown role", "", &proxy.Principal{VaultRole: "missing"}, ErrRefused, ""},
+		{"no role at all", "", &proxy.Principal{}, ErrConfig, ""},
+		{"path in role", "", &proxy.Principal{VaultRole: "../../sys/raw"}, ErrConfig, ""},
+		{"dotdot in role", "", &proxy.Principal{VaultRole: "a..b"}, ErrConfig, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeVault(t)
+			d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, nil), Role: tc.defRole}
+			got, release, err := d.Acquire(context.Background(), tc.princ, proxy.OpenParams{})
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Acquire error = %v, want %v", err, tc.wantErr)
+			}
+			if err != nil {
+				assertNoSecrets(t, fakeSecrets, err.Error())
+				return
+			}
+			defer release()
+			if got.User != tc.wantUser {
+				t.Errorf("user = %q, want %q", got.User, tc.wantUser)
+			}
+		})
+	}
+}
+
+// TestDynamic_renewal: a lease is renewed while the session lives, and no
+// longer once the session ended.
+func TestDynamic_renewal(t *testing.T) {
+	f := newFakeVault(t)
+	f.set(func(f *fakeVault) { f.leaseTTL = 1 })
+	d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, nil), Role: "analyst"}
+	_, release, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "database/creds/analyst/lease1"
+	eventually(t, 5*time.Second, "two renewals", func() (ok bool) {
+		f.get(func(f *fakeVault) { ok = f.renewals[id] >= 2 })
+		return ok
+	})
+	release()
+	eventually(t, 5*time.Second, "revocation", func() bool { return d.Active() == 0 })
+	var n int
+	f.get(func(f *fakeVault) { n = f.renewals[id] })
+	time.Sleep(1500 * time.Millisecond)
+	f.get(func(f *fakeVault) {
+		if f.renewals[id] != n {
+			t.Errorf("lease renewed %d more times after the session ended", f.renewals[id]-n)
+		}
+	})
+}
+
+// TestDynamic_renewalStopsAtMaxTTL: when a renewal gains no time (the role's
+// max TTL), the keeper stops renewing instead of spinning.
+func TestDynamic_renewalStopsAtMaxTTL(t *testing.T) {
+	f := newFakeVault(t)
+	f.set(func(f *fakeVault) { f.leaseTTL, f.renewTTL = 1, -1 })
+	d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, nil), Role: "analyst"}
+	_, release, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	time.Sleep(2 * time.Second)
+	f.get(func(f *fakeVault) {
+		if n := f.renewals["database/creds/analyst/lease1"]; n != 1 {
+			t.Errorf("renewals = %d, want 1 (the one that gained nothing)", n)
+		}
+	})
+}
+
+// TestDynamic_renewalRetries: a renewal that fails is retried, and the
+// session's lease is not given up while Vault is away.
+func TestDynamic_renewalRetries(t *testing.T) {
+	f := newFakeVault(t)
+	f.set(func(f *fakeVault) { f.leaseTTL = 3 })
+	log, buf := debugLogger()
+	d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, log), Role: "analyst", Timeout: 300 * time.Millisecond}
+	_, release, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	f.set(func(f *fakeVault) { f.fail = 503 })
+	eventually(t, 5*time.Second, "a failed renewal", func() bool { return strings.Contains(buf.String(), "renewal failed; retrying") })
+	f.set(func(f *fakeVault) { f.fail = 0 })
+	eventually(t, 5*time.Second, "a renewal after recovery", func() (ok bool) {
+		f.get(func(f *fakeVault) { ok = f.renewals["database/creds/analyst/lease1"] >= 1 })
+		return ok
+	})
+	if d.Active() != 1 {
+		t.Errorf("Active() = %d, want the session's lease still held", d.Active())
+	}
+}
+
+// TestDynamic_unavailable: a slow, failing or refusing Vault ends Acquire
+// within its timeout with a clear error and leaves nothing behind; the
+// next Acquire after recovery works without a restart.
+func TestDynamic_unavailable(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		break_  func(f *fakeVault)
+		auth    Auth
+		wantErr error
+	}{
+		{"slow", func(f *fakeVault) { f.hang = true }, Token{Token: "root-token-xyz"}, ErrUnavailable},
+		{"sealed", func(f *fakeVault) { f.fail = 503 }, Token{Token: "root-token-xyz"}, ErrUnavailable},
+		{"token refused", func(f *fakeVault) { delete(f.tokens, "root-token-xyz") }, Token{Token: "root-token-xyz"}, ErrDenied},
+		{"approle refused", func(f *fakeVault) { f.fail = 403 }, AppRole{RoleID: "gw-role", SecretID: "gw-secret-abc"}, ErrDenied},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeVault(t)
+			log, buf := debugLogger()
+			d := &Dynamic{Client: newTestClient(t, f, tc.auth, log), Role: "analyst", Timeout: 300 * time.Millisecond}
+			f.set(tc.break_)
+			start := time.Now()
+			_, release, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+			took := time.Since(start)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Acquire error = %v, want %v", err, tc.wantErr)
+			}
+			if release != nil {
+				t.Error("Acquire returned a release function with its error")
+			}
+			if took > time.Second {
+				t.Errorf("Acquire took %s, want it bounded by its 300ms timeout", took)
+			}
+			if d.Active() != 0 {
+				t.Errorf("Active() = %d after a failed Acquire", d.Active())
+			}
+			assertNoSecrets(t, fakeSecrets, err.Error(), buf.String())
+
+			f.set(func(f *fakeVault) { f.hang, f.fail, f.tokens["root-token-xyz"] = false, 0, true })
+			_, release, err = d.Acquire(context.Background(), nil, proxy.OpenParams{})
+			if err != nil {
+				t.Fatalf("Acquire after recovery: %v", err)
+			}
+			release()
+		})
+	}
+}
+
+// TestDynamic_badSecret: an answer without usable credentials fails
+// Acquire, and its lease is revoked at once.
+func TestDynamic_badSecret(t *testing.T) {
+	f := newFakeVault(t)
+	f.set(func(f *fakeVault) { f.badSecret = true })
+	d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, nil), Role: "analyst"}
+	if _, _, err := d.Acquire(context.Background(), nil, proxy.OpenParams{}); !errors.Is(err, ErrBadSecret) {
+		t.Fatalf("Acquire error = %v, want ErrBadSecret", err)
+	}
+	eventually(t, 5*time.Second, "the unusable lease to be revoked", func() (ok bool) {
+		f.get(func(f *fakeVault) { ok = len(f.revoked) == 1 && len(f.leases) == 0 })
+		return ok
+	})
+}
+
+func TestDynamic_Close(t *testing.T) {
+	f := newFakeVault(t)
+	d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, nil), Role: "analyst"}
+	for range 3 {
+		if _, _, err := d.Acquire(context.Background(), nil, proxy.OpenParams{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.get(func(f *fakeVault) {
+		if len(f.leases) != 0 || len(f.revoked) != 3 {
+			t.Errorf("after Close: %d leases live, %d revoked; want 0 and 3", len(f.leases), len(f.revoked))
+		}
+	})
+	if _, _, err := d.Acquire(context.Background(), nil, proxy.OpenParams{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Acquire after Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestClient_relogin: when Vault forgets the gateway's token (expiry,
+// revocation, a restart), the client logs in again once and the request
+// goes through.
+func TestClient_relogin(t *testing.T) {
+	f := newFakeVault(t)
+	d := &Dynamic{Client: newTestClient(t, f, AppRole{RoleID: "gw-role", SecretID: "gw-secret-abc"}, nil), Role: "analyst"}
+	for i := range 2 {
+		_, release, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+		if err != nil {
+			t.Fatalf("Acquire %d: %v", i, err)
+		}
+		release()
+		f.revokeTokens()
+	}
+	f.get(func(f *fakeVault) {
+		if f.logins != 2 {
+			t.Errorf("logins = %d, want 2 (one more after the token was revoked)", f.logins)
+		}
+	})
+}
+
+// TestClient_tokenRenewal: a token with a TTL is renewed once two thirds
+// of it are gone, rather than logging in again.
+func TestClient_tokenRenewal(t *testing.T) {
+	f := newFakeVault(t)
+	f.set(func(f *fakeVault) { f.tokenTTL = 1 })
+	c := newTestClient(t, f, AppRole{RoleID: "gw-role", SecretID: "gw-secret-abc"}, nil)
+	if err := c.Login(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(800 * time.Millisecond)
+	if err := c.Login(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.get(func(f *fakeVault) {
+		if !strings.Contains(strings.Join(f.reqs, "\n"), "PUT /v1/auth/token/renew-self") || f.logins != 1 {
+			t.Errorf("want one login and a renew-self; requests:\n%s", strings.Join(f.reqs, "\n"))
+		}
+	})
+}
+
+func TestClient_auth(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "token")
+	if err := os.WriteFile(good, []byte("sa.jwt.token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	secretFile := filepath.Join(dir, "secret-id")
+	if err := os.WriteFile(secretFile, []byte("gw-secret-abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		auth    Auth
+		wantErr error
+	}{
+		{"approle", AppRole{RoleID: "gw-role", SecretID: "gw-secret-abc"}, nil},
+		{"approle secret file", AppRole{RoleID: "gw-role", SecretIDFile: secretFile}, nil},
+		{"approle wrong secret", AppRole{RoleID: "gw-role", SecretID: "nope"}, ErrRefused},
+		{"approle no role id", AppRole{SecretID: "gw-secret-abc"}, ErrConfig},
+		{"kubernetes", Kubernetes{Role: "snowgate", TokenPath: good}, nil},
+		{"kubernetes wrong role", Kubernetes{Role: "other", TokenPath: good}, ErrDenied},
+		{"kubernetes no token file", Kubernetes{Role: "snowgate", TokenPath: filepath.Join(dir, "missing")}, ErrConfig},
+		{"token", Token{Token: "root-token-xyz"}, nil},
+		{"empty token", Token{}, ErrConfig},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeVault(t)
+			log, buf := debugLogger()
+			c := newTestClient(t, f, tc.auth, log)
+			_, err := c.read(context.Background(), "database/creds/analyst")
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("read error = %v, want %v", err, tc.wantErr)
+			}
+			msg := ""
+			if err != nil {
+				msg = err.Error()
+			}
+			assertNoSecrets(t, fakeSecrets, msg, buf.String())
+		})
+	}
+}
+
+// TestNewClient_ignoresEnvironment: VAULT_TOKEN and VAULT_ADDR, which
+// Vault's library reads by itself, change nothing.
+func TestNewClient_ignoresEnvironment(t *testing.T) {
+	f := newFakeVault(t)
+	t.Setenv("VAULT_TOKEN", "root-token-xyz")
+	t.Setenv("VAULT_ADDR", "http://127.0.0.1:1")
+	c := newTestClient(t, f, AppRole{RoleID: "gw-role", SecretID: "wrong"}, nil)
+	if _, err := c.read(context.Background(), "database/creds/analyst"); !errors.Is(err, ErrRefused) {
+		t.Fatalf("read = %v, want the AppRole login refused (the environment's token must not be used)", err)
+	}
+}
+
+func TestNewClient_config(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"no address", Config{Auth: Token{Token: "x"}}},
+		{"no auth", Config{Address: "http://127.0.0.1:8200"}},
+		{"bad address", Config{Address: "://", Auth: Token{Token: "x"}}},
+		{"missing CA file", Config{Address: "https://127.0.0.1:8200", Auth: Token{Token: "x"}, CACertFile: "/nonexistent/ca.pem"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := NewClient(tc.cfg); !errors.Is(err, ErrConfig) {
+				t.Errorf("NewClient = %v, want ErrConfig", err)
+			}
+		})
+	}
+}
+
+func TestKV_Acquire(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		kv      *KV
+		data    map[string]any
+		want    proxy.OpenParams
+		wantErr error
+	}{
+		{"v2 password", &KV{Path: "snowflake"}, map[string]any{"username": "SVC", "password": "pw-secret-kv"}, proxy.OpenParams{User: "SVC", Password: "pw-secret-kv", Database: "DEMO"}, nil},
+		{"v2 private key", &KV{Path: "/snowflake/"}, map[string]any{"username": "SVC", "private_key": "PEM"}, proxy.OpenParams{User: "SVC", PrivateKey: "PEM", Database: "DEMO"}, nil},
+		{"v1", &KV{Mount: "kv1", Path: "snowflake", Version: 1}, map[string]any{"username": "SVC", "password": "p"}, proxy.OpenParams{User: "SVC", Password: "p", Database: "DEMO"}, nil},
+		{"no username", &KV{Path: "snowflake"}, map[string]any{"password": "p"}, proxy.OpenParams{}, ErrBadSecret},
+		{"no password or key", &KV{Path: "snowflake"}, map[string]any{"username": "SVC"}, proxy.OpenParams{}, ErrBadSecret},
+		{"not a string", &KV{Path: "snowflake"}, map[string]any{"username": "SVC", "password": 12}, proxy.OpenParams{}, ErrBadSecret},
+		{"missing secret", &KV{Path: "other"}, nil, proxy.OpenParams{}, ErrRefused},
+		{"bad version", &KV{Path: "snowflake", Version: 3}, nil, proxy.OpenParams{}, ErrConfig},
+		{"no path", &KV{}, nil, proxy.OpenParams{}, ErrConfig},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeVault(t)
+			f.set(func(f *fakeVault) { f.kv = tc.data })
+			tc.kv.Client = newTestClient(t, f, Token{Token: "root-token-xyz"}, nil)
+			got, release, err := tc.kv.Acquire(context.Background(), nil, proxy.OpenParams{Database: "DEMO"})
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Acquire error = %v, want %v", err, tc.wantErr)
+			}
+			if err != nil {
+				assertNoSecrets(t, []string{"pw-secret-kv"}, err.Error())
+				return
+			}
+			release()
+			if got != tc.want {
+				t.Errorf("OpenParams\n got %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCredentials_hideSecrets(t *testing.T) {
+	c := credentials{user: "U", password: "pw-secret-1", privateKey: "-----BEGIN PRIVATE KEY-----", leaseID: "l"}
+	log, buf := debugLogger()
+	log.Info("x", "creds", c)
+	assertNoSecrets(t, fakeSecrets, buf.String(), c.String())
+	for _, verb := range []string{"%v", "%+v", "%s"} {
+		assertNoSecrets(t, fakeSecrets, fmtSprintf(verb, c))
+	}
+}
