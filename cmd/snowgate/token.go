@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/snowgate/snowgate/proxy/devidp"
@@ -29,27 +30,36 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *as == "" {
 		return fmt.Errorf("--as is required: one of %v", devidp.Names())
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+*addr+"/dev/token?as="+url.QueryEscape(*as), nil)
+	tok, err := devToken(ctx, *addr, *as)
 	if err != nil {
 		return err
 	}
+	fmt.Fprintln(stdout, tok)
+	return nil
+}
+
+// devToken asks snowgate dev's issuer for a demo identity's token.
+func devToken(ctx context.Context, addr, as string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/dev/token?as="+url.QueryEscape(as), nil)
+	if err != nil {
+		return "", err
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("dev issuer at %s not reachable (is `snowgate dev` running?): %w", *addr, err)
+		return "", fmt.Errorf("dev issuer at %s not reachable (is `snowgate dev` running?): %w", addr, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("dev issuer: %s", string(body))
+		return "", fmt.Errorf("dev issuer: %s", strings.TrimSpace(string(body)))
 	}
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
 	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" {
-		return fmt.Errorf("dev issuer answered without a token")
+		return "", fmt.Errorf("dev issuer answered without a token")
 	}
-	fmt.Fprintln(stdout, tok.AccessToken)
-	return nil
+	return tok.AccessToken, nil
 }

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	sf "github.com/snowflakedb/gosnowflake"
+)
+
+var binary string
+
+// TestMain builds the snowgate binary once: the CLI tests run it as a user
+// would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "snowgate-cli")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "snowgate")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build snowgate: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
+	_ = sf.GetLogger().SetLogLevel("fatal")
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func snowgate(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	out, err := exec.Command(binary, args...).CombinedOutput()
+	return string(out), err
+}
+
+// startDev runs `snowgate dev` on free ports and returns the gateway and
+// admin addresses read from its banner.
+func startDev(t *testing.T, extra ...string) (gateway, admin string) {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"dev", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--standin-addr", "127.0.0.1:0"}, extra...)...)
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Error("snowgate dev did not stop on interrupt")
+		}
+	})
+	addrs := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)`)
+	sc := bufio.NewScanner(out)
+	var found []string
+	for len(found) < 2 && sc.Scan() {
+		if m := addrs.FindStringSubmatch(sc.Text()); m != nil {
+			found = append(found, m[1])
+		}
+	}
+	if len(found) < 2 {
+		t.Fatalf("snowgate dev printed no addresses")
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	return found[0], found[1]
+}
+
+func TestCLI_help(t *testing.T) {
+	out, err := snowgate(t, "--help")
+	if err != nil || !strings.Contains(out, "dev") || !strings.Contains(out, "token") {
+		t.Fatalf("--help: %v\n%s", err, out)
+	}
+	out, err = snowgate(t, "no-such-command")
+	if err == nil || !strings.Contains(out, `unknown command "no-such-command"`) {
+		t.Fatalf("unknown command: %v\n%s", err, out)
+	}
+	out, err = snowgate(t, "token")
+	if err == nil || !strings.Contains(out, "--as is required") {
+		t.Fatalf("token without --as: %v\n%s", err, out)
+	}
+}
+
+// TestCLI_devTokenApprovals walks the quick start: snowgate dev, a token
+// from snowgate token, a real driver, and an approval through the CLI.
+func TestCLI_devTokenApprovals(t *testing.T) {
+	gw, admin := startDev(t)
+	tok, err := snowgate(t, "token", "--as", "agent", "--addr", admin)
+	if err != nil {
+		t.Fatalf("snowgate token: %v\n%s", err, tok)
+	}
+	host, port, _ := net.SplitHostPort(gw)
+	cfg, err := sf.ParseDSN(fmt.Sprintf("%s:%s/DEMO/PUBLIC?account=snowgate&protocol=http&authenticator=oauth&token=%s", host, port, strings.TrimSpace(tok)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *cfg))
+	defer db.Close()
+
+	var city string
+	if err := db.QueryRow(`SELECT city FROM customers WHERE id = 3`).Scan(&city); err != nil || city == "" {
+		t.Fatalf("agent read: %q, %v", city, err)
+	}
+	_, err = db.Exec(`GRANT ROLE SYSADMIN TO USER mallory`)
+	var se *sf.SnowflakeError
+	if !errors.As(err, &se) || se.Number != 3001 {
+		t.Fatalf("agent grant: %v, want a denial", err)
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := db.ExecContext(context.Background(), `DELETE FROM orders`)
+		done <- err
+	}()
+	var id string
+	for deadline := time.Now().Add(20 * time.Second); id == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		out, err := snowgate(t, "approvals", "list", "--as", "approver", "--addr", admin)
+		if err != nil {
+			t.Fatalf("approvals list: %v\n%s", err, out)
+		}
+		if m := regexp.MustCompile(`apr-[a-z0-9]+`).FindString(out); m != "" {
+			id = m
+			if !strings.Contains(out, "sql-agent") || !strings.Contains(out, "DELETE FROM orders") {
+				t.Errorf("approvals list does not show who and what:\n%s", out)
+			}
+		}
+	}
+	if id == "" {
+		t.Fatal("the held DELETE never showed in approvals list")
+	}
+	if out, err := snowgate(t, "approvals", "approve", id, "--as", "analyst", "--addr", admin); err == nil || !strings.Contains(out, "cannot approve their own") {
+		t.Errorf("self-approval through the CLI: %v\n%s", err, out)
+	}
+	if out, err := snowgate(t, "approvals", "approve", id, "--reason", "cleanup", "--as", "approver", "--addr", admin); err != nil || !strings.Contains(out, "approved") {
+		t.Fatalf("approvals approve: %v\n%s", err, out)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("approved DELETE: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the approved DELETE did not complete")
+	}
+}
