@@ -8,8 +8,9 @@ NODE    := $(CACHE)/node
 GOBIN   := $(CACHE)/bin
 OPA     := $(GOBIN)/opa
 OPA_VERSION := v1.22.3
+CHROMIUM ?= /usr/bin/chromium
 TEST_ENV := SNOWGATE_PYTHON=$(VENV)/bin/python SNOWGATE_NODE_PATH=$(NODE)/node_modules SNOWGATE_OPA=$(OPA) \
-	SNOWGATE_FAKESNOW=$(FAKESNOW)/bin/fakesnow PATH=$(GOBIN):$(PATH)
+	SNOWGATE_FAKESNOW=$(FAKESNOW)/bin/fakesnow SNOWGATE_CHROMIUM=$(CHROMIUM) PATH=$(GOBIN):$(PATH)
 
 .PHONY: help dev test deps build bench fuzz lint
 

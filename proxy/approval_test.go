@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +195,44 @@ func TestApproval_ticket(t *testing.T) {
 	_, err = agent.Exec(q)
 	if snowflakeCode(err) != 3002 || strings.Contains(err.Error(), r.ID) {
 		t.Errorf("second run after one approval: %v, want a new ticket", err)
+	}
+}
+
+// TestApproval_browser: an approver approves a held statement on the web
+// page, in real headless Chromium driven by Playwright.
+func TestApproval_browser(t *testing.T) {
+	mods, chromium := os.Getenv("SNOWGATE_NODE_PATH"), os.Getenv("SNOWGATE_CHROMIUM")
+	if mods == "" || chromium == "" {
+		t.Fatal("SNOWGATE_NODE_PATH and SNOWGATE_CHROMIUM must be set: run the tests with `make test`")
+	}
+	st := startStack(t, "", proxy.Config{PingPong: 500 * time.Millisecond})
+	done := make(chan error, 1)
+	go func() { _, err := openDB(t, st, "agent").Exec(`DELETE FROM orders`); done <- err }()
+	pending(t, st)
+
+	cmd := exec.Command("node", "testdata/clients/approve_in_browser.js")
+	cmd.Env = append(os.Environ(), "NODE_PATH="+mods, "SNOWGATE_ADMIN_URL=http://"+st.AdminAddr+"/", "SNOWGATE_CHROMIUM="+chromium)
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser approval failed: %v", err)
+	}
+	var seen struct{ ID, Requester, Why, SQL string }
+	for _, line := range strings.Split(string(out), "\n") {
+		if rest, ok := strings.CutPrefix(line, "SEEN "); ok {
+			_ = json.Unmarshal([]byte(rest), &seen)
+		}
+	}
+	if !strings.Contains(seen.Requester, "ana.lyst@example.com") || !strings.Contains(seen.Requester, "sql-agent") ||
+		seen.Why == "" || !strings.Contains(seen.SQL, "DELETE FROM orders") {
+		t.Errorf("the page showed %+v; want the requester, the agent, why and the SQL", seen)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("held client after browser approval: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the held client did not complete after approval in the browser")
 	}
 }

@@ -141,7 +141,7 @@ func TestDynamic_Acquire_role(t *testing.T) {
 // longer once the session ended.
 func TestDynamic_renewal(t *testing.T) {
 	f := newFakeVault(t)
-	f.set(func(f *fakeVault) { f.leaseTTL = 1 })
+	f.set(func(f *fakeVault) { f.leaseTTL = 2 })
 	d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, nil), Role: "analyst"}
 	_, release, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
 	if err != nil {
@@ -304,7 +304,10 @@ func TestClient_relogin(t *testing.T) {
 			t.Fatalf("Acquire %d: %v", i, err)
 		}
 		release()
-		f.revokeTokens()
+		eventually(t, 5*time.Second, "revocation", func() bool { return d.Active() == 0 })
+		if i == 0 {
+			f.revokeTokens()
+		}
 	}
 	f.get(func(f *fakeVault) {
 		if f.logins != 2 {
@@ -419,7 +422,7 @@ func TestKV_Acquire(t *testing.T) {
 		{"no username", &KV{Path: "snowflake"}, map[string]any{"password": "p"}, proxy.OpenParams{}, ErrBadSecret},
 		{"no password or key", &KV{Path: "snowflake"}, map[string]any{"username": "SVC"}, proxy.OpenParams{}, ErrBadSecret},
 		{"not a string", &KV{Path: "snowflake"}, map[string]any{"username": "SVC", "password": 12}, proxy.OpenParams{}, ErrBadSecret},
-		{"missing secret", &KV{Path: "other"}, nil, proxy.OpenParams{}, ErrRefused},
+		{"missing secret", &KV{Path: "other"}, nil, proxy.OpenParams{}, ErrBadSecret},
 		{"bad version", &KV{Path: "snowflake", Version: 3}, nil, proxy.OpenParams{}, ErrConfig},
 		{"no path", &KV{}, nil, proxy.OpenParams{}, ErrConfig},
 	} {

@@ -327,8 +327,12 @@ func (v *chainCheck) checkCheckpoints(cps []Checkpoint, bySeq map[int64]link, rr
 		}
 		if c.Seq > rr.LastSeq {
 			if !truncated {
-				v.problem(rr.LastSeq+1, ProblemTruncated, "a checkpoint made %s names seq %d, but the chain ends at %d: records %d to %d were removed",
-					c.Time.Format(time.RFC3339), c.Seq, rr.LastSeq, rr.LastSeq+1, c.Seq)
+				gone := fmt.Sprintf("records %d to %d were removed", rr.LastSeq+1, c.Seq)
+				if c.Seq == rr.LastSeq+1 {
+					gone = fmt.Sprintf("record %d was removed", c.Seq)
+				}
+				v.problem(rr.LastSeq+1, ProblemTruncated, "a checkpoint made %s names seq %d, but the chain ends at %d: %s",
+					c.Time.Format(time.RFC3339), c.Seq, rr.LastSeq, gone)
 				truncated = true
 			}
 			continue

@@ -380,7 +380,7 @@ var notFunction = map[string]bool{
 	"INTERSECT": true, "MINUS": true, "HAVING": true, "QUALIFY": true, "WITH": true, "RETURNS": true,
 	"PARTITION": true, "CLUSTER": true, "FILTER": true, "MATCH_CONDITION": true, "PIVOT": true,
 	"UNPIVOT": true, "FOR": true, "SAMPLE": true, "TABLESAMPLE": true, "KEY": true, "UNIQUE": true,
-	"CHECK": true, "REFERENCES": true, "IDENTITY": true, "AUTOINCREMENT": true, "IF": false,
+	"CHECK": true, "REFERENCES": true, "IDENTITY": true, "AUTOINCREMENT": true,
 	"LIKE": true, "ILIKE": true, "RLIKE": true, "CALL": true, "RECURSIVE": true, "ARRAY": true,
 	"OBJECT": true, "MAP": true, "VECTOR": true, "NUMBER": true, "DECIMAL": true, "NUMERIC": true,
 	"VARCHAR": true, "CHAR": true, "CHARACTER": true, "STRING": true, "TEXT": true, "BINARY": true,
@@ -391,7 +391,7 @@ var notFunction = map[string]bool{
 	"MEASURES": true, "PATTERN": true, "DEFINE": true, "ROWS": true, "RANGE": true, "GROUPS": true,
 	"CUBE": true, "ROLLUP": true, "SETS": true, "NULLS": true, "ORDER": true, "LIMIT": true, "TOP": true,
 	"CONSTRAINT": true, "PRIMARY": true, "FOREIGN": true, "DEFAULT": true, "COLLATE": true, "TAG": true,
-	"INCLUDE": true, "EXCLUDE": true, "RENAME": true, "REPLACE": false, "ASOF": true, "NATURAL": true,
+	"INCLUDE": true, "EXCLUDE": true, "RENAME": true, "ASOF": true, "NATURAL": true,
 	"RESULTSET": true, "CURSOR": true, "DECLARE": true, "LET": true, "ROW": true,
 }
 
@@ -399,5 +399,5 @@ var notFunction = map[string]bool{
 // not a call.
 var notFunctionAfter = map[string]bool{
 	"TABLE": true, "VIEW": true, "INTO": true, "FUNCTION": true, "PROCEDURE": true, "CALL": true,
-	"EXISTS": true, "AS": false, "ROLE": true, "STAGE": true, "TASK": true, "ALERT": true,
+	"EXISTS": true, "ROLE": true, "STAGE": true, "TASK": true, "ALERT": true,
 }

@@ -261,15 +261,15 @@ func (c *classifier) mergeAt(i int) {
 func (c *classifier) copyInto() {
 	t := c.toks
 	c.r.setKind(KindCopy)
-	i := 2
+	into := 1
 	if len(t) > 3 && t[1].is("FILES") { // COPY FILES INTO @a FROM @b
-		t = t[1:]
-		i = 2
+		into = 2
 	}
-	if len(t) < 3 || !t[1].is("INTO") {
+	if len(t) < into+2 || !t[into].is("INTO") {
 		c.r.problem("COPY without INTO")
 		return
 	}
+	i := into + 1
 	unload := false
 	switch tgt := t[i]; tgt.Kind {
 	case TokStage:
@@ -292,7 +292,7 @@ func (c *classifier) copyInto() {
 			return
 		}
 		// loads from the table's own stage
-		if q, _, ok := parseName(t, 2); ok {
+		if q, _, ok := parseName(t, into+1); ok {
 			o := q.object("table", AccessRead, c.env)
 			o.Type = "table_stage"
 			c.r.add(o)

@@ -31,7 +31,6 @@ type lowered struct {
 	stars    map[int]*starMod     // byte offset of a '*' select field -> its modifiers
 	hidden   map[string]bool      // generated select fields that are not outputs
 	lossy    []string             // rewrites that lose meaning (for the record)
-	renamed  []string             // window functions read as GROUP_CONCAT
 	pivots   map[string]pivotInfo // derived-table alias -> the PIVOT/UNPIVOT it replaces
 	renames  map[string][]string  // derived-table alias -> column names written after it
 	toks     []Token              // the source tokens
