@@ -167,3 +167,21 @@ func TestProtocol_requestIDRunsOnce(t *testing.T) {
 		t.Fatalf("rows after a retried insert: %v", d.Rowset)
 	}
 }
+
+// TestLogin_connectDecision: the default policy's login decision picks the
+// upstream role and warehouse, different for a human and their agent.
+func TestLogin_connectDecision(t *testing.T) {
+	st := startStack(t, "", proxy.Config{})
+	for as, want := range map[string]string{"analyst": "SNOWGATE_ANALYST ANALYTICS_WH", "agent": "SNOWGATE_AGENT AGENT_WH"} {
+		tok, _ := st.Issuer.Token(as)
+		c := &rawClient{t: t, base: "http://" + st.GatewayAddr}
+		r := c.post("/session/v1/login-request?roleName=ACCOUNTADMIN", map[string]any{"data": map[string]any{"AUTHENTICATOR": "OAUTH", "TOKEN": tok}})
+		var d struct {
+			SessionInfo struct{ RoleName, WarehouseName string }
+		}
+		_ = json.Unmarshal(r.Data, &d)
+		if got := d.SessionInfo.RoleName + " " + d.SessionInfo.WarehouseName; !r.Success || got != want {
+			t.Errorf("%s logged in as %q (success %v), want %q", as, got, r.Success, want)
+		}
+	}
+}

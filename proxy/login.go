@@ -88,6 +88,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, loginError(err)
 	}
 	log = log.With("subject", p.Identity.Subject, "agent", agentID(p.Identity))
+	if err := s.connectDecision(r, p, &want, client); err != nil {
+		log.Info("login refused by policy", "reason", err)
+		return nil, err
+	}
 
 	sess, err := s.startSession(r.Context(), p, want, client)
 	if err != nil {
@@ -120,6 +124,39 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (any, error) {
 		"idToken": nil, "idTokenValidityInSeconds": 0, "responseData": nil,
 		"mfaToken": nil, "mfaTokenValidityInSeconds": 0,
 	}, nil
+}
+
+// Connector takes the login decision: whether the identity may open a
+// session, and as which upstream role, warehouse and Vault role.
+type Connector interface {
+	Connect(ctx context.Context, in engine.ConnectInput) engine.ConnectDecision
+}
+
+// connectDecision applies the policy's login decision when the Decider
+// also takes one.
+func (s *Server) connectDecision(r *http.Request, p *Principal, want *OpenParams, client clientInfo) error {
+	c, ok := s.cfg.Decider.(Connector)
+	if !ok || s.cfg.Unguarded {
+		return nil
+	}
+	d := c.Connect(r.Context(), engine.ConnectInput{
+		Version:  engine.InputVersion,
+		Identity: p.Identity,
+		Session: engine.Session{
+			Client: client.App, ClientVersion: client.Version, ClientAddress: client.Address,
+			Database: want.Database, Schema: want.Schema, Warehouse: want.Warehouse, Role: want.Role, StartedAt: time.Now(),
+		},
+		Request: engine.Request{ID: pick(r.URL.Query().Get("requestId"), r.URL.Query().Get("request_id")), Time: time.Now()},
+	})
+	if d.Action != engine.ActionAllow {
+		return newError(CodeLoginRefused, "28000", "snowgate: login refused: "+strings.Join(d.Reasons, "; ")+" (decision "+d.ID+")", nil)
+	}
+	want.Role = d.Role
+	if d.Warehouse != "" {
+		want.Warehouse = d.Warehouse
+	}
+	p.VaultRole = d.VaultRole
+	return nil
 }
 
 // startSession gets upstream credentials, opens the upstream session and
