@@ -32,6 +32,10 @@ type DecisionCase struct {
 	SQL      string `yaml:"sql"`
 	Database string `yaml:"database,omitempty"`
 	Schema   string `yaml:"schema,omitempty"`
+	// NoCatalog analyses without a catalog, as a gateway that cannot list a
+	// table's columns does: '*' stays untraced. (The running gateway always
+	// has one, so such cases are checked through the engine only.)
+	NoCatalog bool `yaml:"no_catalog,omitempty"`
 	// Statement selects the statement of a multi-statement request (from 0).
 	// Without it the request must hold exactly one statement.
 	Statement *int           `yaml:"statement,omitempty"`
@@ -171,7 +175,7 @@ func caseInput(ctx context.Context, c DecisionCase) (engine.Input, error) {
 	if err != nil {
 		return engine.Input{}, err
 	}
-	ins, err := inputs.Build(ctx, c.SQL, id, inputs.Options{Database: c.Database, Schema: c.Schema})
+	ins, err := inputs.Build(ctx, c.SQL, id, inputs.Options{Database: c.Database, Schema: c.Schema, NoCatalog: c.NoCatalog})
 	if err != nil {
 		return engine.Input{}, err
 	}

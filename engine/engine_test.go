@@ -65,6 +65,17 @@ func TestEngine_Activate(t *testing.T) {
 	if err := e.Activate(broken); err == nil {
 		t.Fatal("Activate of a broken bundle succeeded")
 	}
+	unnamed, err := LoadFS(policyFS("package snowgate\ndecision := {\"action\": \"deny\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unnamed.Manifest.Revision = ""
+	if err := e.Activate(unnamed); err != nil || !strings.HasPrefix(e.Revision(), "sha256:") {
+		t.Fatalf("bundle without revision: err %v, revision %q; want a content digest", err, e.Revision())
+	}
+	if err := e.Activate(allow); err != nil {
+		t.Fatal(err)
+	}
 	if err := e.Activate(nil); err == nil {
 		t.Fatal("Activate(nil) succeeded")
 	}

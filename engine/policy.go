@@ -30,10 +30,6 @@ type policy struct {
 // prepare compiles b once for both queries, in a store of its own, so a
 // failed activation leaves nothing behind.
 func prepare(ctx context.Context, b *bundle.Bundle) (p *policy, err error) {
-	return prepareWith(ctx, b, DecisionQuery)
-}
-
-func prepareWith(ctx context.Context, b *bundle.Bundle, dq string) (p *policy, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p, err = nil, fmt.Errorf("prepare policy: panic: %v", r)
@@ -60,7 +56,7 @@ func prepareWith(ctx context.Context, b *bundle.Bundle, dq string) (p *policy, e
 	if err != nil {
 		return nil, fmt.Errorf("open policy store: %w", err)
 	}
-	decide, err := rego.New(append(common(dq), rego.ParsedBundle(bundleName, b), rego.Transaction(txn))...).PrepareForEval(ctx)
+	decide, err := rego.New(append(common(DecisionQuery), rego.ParsedBundle(bundleName, b), rego.Transaction(txn))...).PrepareForEval(ctx)
 	if err != nil {
 		store.Abort(ctx, txn)
 		return nil, fmt.Errorf("prepare %s: %w", DecisionQuery, err)
@@ -72,7 +68,11 @@ func prepareWith(ctx context.Context, b *bundle.Bundle, dq string) (p *policy, e
 	if err != nil {
 		return nil, fmt.Errorf("prepare %s: %w", ConnectQuery, err)
 	}
-	return &policy{revision: b.Manifest.Revision, decide: decide, connect: connect}, nil
+	rev := b.Manifest.Revision
+	if rev == "" {
+		rev = contentRevision(b)
+	}
+	return &policy{revision: rev, decide: decide, connect: connect}, nil
 }
 
 // parsed returns b with every module parsed (bundles read by OPA's reader

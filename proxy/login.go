@@ -183,7 +183,7 @@ func (s *Server) startSession(ctx context.Context, p *Principal, want OpenParams
 	}
 	now := time.Now()
 	sess := &session{
-		id: newSessionID(), principal: p, conn: conn, release: release, started: now, client: client,
+		id: newSessionID(), principal: p, conn: conn, catalog: newSessionCatalog(conn), release: release, started: now, client: client,
 		token: newToken(), master: newToken(),
 		tokenExpires: now.Add(s.cfg.TokenTTL), masterExpires: now.Add(s.cfg.MasterTTL), lastUsed: now,
 		state:    SessionState{Database: params.Database, Schema: params.Schema, Warehouse: params.Warehouse, Role: params.Role},

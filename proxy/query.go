@@ -153,7 +153,7 @@ func (w withQueryID) QueryID() string { return w.id }
 func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds []Bind) (*result, error) {
 	sess := q.session
 	st := sess.snapshot()
-	stmts, err := statement.Analyze(ctx, req.SQLText, statement.Env{Database: st.Database, Schema: st.Schema})
+	stmts, err := statement.Analyze(ctx, req.SQLText, statement.Env{Database: st.Database, Schema: st.Schema, Catalog: sess.catalog})
 	if err != nil {
 		return nil, newError(CodeCompilation, "42000", "SQL compilation error: "+err.Error(), err)
 	}

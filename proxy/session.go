@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"github.com/snowgate/snowgate/proxy/statement"
 	"sync"
 	"time"
 )
@@ -14,7 +15,8 @@ type session struct {
 	id        int64
 	principal *Principal
 	conn      Conn
-	release   func() // returns the upstream credentials; may be nil
+	catalog   statement.Catalog // nil when the upstream cannot list columns
+	release   func()            // returns the upstream credentials; may be nil
 	started   time.Time
 	client    clientInfo
 

@@ -45,11 +45,12 @@ type Client struct {
 	log     *slog.Logger
 	timeout time.Duration
 
-	relogin bool          // the auth method can log in again
-	lock    chan struct{} // held while the token is checked or replaced
-	sess    session
-	issued  time.Time
-	hasSess bool
+	relogin   bool // the auth method can log in again
+	namespace string
+	lock      chan struct{} // held while the token is checked or replaced
+	sess      session
+	issued    time.Time
+	hasSess   bool
 }
 
 // NewClient checks cfg and returns a client. It does not contact Vault:
@@ -103,7 +104,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	return &Client{
 		api: ac, auth: cfg.Auth, log: log.With(logAuth, cfg.Auth.method()), timeout: timeout,
-		relogin: cfg.Auth.method() != Token{}.method(), lock: make(chan struct{}, 1),
+		relogin: cfg.Auth.method() != Token{}.method(), namespace: cfg.Namespace, lock: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -112,7 +113,7 @@ func NewClient(cfg Config) (*Client, error) {
 func (c *Client) Login(ctx context.Context) error {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
-	_, err := c.token(ctx, false)
+	_, err := c.token(ctx, "")
 	return err
 }
 
@@ -124,9 +125,10 @@ func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc
 }
 
 // token returns a client carrying a usable token: the current one, renewed
-// when two thirds of its life are gone, or a new login. fresh forces a new
-// login (after Vault refused the current token).
-func (c *Client) token(ctx context.Context, fresh bool) (*api.Client, error) {
+// when two thirds of its life are gone, or a new login. refused names a
+// token Vault refused: unless another request already replaced it, token
+// logs in again.
+func (c *Client) token(ctx context.Context, refused string) (*api.Client, error) {
 	select {
 	case c.lock <- struct{}{}:
 	case <-ctx.Done():
@@ -134,7 +136,10 @@ func (c *Client) token(ctx context.Context, fresh bool) (*api.Client, error) {
 	}
 	defer func() { <-c.lock }()
 
-	if c.hasSess && !fresh {
+	if c.hasSess && refused != "" && c.sess.token != refused {
+		return c.api, nil
+	}
+	if c.hasSess && refused == "" {
 		age := time.Since(c.issued)
 		if c.sess.ttl == 0 || age < c.sess.ttl*2/3 {
 			return c.api, nil
@@ -156,6 +161,9 @@ func (c *Client) token(ctx context.Context, fresh bool) (*api.Client, error) {
 		return nil, fmt.Errorf("vault: clone client: %w", err)
 	}
 	lc.ClearToken()
+	if c.namespace != "" {
+		lc.SetNamespace(c.namespace)
+	}
 	s, err := c.auth.login(ctx, lc)
 	if err != nil {
 		return nil, err
@@ -192,10 +200,11 @@ func (c *Client) renewSelf(ctx context.Context) error {
 func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context, ac *api.Client) (*api.Secret, error)) (*api.Secret, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
-	ac, err := c.token(ctx, false)
+	ac, err := c.token(ctx, "")
 	if err != nil {
 		return nil, err
 	}
+	used := ac.Token()
 	sec, err := fn(ctx, ac)
 	if err == nil {
 		return sec, nil
@@ -204,7 +213,7 @@ func (c *Client) do(ctx context.Context, op string, fn func(ctx context.Context,
 	if !errors.Is(err, ErrDenied) || !c.relogin {
 		return nil, err
 	}
-	if ac, err = c.token(ctx, true); err != nil {
+	if ac, err = c.token(ctx, used); err != nil {
 		return nil, err
 	}
 	sec, err = fn(ctx, ac)

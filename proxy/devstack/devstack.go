@@ -25,6 +25,10 @@ import (
 	"github.com/snowgate/snowgate/proxy/standin"
 )
 
+// PolicyTimeout bounds one policy evaluation in the dev stack: generous,
+// because tests share two cores with builds, and still fail-closed.
+const PolicyTimeout = time.Second
+
 // Options configure a Stack. Empty addresses pick free loopback ports.
 type Options struct {
 	Addr            string // gateway
@@ -36,6 +40,9 @@ type Options struct {
 	ApprovalMode    string // hold (default) or ticket
 	WebhookURL      string // Slack-compatible webhook told about new approval requests
 	Gateway         proxy.Config
+	// WrapDecider, when set, wraps the engine as the gateway's decider
+	// (tests record decisions with it).
+	WrapDecider func(*engine.Engine) proxy.Decider
 	Logger          *slog.Logger
 }
 
@@ -117,7 +124,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if err != nil {
 		return st, err
 	}
-	if st.Engine, err = engine.New(ctx, engine.Options{Dir: o.PolicyDir, Logger: o.Logger}); err != nil {
+	if st.Engine, err = engine.New(ctx, engine.Options{Dir: o.PolicyDir, Logger: o.Logger, Timeout: PolicyTimeout}); err != nil {
 		return st, fmt.Errorf("policy: %w", err)
 	}
 
@@ -134,6 +141,12 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 
 	gcfg := o.Gateway
 	gcfg.Name, gcfg.Auth, gcfg.Upstream, gcfg.Decider, gcfg.Logger = "gateway", verifier, st.Standin, st.Engine, o.Logger
+	if o.WrapDecider != nil {
+		gcfg.Decider = o.WrapDecider(st.Engine)
+	}
+	if gcfg.Defaults == (proxy.OpenParams{}) {
+		gcfg.Defaults = proxy.OpenParams{Database: standin.Database, Schema: standin.Schema}
+	}
 	gcfg.Approvals, gcfg.ApprovalMode, gcfg.ApprovalPage = st.Approvals, o.ApprovalMode, "http://"+st.AdminAddr+"/"
 	if st.Gateway, err = proxy.New(gcfg); err != nil {
 		return st, err

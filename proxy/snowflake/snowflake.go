@@ -253,3 +253,26 @@ func parsePrivateKey(pemText string) (*rsa.PrivateKey, error) {
 	}
 	return nil, fmt.Errorf("%w: PEM block is %q", errPrivateKey, block.Type)
 }
+
+// Columns implements statement.Catalog from the database's
+// INFORMATION_SCHEMA, on the session's own connection.
+func (c *conn) Columns(ctx context.Context, database, schema, table string) ([]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := `SELECT COLUMN_NAME FROM "` + strings.ReplaceAll(database, `"`, `""`) + `".INFORMATION_SCHEMA.COLUMNS
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`
+	rows, err := c.c.QueryContext(ctx, q, schema, table)
+	if err != nil {
+		return nil, sqlError(err)
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		cols = append(cols, name)
+	}
+	return cols, rows.Err()
+}

@@ -52,8 +52,19 @@ func (s *Standin) Open(ctx context.Context, p proxy.OpenParams) (proxy.Conn, err
 		}
 	}
 	if _, err := c.ExecContext(ctx, "USE "+quoteIdent(db)+"."+quoteIdent(schema)); err != nil {
-		c.Close()
-		return nil, sqlError("390201", "08004", fmt.Sprintf("The requested database or schema %s.%s does not exist or not authorized.", db, schema))
+		// A convenience of the stand-in: a database or schema named at
+		// login that does not exist yet is created, empty.
+		s.log.Info("stand-in: creating the database and schema named at login", "database", db, "schema", schema)
+		if err := s.attach(ctx, db); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("stand-in connection: %w", err)
+		}
+		for _, q := range []string{"CREATE SCHEMA IF NOT EXISTS " + quoteIdent(db) + "." + quoteIdent(schema), "USE " + quoteIdent(db) + "." + quoteIdent(schema)} {
+			if _, err := c.ExecContext(ctx, q); err != nil {
+				c.Close()
+				return nil, fmt.Errorf("stand-in connection: %w", err)
+			}
+		}
 	}
 	role := strings.ToUpper(p.Role)
 	if role == "" {
@@ -346,4 +357,26 @@ func value(typ string, v any) any {
 func formatUUID(b []byte) string {
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// Columns implements statement.Catalog: a table's columns, upper-cased as
+// Snowflake folds unquoted names. DuckDB matches names case-insensitively,
+// and so does this.
+func (c *conn) Columns(ctx context.Context, database, schema, table string) ([]string, error) {
+	rows, err := c.s.db.QueryContext(ctx, `SELECT column_name FROM information_schema.columns
+		WHERE upper(table_catalog) = upper(?) AND upper(table_schema) = upper(?) AND upper(table_name) = upper(?)
+		ORDER BY ordinal_position`, database, schema, table)
+	if err != nil {
+		return nil, fmt.Errorf("stand-in catalog: %w", err)
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		cols = append(cols, strings.ToUpper(name))
+	}
+	return cols, rows.Err()
 }

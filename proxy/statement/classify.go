@@ -329,12 +329,22 @@ func (c *classifier) tokenFlags() {
 		case TokIllegal:
 			c.r.setKind(KindUnknown)
 			c.r.problem("unexpected character %q at offset %d", tok.Value, tok.Pos)
+		case TokString:
+			switch c.r.kind {
+			case KindCreate, KindAlter, KindCopy, KindPut, KindGet:
+				if isURL(tok.Value) {
+					c.r.flags.ExternalLocation = true
+				}
+			}
 		case TokStage:
 			c.r.flags.Stage = true
 			if strings.HasPrefix(tok.Value, "@~") {
 				c.r.flags.UserStage = true
 			}
 		case TokIdent:
+			if tok.Value == "EXTERNAL_ACCESS_INTEGRATIONS" { // a function or procedure that reaches the network
+				c.r.flags.ExternalFunction = true
+			}
 			if i+1 >= len(t) || !t[i+1].isOp("(") {
 				if tok.Value == "CLONE" && i > 0 {
 					c.r.flags.Clone = true

@@ -131,6 +131,27 @@ type lowerer struct {
 	cases   []int            // unit indexes of open CASE expressions
 	lastRef int              // unit index where the last FROM item started; -1 none
 	asof    bool             // MATCH_CONDITION became the join's ON
+	lambdas []lambdaScope    // lambda parameters in scope
+}
+
+// lambdaScope holds the parameters of a lambda until the call around it
+// closes.
+type lambdaScope struct {
+	depth int
+	names map[string]bool
+}
+
+// isLambdaParam reports whether a one-part name is a lambda parameter.
+func (l *lowerer) isLambdaParam(parts []string) bool {
+	if len(parts) != 1 {
+		return false
+	}
+	for _, s := range l.lambdas {
+		if s.names[parts[0]] {
+			return true
+		}
+	}
+	return false
 }
 
 // after returns the index just after the bracket group opening at i, in

@@ -139,6 +139,11 @@ func (l *lowerer) name(i int) (int, error) {
 
 // chain emits a column reference.
 func (l *lowerer) chain(i int, parts []string, next int) (int, error) {
+	if l.isLambdaParam(parts) {
+		l.operand = len(l.out)
+		l.emit("NULL", l.t[i].Pos)
+		return next, nil
+	}
 	enc, err := l.encodeChain(i, parts)
 	if err != nil {
 		return 0, err

@@ -77,7 +77,9 @@ func (l *lowerer) op(i int) (int, error) {
 		l.operand = len(l.out)
 		l.emit("?", t.Pos)
 		return i + 1, nil
-	case "->", "->>", ";", ":=", "==", "~", "!", "&", "^", "|":
+	case "->":
+		return l.lambda(i)
+	case "->>", ";", ":=", "==", "~", "!", "&", "^", "|":
 		return 0, l.fail(i, "operator %s", t.Value)
 	case ".":
 		if i > 0 && l.t[i-1].isOp("]") && l.afterOperand(i) {
@@ -168,6 +170,9 @@ func (l *lowerer) close(i int) (int, error) {
 	}
 	fr := *f
 	l.stack = l.stack[:len(l.stack)-1]
+	for len(l.lambdas) > 0 && l.lambdas[len(l.lambdas)-1].depth > len(l.stack) {
+		l.lambdas = l.lambdas[:len(l.lambdas)-1]
+	}
 	if fr.kind != frameDrop {
 		l.emit(")", t.Pos)
 	}
@@ -212,6 +217,34 @@ func (l *lowerer) derivedAlias(j, pos int) (int, error) {
 		j = e
 	}
 	return j, nil
+}
+
+// lambda lowers "x -> expr" and "(x, y) -> expr" (FILTER, TRANSFORM,
+// REDUCE): the parameters are dropped from the text and read as NULL in the
+// body, so they never become columns.
+func (l *lowerer) lambda(i int) (int, error) {
+	if i == 0 {
+		return 0, l.fail(i, "'->' without parameters")
+	}
+	params := map[string]bool{}
+	p := l.t[i-1]
+	switch {
+	case p.Kind == TokIdent || p.Kind == TokQuotedIdent:
+		params[p.Value] = true
+		l.out, l.src, l.glue = l.out[:len(l.out)-1], l.src[:len(l.src)-1], l.glue[:len(l.glue)-1]
+	case p.isOp(")") && l.operand >= 0:
+		// (x, y): the group was emitted from unit l.operand on
+		for k := i - 2; k >= 0 && !l.t[k].isOp("("); k-- {
+			if v, ok := nameValue(l.t[k]); ok {
+				params[v] = true
+			}
+		}
+		l.out, l.src, l.glue = l.out[:l.operand], l.src[:l.operand], l.glue[:l.operand]
+	default:
+		return 0, l.fail(i, "'->' without parameters")
+	}
+	l.lambdas = append(l.lambdas, lambdaScope{depth: len(l.stack), names: params})
+	return i + 1, nil
 }
 
 // path lowers x:a.b[0] into "GET_PATH"(x, 'a.b[0]').
