@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,7 +48,9 @@ func TestDecisionLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	const rounds = 20
+	cpu0 := selfCPU()
 	embedded := measure(rounds, ins, func(in engine.Input) string { return string(eng.Decide(ctx, in).Action) })
+	embeddedCPU := (selfCPU() - cpu0) / time.Duration(rounds*len(ins)+len(ins))
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	before := ms.Mallocs
@@ -54,8 +59,8 @@ func TestDecisionLatency(t *testing.T) {
 	}
 	runtime.ReadMemStats(&ms)
 	allocs := float64(ms.Mallocs-before) / float64(len(ins))
-	t.Logf("embedded: %d statements x %d rounds: p50 %s  p99 %s  mean %s  %.0f allocs/decision",
-		len(ins), rounds, embedded.p50, embedded.p99, embedded.mean, allocs)
+	t.Logf("embedded: %d statements x %d rounds: p50 %s  p99 %s  mean %s  cpu %s/decision  %.0f allocs/decision",
+		len(ins), rounds, embedded.p50, embedded.p99, embedded.mean, embeddedCPU, allocs)
 
 	opa := os.Getenv("OPA")
 	if opa == "" {
@@ -65,9 +70,10 @@ func TestDecisionLatency(t *testing.T) {
 		t.Log("no opa binary on PATH or in $OPA: skipping the server comparison")
 		return
 	}
-	url, stop := startOPAServer(t, opa)
+	url, pid, stop := startOPAServer(t, opa)
 	defer stop()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	cpu0, srv0 := selfCPU(), procCPU(pid)
 	server := measure(rounds, ins, func(in engine.Input) string {
 		body, _ := json.Marshal(map[string]any{"input": in})
 		resp, err := client.Post(url+"/v1/data/snowgate/decision", "application/json", bytes.NewReader(body))
@@ -85,7 +91,11 @@ func TestDecisionLatency(t *testing.T) {
 		}
 		return out.Result.Action
 	})
-	t.Logf("opa run --server: p50 %s  p99 %s  mean %s", server.p50, server.p99, server.mean)
+	n := time.Duration(rounds*len(ins) + len(ins))
+	clientCPU, serverCPU := (selfCPU()-cpu0)/n, (procCPU(pid)-srv0)/n
+	t.Logf("opa run --server: p50 %s  p99 %s  mean %s  cpu %s/decision (client %s + server %s)",
+		server.p50, server.p99, server.mean, clientCPU+serverCPU, clientCPU, serverCPU)
+	t.Logf("cpu per decision, server / embedded: %.1fx", float64(clientCPU+serverCPU)/float64(embeddedCPU))
 	t.Logf("server / embedded: p50 %.1fx  p99 %.1fx", float64(server.p50)/float64(embedded.p50), float64(server.p99)/float64(embedded.p99))
 	if embedded.actions != server.actions {
 		t.Errorf("embedded and server decisions differ")
@@ -119,7 +129,7 @@ func measure(rounds int, ins []engine.Input, decide func(engine.Input) string) l
 
 // startOPAServer runs `opa run --server` on the default library, on a free
 // loopback port, and waits until it is healthy.
-func startOPAServer(t *testing.T, opa string) (string, func()) {
+func startOPAServer(t *testing.T, opa string) (string, int, func()) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -148,5 +158,34 @@ func startOPAServer(t *testing.T, opa string) (string, func()) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return url, func() { cmd.Process.Kill(); cmd.Wait() }
+	return url, cmd.Process.Pid, func() { cmd.Process.Kill(); cmd.Wait() }
+}
+
+// selfCPU is the CPU time (user + system) this process has used. Under a
+// loaded machine it measures the work of a decision better than the wall
+// clock does.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU is the CPU time another process has used, from /proc (Linux).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	// The command name may hold spaces; fields count from after its ')'.
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks
 }

@@ -41,7 +41,16 @@ func planMasks(masks map[string]string, stmt statement.Statement, key []byte) (m
 		}
 		for _, src := range out.Sources {
 			s, ok := masks[columnKey(src)]
-			if ok && strength[s] > strength[plan[i]] {
+			if !ok {
+				continue
+			}
+			// partial and email_domain keep part of one value: on anything
+			// but a plain copy (an expression mixing columns, an aggregate
+			// listing many values) they could show what they should hide.
+			if out.Transform != statement.TransformCopy && (s == engine.MaskPartial || s == engine.MaskEmailDomain) {
+				s = engine.MaskRedact
+			}
+			if strength[s] > strength[plan[i]] {
 				plan[i] = s
 			}
 		}

@@ -199,3 +199,20 @@ func TestE2E_vaultDown(t *testing.T) {
 	existing.Close()
 	eventually(t, 20*time.Second, "all Vault users dropped", func() bool { return len(e.vaultUsers(t)) == 0 })
 }
+
+// TestE2E_credentialSourceSuite runs the CredentialSource contract against
+// the real Vault, both credential types.
+func TestE2E_credentialSourceSuite(t *testing.T) {
+	e := newEnv(t)
+	c, err := vault.NewClient(vault.Config{Address: e.Vault.Addr, Auth: vault.Token{Token: e.Vault.gatewayToken(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range []string{"analyst", "analyst-key"} {
+		t.Run(role, func(t *testing.T) {
+			d := &vault.Dynamic{Client: c, Role: role}
+			vault.RunCredentialSourceSuite(t, d, true)
+			eventually(t, 20*time.Second, "every user dropped", func() bool { return d.Active() == 0 && len(e.vaultUsers(t)) == 0 })
+		})
+	}
+}

@@ -1,7 +1,23 @@
 // Package vault hands out upstream credentials per session: dynamic
-// database credentials from HashiCorp Vault's database secrets engine, or
-// static credentials for `snowgate dev` and for accounts without the engine.
-// Credentials live in memory only and never reach a client.
+// database credentials from HashiCorp Vault's database secrets engine
+// (Dynamic), static credentials stored in Vault's KV engine (KV), or fixed
+// ones from the configuration for `snowgate dev` (Static). Each implements
+// proxy.CredentialSource. Credentials live in memory only, are never
+// logged, and never reach a client.
+//
+// The gateway authenticates to Vault with a Client (Token, AppRole or
+// Kubernetes auth), which logs in lazily, renews its token and logs in
+// again when Vault refuses it. Dynamic keeps each session's lease renewed
+// while the session lives and revokes it when the session ends, so that
+// Vault drops the upstream user.
+//
+// The end-to-end tests and the benchmark run a real `vault server -dev`
+// whose built-in snowflake-database-plugin manages users in the dev
+// stand-in; they find the Vault binary through SNOWGATE_VAULT:
+//
+//	export SNOWGATE_VAULT=$(.ci/build-vault.sh)
+//	go test ./vault/
+//	go test -run '^$' -bench Login -benchtime 100x ./vault/
 package vault
 
 import (

@@ -211,10 +211,29 @@ func matchOp(s string) string {
 func upper(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= 'a' && c <= 'z' || c >= utf8.RuneSelf {
+			if k, ok := keywordUpper[s]; ok { // common words: no allocation
+				return k
+			}
 			return strings.ToUpper(s)
 		}
 	}
 	return s
+}
+
+// keywordUpper maps the lower-case spelling of common keywords to their
+// folded form.
+var keywordUpper = map[string]string{}
+
+func init() {
+	for _, w := range strings.Fields(`SELECT FROM WHERE AND OR NOT AS ON JOIN LEFT RIGHT INNER OUTER FULL CROSS
+		GROUP BY ORDER HAVING LIMIT OFFSET QUALIFY WITH UNION ALL DISTINCT CASE WHEN THEN ELSE END IS NULL
+		IN EXISTS BETWEEN LIKE ILIKE OVER PARTITION ROWS DESC ASC COUNT SUM AVG MIN MAX CAST LATERAL FLATTEN
+		INPUT VALUE INDEX KEY TRUE FALSE INSERT INTO VALUES UPDATE SET DELETE MERGE USING CREATE OR REPLACE
+		TABLE VIEW DROP ALTER IF COALESCE IFF DATE_TRUNC DATEADD DATEDIFF CURRENT_DATE CURRENT_TIMESTAMP
+		ROW_NUMBER RANK LAG LEAD STRING VARCHAR NUMBER INT INTEGER FLOAT DATE TIMESTAMP VARIANT BOOLEAN
+		DAY MONTH YEAR WEEK HOUR ID NAME EMAIL`) {
+		keywordUpper[strings.ToLower(w)] = w
+	}
 }
 
 func isIdentStart(sql string, i int) bool {

@@ -223,6 +223,12 @@ func (l *lowerer) insert(k int, s string) {
 
 func (l *lowerer) finish() {
 	var b strings.Builder
+	size := len(l.out)
+	for _, s := range l.out {
+		size += len(s)
+	}
+	b.Grow(size)
+	l.lw.starts = make([]int, 0, len(l.out))
 	for k, s := range l.out {
 		if k > 0 && !l.glue[k] {
 			b.WriteByte(' ')

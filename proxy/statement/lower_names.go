@@ -107,7 +107,8 @@ func (l *lowerer) call(i int, fn string, open int) (int, error) {
 // name lowers a (possibly qualified) name, a qualified function call, or
 // t.* with its modifiers.
 func (l *lowerer) name(i int) (int, error) {
-	var parts []string
+	var buf [4]string
+	parts := buf[:0]
 	j := i
 	for {
 		v, ok := nameValue(l.peek(j))
@@ -157,12 +158,20 @@ func (l *lowerer) chain(i int, parts []string, next int) (int, error) {
 // (db.schema.table.column) registers its table.
 func (l *lowerer) encodeChain(i int, parts []string) (string, error) {
 	switch {
+	case len(parts) == 1:
+		return quoteName(parts[0]), nil
 	case len(parts) <= 3:
-		enc := make([]string, len(parts))
+		var b strings.Builder
+		b.Grow(16 * len(parts))
 		for k, p := range parts {
-			enc[k] = quoteName(p)
+			if k > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(`"_`)
+			b.WriteString(strings.ReplaceAll(p, `"`, `""`))
+			b.WriteByte('"')
 		}
-		return strings.Join(enc, "."), nil
+		return b.String(), nil
 	case len(parts) == 4:
 		return l.register(qname{parts: parts[:3]}, nil) + "." + quoteName(parts[3]), nil
 	}
