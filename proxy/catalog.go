@@ -3,8 +3,6 @@ package proxy
 import (
 	"context"
 	"fmt"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/snowgate/snowgate/proxy/statement"
@@ -13,43 +11,25 @@ import (
 // catalogTTL is how long a session remembers a table's columns.
 const catalogTTL = time.Minute
 
-// sessionCatalog answers the analyser's questions about table columns
-// (to expand '*') from the upstream session, remembering answers briefly.
-// Without an upstream that can answer, '*' stays untraced.
-type sessionCatalog struct {
-	upstream statement.Catalog
-	mu       sync.Mutex
-	m        map[string]cachedColumns
-}
-
-type cachedColumns struct {
-	cols []string
-	err  error
-	at   time.Time
-}
-
+// newSessionCatalog answers the analyser's questions about table columns
+// (to expand '*') from the upstream session, when the upstream can list
+// them; otherwise '*' stays untraced.
 func newSessionCatalog(c Conn) statement.Catalog {
 	up, ok := c.(statement.Catalog)
 	if !ok {
 		return nil
 	}
-	return &sessionCatalog{upstream: up, m: map[string]cachedColumns{}}
+	return &statement.CachedCatalog{Inner: known{up}, TTL: catalogTTL}
 }
 
-func (c *sessionCatalog) Columns(ctx context.Context, database, schema, table string) ([]string, error) {
-	key := strings.Join([]string{database, schema, table}, "\x00")
-	c.mu.Lock()
-	e, ok := c.m[key]
-	c.mu.Unlock()
-	if ok && time.Since(e.at) < catalogTTL {
-		return e.cols, e.err
-	}
-	cols, err := c.upstream.Columns(ctx, database, schema, table)
+// known turns "no columns" into an error: a table the upstream does not
+// know must leave '*' untraced, not expand it to nothing.
+type known struct{ statement.Catalog }
+
+func (k known) Columns(ctx context.Context, database, schema, table string) ([]string, error) {
+	cols, err := k.Catalog.Columns(ctx, database, schema, table)
 	if err == nil && len(cols) == 0 {
 		err = fmt.Errorf("catalog: no table %s.%s.%s", database, schema, table)
 	}
-	c.mu.Lock()
-	c.m[key] = cachedColumns{cols: cols, err: err, at: time.Now()}
-	c.mu.Unlock()
 	return cols, err
 }
