@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
@@ -46,6 +47,9 @@ type OCI struct {
 	Client *http.Client
 	// MaxSize bounds the bundle layer. Default DefaultMaxSize.
 	MaxSize int64
+
+	mu     sync.Mutex
+	client *auth.Client // made on first use, so auth tokens are cached across polls
 }
 
 var _ Source = (*OCI)(nil)
@@ -220,17 +224,26 @@ func (o *OCI) repository() (*remote.Repository, error) {
 		return nil, fmt.Errorf("oci reference %q: needs a tag or a digest", o.Reference)
 	}
 	repo.PlainHTTP = o.PlainHTTP || isLoopback(repo.Reference.Registry)
+	repo.Client = o.authClient(repo.Reference.Registry)
+	return repo, nil
+}
+
+func (o *OCI) authClient(registry string) *auth.Client {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.client != nil {
+		return o.client
+	}
 	hc := o.Client
 	if hc == nil {
 		hc = retry.DefaultClient
 	}
-	client := &auth.Client{Client: hc, Cache: auth.NewCache()}
-	client.SetUserAgent("snowgate")
+	o.client = &auth.Client{Client: hc, Cache: auth.NewCache()}
+	o.client.SetUserAgent("snowgate")
 	if o.Username != "" {
-		client.Credential = auth.StaticCredential(repo.Reference.Registry, auth.Credential{Username: o.Username, Password: o.Password})
+		o.client.Credential = auth.StaticCredential(registry, auth.Credential{Username: o.Username, Password: o.Password})
 	}
-	repo.Client = client
-	return repo, nil
+	return o.client
 }
 
 func (o *OCI) maxSize() int64 {

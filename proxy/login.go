@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy/audit"
 )
 
 // Authenticator verifies the credentials a client logs in with.
@@ -85,11 +86,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (any, error) {
 	})
 	if err != nil {
 		log.Info("login refused", "reason", err)
-		return nil, loginError(err)
+		e := loginError(err)
+		_, _ = s.record(r.Context(), audit.Event{Type: audit.TypeLoginRefused, Client: &audit.Client{App: client.App, Version: client.Version, Address: client.Address}, Reason: asError(e).Message})
+		return nil, e
 	}
 	log = log.With("subject", p.Identity.Subject, "agent", agentID(p.Identity))
 	if err := s.connectDecision(r, p, &want, client); err != nil {
 		log.Info("login refused by policy", "reason", err)
+		_, _ = s.record(r.Context(), audit.Event{Type: audit.TypeLoginRefused, Identity: auditIdentity(p.Identity), Client: &audit.Client{App: client.App, Version: client.Version, Address: client.Address}, Reason: asError(err).Message})
 		return nil, err
 	}
 
@@ -100,6 +104,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (any, error) {
 	}
 	if tag, ok := d.SessionParameters["QUERY_TAG"].(string); ok {
 		sess.queryTag = tag
+	}
+	if _, err := s.record(r.Context(), audit.Event{Type: audit.TypeSessionStart, SessionID: sessionID(sess), Identity: auditIdentity(p.Identity), Client: sess.auditClient(), Upstream: sess.upstreamUser}); err != nil {
+		s.endSession(sess, "session start could not be recorded")
+		return nil, err
 	}
 	log.Info("session started", "session", sess.id)
 	st := sess.snapshot()
@@ -183,7 +191,7 @@ func (s *Server) startSession(ctx context.Context, p *Principal, want OpenParams
 	}
 	now := time.Now()
 	sess := &session{
-		id: newSessionID(), principal: p, conn: conn, catalog: newSessionCatalog(conn), release: release, started: now, client: client,
+		id: newSessionID(), principal: p, conn: conn, upstreamUser: params.User, catalog: newSessionCatalog(conn), release: release, started: now, client: client,
 		token: newToken(), master: newToken(),
 		tokenExpires: now.Add(s.cfg.TokenTTL), masterExpires: now.Add(s.cfg.MasterTTL), lastUsed: now,
 		state:    SessionState{Database: params.Database, Schema: params.Schema, Warehouse: params.Warehouse, Role: params.Role},
@@ -375,6 +383,7 @@ func (s *Server) endSession(sess *session, why string) {
 		sess.release()
 	}
 	s.queries.dropSession(sess.id)
+	_, _ = s.record(context.Background(), audit.Event{Type: audit.TypeSessionEnd, SessionID: sessionID(sess), Identity: auditIdentity(sess.principal.Identity), Reason: why})
 	s.log.Info("session ended", "session", sess.id, "subject", sess.principal.Identity.Subject, "why", why)
 }
 

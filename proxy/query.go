@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sort"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/statement"
 )
 
@@ -201,9 +203,20 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 	sess := q.session
 	log := s.log.With("session", sess.id, "query", q.id, "kind", stmt.Kind, "fingerprint", stmt.Fingerprint)
 	var masks *maskPlanSpec
+	queryTag := sess.queryTag
+	started := time.Now()
 	if !s.cfg.Unguarded {
 		d := s.cfg.Decider.Decide(ctx, s.input(sess, q, stmt))
 		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)
+		// Durable before acting: nothing runs that the trail does not hold.
+		auditID, err := s.record(ctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID, QueryID: q.id,
+			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt), Decision: auditDecision(d)})
+		if err != nil {
+			return nil, err
+		}
+		if auditID != "" {
+			queryTag = auditID // Snowflake's query history joins the trail
+		}
 		switch d.Action {
 		case engine.ActionAllow, engine.ActionMask:
 			if len(d.Masks) == 0 {
@@ -229,7 +242,24 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 			return nil, newError(CodeAccessDenied, "42501", denyMessage("cannot be enforced ("+string(d.Action)+")", d), nil)
 		}
 	}
-	out, err := sess.conn.Run(ctx, Exec{SQL: stmt.SQL, Kind: stmt.Kind, Binds: binds, QueryTag: sess.queryTag, Describe: req.DescribeOnly})
+	res, err := s.runUpstream(ctx, sess, stmt, Exec{SQL: stmt.SQL, Kind: stmt.Kind, Binds: binds, QueryTag: queryTag, Describe: req.DescribeOnly}, masks, log)
+	if !s.cfg.Unguarded {
+		if aerr := s.recordOutcome(context.WithoutCancel(ctx), q, res, started, errOrNil(err)); aerr != nil && err == nil {
+			res.close()
+			return nil, aerr
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.numBinds = len(binds)
+	log.Info("statement ran", "rows", res.total)
+	return res, nil
+}
+
+// runUpstream executes a statement upstream and encodes its result.
+func (s *Server) runUpstream(ctx context.Context, sess *session, stmt statement.Statement, x Exec, masks *maskPlanSpec, log *slog.Logger) (*result, error) {
+	out, err := sess.conn.Run(ctx, x)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, &Error{Code: CodeCanceled, SQLState: "57014", Message: "SQL execution canceled"}
@@ -238,13 +268,14 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 		return nil, upstreamError(err)
 	}
 	s.track(sess, stmt, out)
-	res, err := s.encode(ctx, stmt, out, masks)
-	if err != nil {
-		return nil, err
+	return s.encode(ctx, stmt, out, masks)
+}
+
+func errOrNil(err error) *Error {
+	if err == nil {
+		return nil
 	}
-	res.numBinds = len(binds)
-	log.Info("statement ran", "rows", res.total)
-	return res, nil
+	return asError(err)
 }
 
 func denyMessage(what string, d engine.Decision) string {

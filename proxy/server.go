@@ -64,6 +64,8 @@ type Config struct {
 	ApprovalMode string
 	// ApprovalPage is where approvers act, shown in messages.
 	ApprovalPage string
+	// Audit records the audit trail; without it nothing is recorded.
+	Audit Auditor
 	// MaskKey keys the hash mask strategy, so that hashed values join
 	// across queries but cannot be reversed by a dictionary. Random per
 	// process when empty.

@@ -12,13 +12,14 @@ import (
 // session is one client session: its tokens, who it is, and its upstream
 // session.
 type session struct {
-	id        int64
-	principal *Principal
-	conn      Conn
-	catalog   statement.Catalog // nil when the upstream cannot list columns
-	release   func()            // returns the upstream credentials; may be nil
-	started   time.Time
-	client    clientInfo
+	id           int64
+	principal    *Principal
+	conn         Conn
+	catalog      statement.Catalog // nil when the upstream cannot list columns
+	release      func()            // returns the upstream credentials; may be nil
+	upstreamUser string            // the upstream login, for the audit trail
+	started      time.Time
+	client       clientInfo
 
 	mu            sync.Mutex
 	token         string

@@ -20,6 +20,7 @@ import (
 	"github.com/snowgate/snowgate/proxy"
 	adminapi "github.com/snowgate/snowgate/proxy/admin"
 	"github.com/snowgate/snowgate/proxy/approval"
+	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/devidp"
 	"github.com/snowgate/snowgate/proxy/identity"
 	"github.com/snowgate/snowgate/proxy/standin"
@@ -43,7 +44,7 @@ type Options struct {
 	// WrapDecider, when set, wraps the engine as the gateway's decider
 	// (tests record decisions with it).
 	WrapDecider func(*engine.Engine) proxy.Decider
-	Logger          *slog.Logger
+	Logger      *slog.Logger
 }
 
 // Stack is a running dev stack.
@@ -54,6 +55,7 @@ type Stack struct {
 	Engine                              *engine.Engine
 	Gateway                             *proxy.Server
 	Approvals                           *approval.Service
+	Audit                               *audit.Log
 
 	servers []*http.Server
 	closers []func() error
@@ -128,6 +130,18 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return st, fmt.Errorf("policy: %w", err)
 	}
 
+	auditDir := o.DataDir
+	if auditDir == "" {
+		if auditDir, err = os.MkdirTemp("", "snowgate-dev-audit"); err != nil {
+			return st, err
+		}
+		st.closers = append(st.closers, func() error { return os.RemoveAll(auditDir) })
+	}
+	if st.Audit, err = audit.Open(ctx, audit.Config{DSN: filepath.Join(auditDir, "audit.db"), Replica: "dev", Logger: o.Logger}); err != nil {
+		return st, fmt.Errorf("audit trail: %w", err)
+	}
+	st.closers = append(st.closers, st.Audit.Close)
+
 	var store approval.Store = approval.NewMemory()
 	if o.DataDir != "" {
 		sq, err := approval.OpenSQLite(ctx, filepath.Join(o.DataDir, "approvals.db"))
@@ -137,7 +151,8 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		store = sq
 	}
 	st.closers = append(st.closers, store.Close)
-	st.Approvals = approval.New(approval.Config{Store: store, WebhookURL: o.WebhookURL, PageURL: "http://" + st.AdminAddr + "/", Logger: o.Logger})
+	st.Approvals = approval.New(approval.Config{Store: store, WebhookURL: o.WebhookURL, PageURL: "http://" + st.AdminAddr + "/", Logger: o.Logger,
+		OnChange: proxy.ApprovalAuditor(st.Audit)})
 
 	gcfg := o.Gateway
 	gcfg.Name, gcfg.Auth, gcfg.Upstream, gcfg.Decider, gcfg.Logger = "gateway", verifier, st.Standin, st.Engine, o.Logger
@@ -147,6 +162,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if gcfg.Defaults == (proxy.OpenParams{}) {
 		gcfg.Defaults = proxy.OpenParams{Database: standin.Database, Schema: standin.Schema}
 	}
+	gcfg.Audit = st.Audit
 	gcfg.Approvals, gcfg.ApprovalMode, gcfg.ApprovalPage = st.Approvals, o.ApprovalMode, "http://"+st.AdminAddr+"/"
 	if st.Gateway, err = proxy.New(gcfg); err != nil {
 		return st, err

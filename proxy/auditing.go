@@ -1,0 +1,86 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy/approval"
+	"github.com/snowgate/snowgate/proxy/audit"
+	"github.com/snowgate/snowgate/proxy/statement"
+)
+
+// Auditor records the audit trail. Record returns only once the event is
+// durable; the gateway does not act on a statement it could not record.
+type Auditor interface {
+	Record(ctx context.Context, e audit.Event) (id string, err error)
+}
+
+// CodeAuditUnavailable refuses what could not be recorded.
+const CodeAuditUnavailable = "003006"
+
+func (s *Server) record(ctx context.Context, e audit.Event) (string, error) {
+	if s.cfg.Audit == nil {
+		return "", nil
+	}
+	id, err := s.cfg.Audit.Record(ctx, e)
+	if err != nil {
+		s.log.Error("audit record failed", "type", e.Type, "session", e.SessionID, "err", err)
+		return "", newError(CodeAuditUnavailable, "58030", "snowgate could not record this in its audit trail, so it was refused; try again later", err)
+	}
+	return id, nil
+}
+
+func auditIdentity(id engine.Identity) *audit.Identity {
+	return &audit.Identity{Subject: id.Subject, Email: id.Email, Issuer: id.Issuer, Agent: agentID(id), Groups: id.Groups}
+}
+
+func (sess *session) auditClient() *audit.Client {
+	return &audit.Client{App: sess.client.App, Version: sess.client.Version, Address: sess.client.Address}
+}
+
+func auditStatement(stmt statement.Statement) *audit.Statement {
+	objs := make([]string, len(stmt.Objects))
+	for i, o := range stmt.Objects {
+		objs[i] = fmt.Sprintf("%s %s %s", o.Type, qualified(o), o.Access)
+	}
+	return &audit.Statement{SQL: stmt.SQL, Fingerprint: stmt.Fingerprint, Kind: string(stmt.Kind), Category: string(stmt.Category),
+		Objects: objs, Index: stmt.Index, Count: stmt.Count}
+}
+
+func auditDecision(d engine.Decision) *audit.Decision {
+	return &audit.Decision{ID: d.ID, Action: string(d.Action), Reasons: d.Reasons, Masks: d.Masks, Revision: d.Revision}
+}
+
+func sessionID(sess *session) string { return strconv.FormatInt(sess.id, 10) }
+
+// recordOutcome records what running a statement did.
+func (s *Server) recordOutcome(ctx context.Context, q *query, res *result, started time.Time, failure *Error) error {
+	o := &audit.Outcome{DurationMS: time.Since(started).Milliseconds()}
+	if res != nil {
+		o.Rows = res.total
+		o.Bytes = int64(len(res.inline))
+		if res.spool != nil {
+			o.Bytes += res.spool.size
+		}
+	}
+	if failure != nil {
+		o.ErrorCode, o.ErrorMessage = failure.Code, failure.Message
+	}
+	_, err := s.record(ctx, audit.Event{Type: audit.TypeOutcome, SessionID: sessionID(q.session), RequestID: q.requestID, QueryID: q.id, Outcome: o})
+	return err
+}
+
+// ApprovalAuditor records approval transitions; pass it as the approval
+// service's OnChange.
+func ApprovalAuditor(a Auditor) func(ctx context.Context, r *approval.Request, by *approval.Person) {
+	return func(ctx context.Context, r *approval.Request, by *approval.Person) {
+		e := audit.Event{Type: audit.TypeApproval, Approval: &audit.Approval{ID: r.ID, State: string(r.State)}}
+		if by != nil {
+			e.Approval.By = by.Subject
+		}
+		_, _ = a.Record(context.WithoutCancel(ctx), e)
+	}
+}
