@@ -356,3 +356,27 @@ func TestGosnowflake_policyDenial(t *testing.T) {
 		t.Errorf("denial: number %d sqlstate %q message %q", se.Number, se.SQLState, se.Message)
 	}
 }
+
+func TestGosnowflake_describeOnly(t *testing.T) {
+	st := startStack(t, allowAll, proxy.Config{})
+	db := openDB(t, st, "analyst")
+	rows, err := db.QueryContext(sf.WithDescribeOnly(context.Background()), `SELECT id, email, lifetime_value FROM customers`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ct := range types {
+		got = append(got, ct.Name()+" "+ct.DatabaseTypeName())
+	}
+	if strings.Join(got, ", ") != "ID FIXED, EMAIL TEXT, LIFETIME_VALUE FIXED" {
+		t.Errorf("described columns: %v", got)
+	}
+	if rows.Next() {
+		t.Error("describe only returned rows")
+	}
+}
