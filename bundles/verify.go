@@ -53,10 +53,11 @@ func (v *Verifier) Verify(raw []byte) (*bundle.Bundle, error) {
 	if _, err := ReadUnverified(raw); err != nil {
 		return nil, err
 	}
-	// No key id and no scope here: the JWT's kid selects the key and the
-	// key's own scope applies, as OPA does with `signing: {}`. The
-	// signature is required (OPA >= 1.21.3 semantics).
-	vc := bundle.NewVerificationConfig(v.keys, "", "", nil)
+	// The JWT's kid selects the key and the key's own scope applies, as
+	// OPA does with `signing: {}`; the signature is required (OPA >= 1.21.3
+	// semantics). A JWT without a key id (`opa build --claims-file` writes
+	// none) can only be checked against a verifier's single key.
+	vc := bundle.NewVerificationConfig(v.keys, v.keyIDFor(raw), "", nil)
 	b, err := bundle.NewReader(bytes.NewReader(raw)).
 		WithBundleVerificationConfig(vc).
 		WithSizeLimitBytes(DefaultMaxSize).
@@ -68,4 +69,24 @@ func (v *Verifier) Verify(raw []byte) (*bundle.Bundle, error) {
 		return nil, fmt.Errorf("%w: %s bundles cannot be signed", ErrUnverified, b.Type())
 	}
 	return &b, nil
+}
+
+// keyIDFor is the key to force for raw's signature: the only key when the
+// signature names none, else "" (the JWT's kid decides). Forcing a key is
+// safe: the signature must still verify under it.
+func (v *Verifier) keyIDFor(raw []byte) string {
+	if len(v.keys) != 1 {
+		return ""
+	}
+	sigs, _, err := scanTarball(raw)
+	if err != nil || sigs == nil {
+		return ""
+	}
+	if s, err := decodeSignature(sigs); err != nil || s.KeyID != "" {
+		return ""
+	}
+	for id := range v.keys {
+		return id
+	}
+	return ""
 }
