@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,10 +129,17 @@ func opaServe(t *testing.T, opa, path string, flags []string) (string, error) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	return opaRun(t, opa, append([]string{"run", "--server", "--addr", addr, "--bundle", path}, flags...), addr)
+}
+
+// opaRun runs opa with args, serving on addr, until it serves a bundle
+// (its revision is returned) or exits (its output is the error).
+func opaRun(t *testing.T, opa string, args []string, addr string) (string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var out strings.Builder
-	cmd := exec.CommandContext(ctx, opa, append([]string{"run", "--server", "--addr", addr, "--bundle", path}, flags...)...)
+	var out syncBuffer
+	cmd := exec.CommandContext(ctx, opa, args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -170,8 +178,95 @@ func opaServe(t *testing.T, opa, path string, flags []string) (string, error) {
 		for _, b := range body.Result {
 			return b.Manifest.Revision, nil
 		}
-		return "", errors.New("opa serves no bundle")
 	}
+}
+
+// syncBuffer is a strings.Builder safe for a process's two output pipes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Through a real registry, both ways: OPA's own OCI downloader pulls and
+// verifies a bundle snowgate pushed, and a snowgate poller activates a
+// bundle `opa build` signed.
+func TestInterop_OCI(t *testing.T) {
+	opa := opaBinary(t)
+	reg := startRegistry(t)
+	ctx := context.Background()
+	key := newKey(t, "rsa", "gw")
+
+	t.Run("snowgate push, opa run pulls", func(t *testing.T) {
+		if _, err := reg.repo("snowgate/policy:opa").Push(ctx, signedBundle(t, "allow", "oci-1", key)); err != nil {
+			t.Fatal(err)
+		}
+		pemIndented := "      " + strings.ReplaceAll(strings.TrimSpace(key.public.PEM), "\n", "\n      ")
+		cfg := fmt.Sprintf(`services:
+  reg:
+    url: http://%[1]s
+    type: oci
+    credentials:
+      bearer:
+        scheme: Basic
+        token: "%[2]s:%[3]s"
+bundles:
+  gw:
+    service: reg
+    resource: %[1]s/snowgate/policy:opa
+    signing:
+      keyid: gw
+    polling:
+      min_delay_seconds: 1
+      max_delay_seconds: 2
+keys:
+  gw:
+    algorithm: RS256
+    key: |
+%[4]s
+`, reg.addr, reg.user, reg.pass, pemIndented)
+		path := filepath.Join(t.TempDir(), "opa.yaml")
+		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		addr := freeAddr(t)
+		rev, err := opaRun(t, opa, []string{"run", "--server", "--addr", addr, "-c", path}, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rev != "oci-1" {
+			t.Errorf("opa serves revision %q, want oci-1", rev)
+		}
+	})
+	t.Run("opa build, snowgate poller activates", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "opa.tar.gz")
+		cmd := exec.Command(opa, "build", "-b", ".", "--ignore", "*_test.rego", "--revision", "opa-oci-1",
+			"--signing-key", key.privFile, "--verification-key-id", key.id, "-o", out)
+		cmd.Dir = policyDir(t, "deny")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("opa build: %v\n%s", err, b)
+		}
+		raw, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.repo("snowgate/policy:from-opa").Push(ctx, raw); err != nil {
+			t.Fatal(err)
+		}
+		gw := startReplica(t, reg.repo("snowgate/policy:from-opa"), verifier(t, key), t.TempDir(), "", 50*time.Millisecond)
+		waitFor(t, 20*time.Second, "opa-oci-1", func() bool { return gw.enforcing("opa-oci-1", engine.ActionDeny) })
+	})
 }
 
 func orNone(s string) string {

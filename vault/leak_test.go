@@ -2,6 +2,7 @@ package vault_test
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/snowgate/snowgate/proxy"
+	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/vault"
 )
 
@@ -28,6 +30,32 @@ func (r *recorder) Acquire(ctx context.Context, p *proxy.Principal, want proxy.O
 		r.mu.Unlock()
 	}
 	return got, release, err
+}
+
+// auditBuffer is an audit trail kept as JSON lines, to be scanned.
+type auditBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+	n  int
+}
+
+func (a *auditBuffer) Record(ctx context.Context, e audit.Event) (string, error) {
+	j, err := json.Marshal(e)
+	if err != nil {
+		return "", err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.n++
+	a.b.Write(j)
+	a.b.WriteByte('\n')
+	return strconv.Itoa(a.n), nil
+}
+
+func (a *auditBuffer) String() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.b.String()
 }
 
 // secretsOf lists what must never be written: each credential, and for a
@@ -55,7 +83,7 @@ func (r *recorder) secrets() []string {
 // TestE2E_noSecretsLeak drives logins with both credential types,
 // statements, errors and a Vault outage through a gateway, then scans
 // everything the gateway wrote (its log at debug level, with the policy
-// engine's) and every error message clients received for the Vault tokens,
+// engine's, and its audit trail) and every error message clients received for the Vault tokens,
 // the upstream passwords and private keys, and the clients' OIDC tokens.
 func TestE2E_noSecretsLeak(t *testing.T) {
 	e := newEnv(t)
@@ -77,10 +105,11 @@ func TestE2E_noSecretsLeak(t *testing.T) {
 		}
 	}
 	var recs []*recorder
+	trail := &auditBuffer{}
 	for _, role := range []string{"analyst", "analyst-key"} {
 		rec := &recorder{src: &vault.Dynamic{Client: c, Role: role, Timeout: 2 * time.Second}}
 		recs = append(recs, rec)
-		addr := startGateway(t, e, rec, log, nil)
+		addr := startGateway(t, e, rec, log, func(c *proxy.Config) { c.Audit = trail })
 
 		db, tok := clientDB(t, e, addr, "analyst")
 		oidcTokens = append(oidcTokens, tok)
@@ -129,8 +158,8 @@ func TestE2E_noSecretsLeak(t *testing.T) {
 	if issued < 2 {
 		t.Fatalf("only %d upstream secrets recorded; the scan would prove little", issued)
 	}
-	written := logs.String()
-	for _, want := range []string{"vault credentials issued", "vault lease revoked", "could not get upstream credentials"} {
+	written := logs.String() + "\n" + trail.String()
+	for _, want := range []string{"vault credentials issued", "vault lease revoked", "could not get upstream credentials", "no_such_table"} {
 		if !strings.Contains(written+strings.Join(clientErrors, "\n"), want) {
 			t.Errorf("scanned output lacks %q: the scan is not looking at the right output", want)
 		}
@@ -140,7 +169,7 @@ func TestE2E_noSecretsLeak(t *testing.T) {
 			t.Fatalf("%s is empty", name)
 		}
 		if strings.Contains(written, s) {
-			t.Errorf("%s appears in the gateway log", name)
+			t.Errorf("%s appears in the gateway log or audit trail", name)
 		}
 		for _, msg := range clientErrors {
 			if strings.Contains(msg, s) {
@@ -148,5 +177,5 @@ func TestE2E_noSecretsLeak(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("scanned %d bytes of log and %d client errors for %d secrets", len(written), len(clientErrors), len(secrets))
+	t.Logf("scanned %d bytes of log and audit trail and %d client errors for %d secrets", len(written), len(clientErrors), len(secrets))
 }

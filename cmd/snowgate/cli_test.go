@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +21,9 @@ import (
 )
 
 var binary string
+
+// standinAddrs maps a dev instance's admin address to its stand-in's.
+var standinAddrs sync.Map
 
 // TestMain builds the snowgate binary once: the CLI tests run it as a user
 // would.
@@ -69,14 +74,15 @@ func startDev(t *testing.T, extra ...string) (gateway, admin string) {
 	addrs := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)`)
 	sc := bufio.NewScanner(out)
 	var found []string
-	for len(found) < 2 && sc.Scan() {
+	for len(found) < 3 && sc.Scan() {
 		if m := addrs.FindStringSubmatch(sc.Text()); m != nil {
 			found = append(found, m[1])
 		}
 	}
-	if len(found) < 2 {
+	if len(found) < 3 {
 		t.Fatalf("snowgate dev printed no addresses")
 	}
+	standinAddrs.Store(found[1], found[2])
 	go func() {
 		for sc.Scan() {
 		}
@@ -160,4 +166,87 @@ func TestCLI_devTokenApprovals(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("the approved DELETE did not complete")
 	}
+}
+
+// TestCLI_serve runs the production gateway from a config file in front of
+// snowgate dev's stand-in (reached with gosnowflake), trusting the dev
+// issuer.
+func TestCLI_serve(t *testing.T) {
+	_, admin := startDev(t)
+	// The stand-in's address is the third one snowgate dev prints; ask it.
+	standin := devStandinAddr(t, admin)
+	host, port, _ := net.SplitHostPort(standin)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "snowgate.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: 127.0.0.1:0
+admin_listen: 127.0.0.1:0
+issuers:
+  - url: http://%s
+    audience: snowgate
+upstream:
+  account: standin
+  host: %s
+  port: %s
+  protocol: http
+  database: DEMO
+  schema: PUBLIC
+credentials:
+  static:
+    user: ADMIN
+    password_env: SNOWGATE_TEST_UPSTREAM_PASSWORD
+approvals:
+  store: %s/approvals.db
+audit:
+  dsn: %s/audit.db
+`, admin, host, port, dir, dir)), 0o600)
+	cmd := exec.Command(binary, "serve", "--config", cfg)
+	cmd.Env = append(os.Environ(), "SNOWGATE_TEST_UPSTREAM_PASSWORD=snowgate-dev")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	var gw string
+	sc := bufio.NewScanner(stderr)
+	for gw == "" && sc.Scan() {
+		var line struct{ Msg, Server, Addr string }
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" && line.Server == "gateway" {
+			gw = line.Addr
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	if gw == "" {
+		t.Fatal("snowgate serve did not start")
+	}
+	tok, err := snowgate(t, "token", "--as", "analyst", "--addr", admin)
+	if err != nil {
+		t.Fatal(tok)
+	}
+	ghost, gport, _ := net.SplitHostPort(gw)
+	dsn, _ := sf.ParseDSN(fmt.Sprintf("%s:%s?account=snowgate&protocol=http&authenticator=oauth&token=%s", ghost, gport, strings.TrimSpace(tok)))
+	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *dsn))
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM customers WHERE country = 'DE'`).Scan(&n); err != nil || n == 0 {
+		t.Fatalf("through snowgate serve: %d, %v", n, err)
+	}
+	_, err = db.Exec(`GRANT ROLE SYSADMIN TO USER mallory`)
+	var se *sf.SnowflakeError
+	if !errors.As(err, &se) || se.Number != 3001 {
+		t.Fatalf("grant through snowgate serve: %v, want a denial", err)
+	}
+}
+
+// devStandinAddr is the stand-in address startDev read from the banner of
+// the dev instance whose admin address is given.
+func devStandinAddr(t *testing.T, admin string) string {
+	t.Helper()
+	addr, ok := standinAddrs.Load(admin)
+	if !ok {
+		t.Fatal("no stand-in address recorded for " + admin)
+	}
+	return addr.(string)
 }

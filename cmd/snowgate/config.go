@@ -41,6 +41,18 @@ type config struct {
 		IdleTimeout duration `yaml:"idle_timeout"` // default 4h
 		MaxLife     duration `yaml:"max_life"`     // default 24h
 	} `yaml:"session"`
+	Approvals struct {
+		Store      string `yaml:"store"`       // SQLite file; default approvals.db in the working directory
+		Mode       string `yaml:"mode"`        // hold (default) or ticket
+		WebhookURL string `yaml:"webhook_url"` // Slack-compatible webhook told about new requests
+		PageURL    string `yaml:"page_url"`    // the approvals page as approvers reach it
+	} `yaml:"approvals"`
+	Audit struct {
+		DSN            string `yaml:"dsn"`              // sqlite path or postgres:// URL; default audit.db
+		Replica        string `yaml:"replica"`          // this replica's chain name; default the host name
+		SigningKeyFile string `yaml:"signing_key_file"` // Ed25519 private key (PEM, PKCS#8) that signs checkpoints
+		RedactLiterals bool   `yaml:"redact_literals"`  // store statements with their literals replaced
+	} `yaml:"audit"`
 	SpoolDir string `yaml:"spool_dir"` // where large results are spooled; default the system temp dir
 	LogLevel string `yaml:"log_level"` // debug, info (default), warn, error
 }
@@ -73,6 +85,18 @@ func loadConfig(path string) (*config, error) {
 	}
 	if c.AdminListen == "" {
 		c.AdminListen = defaultAdminAddr
+	}
+	if c.Approvals.Store == "" {
+		c.Approvals.Store = "approvals.db"
+	}
+	if c.Audit.DSN == "" {
+		c.Audit.DSN = "audit.db"
+	}
+	if c.Audit.Replica == "" {
+		c.Audit.Replica, _ = os.Hostname()
+	}
+	if m := c.Approvals.Mode; m != "" && m != "hold" && m != "ticket" {
+		return nil, fmt.Errorf("config %s: approvals.mode %q: want hold or ticket", path, m)
 	}
 	switch {
 	case len(c.Issuers) == 0:

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +16,9 @@ import (
 
 	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
+	adminapi "github.com/snowgate/snowgate/proxy/admin"
+	"github.com/snowgate/snowgate/proxy/approval"
+	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/identity"
 	"github.com/snowgate/snowgate/proxy/snowflake"
 	"github.com/snowgate/snowgate/vault"
@@ -56,8 +62,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("credentials.static.password_env: %s is not set", env)
 		}
 	}
+	var signingKey ed25519.PrivateKey
+	if f := c.Audit.SigningKeyFile; f != "" {
+		if signingKey, err = readEd25519(f); err != nil {
+			return fmt.Errorf("audit.signing_key_file: %w", err)
+		}
+	}
+	trail, err := audit.Open(ctx, audit.Config{DSN: c.Audit.DSN, Replica: c.Audit.Replica, SigningKey: signingKey, RedactLiterals: c.Audit.RedactLiterals, Logger: log})
+	if err != nil {
+		return fmt.Errorf("audit trail: %w", err)
+	}
+	defer trail.Close()
+	store, err := approval.OpenSQLite(ctx, c.Approvals.Store)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	approvals := approval.New(approval.Config{Store: store, WebhookURL: c.Approvals.WebhookURL, PageURL: c.Approvals.PageURL, Logger: log,
+		OnChange: proxy.ApprovalAuditor(trail)})
+
 	u := c.Upstream
 	gw, err := proxy.New(proxy.Config{
+		Audit: trail, Approvals: approvals, ApprovalMode: c.Approvals.Mode, ApprovalPage: c.Approvals.PageURL,
 		Name: "gateway", Auth: verifier, Decider: eng, Logger: log,
 		Upstream:    &snowflake.Upstream{Account: u.Account, Host: u.Host, Port: u.Port, Protocol: u.Protocol},
 		Credentials: vault.Static{User: c.Credentials.Static.User, Password: password},
@@ -70,27 +96,33 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer gw.Close()
 
-	admin := http.NewServeMux()
-	admin.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	admin.HandleFunc("GET /v1/policy", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, "{\"revision\":%q}\n", eng.Revision())
-	})
-	return serveAll(ctx, log, map[string]http.Handler{c.Listen: gw, c.AdminListen: admin})
+	admin := adminapi.New(adminapi.Config{Approvals: approvals, Verifier: verifier, Revision: eng.Revision, Logger: log})
+	return serveAll(ctx, log, []listener{{"gateway", c.Listen, gw}, {"admin", c.AdminListen, admin}})
+}
+
+// listener is one server of the process.
+type listener struct {
+	name, addr string
+	handler    http.Handler
 }
 
 // serveAll serves each handler on its address until ctx ends or one fails.
-func serveAll(ctx context.Context, log *slog.Logger, handlers map[string]http.Handler) error {
-	errc := make(chan error, len(handlers))
+func serveAll(ctx context.Context, log *slog.Logger, ls []listener) error {
+	errc := make(chan error, len(ls))
 	var servers []*http.Server
-	for addr, h := range handlers {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("listen %s: %w", addr, err)
+	defer func() {
+		for _, s := range servers {
+			_ = s.Close()
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	}()
+	for _, l := range ls {
+		ln, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", l.addr, err)
+		}
+		srv := &http.Server{Handler: l.handler, ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, srv)
-		log.Info("listening", "addr", ln.Addr().String())
+		log.Info("listening", "server", l.name, "addr", ln.Addr().String())
 		go func() { errc <- srv.Serve(ln) }()
 	}
 	var err error
@@ -114,4 +146,25 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// readEd25519 reads a PEM-encoded PKCS#8 Ed25519 private key.
+func readEd25519(path string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, errors.New("not PEM")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	key, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, errors.New("not an Ed25519 key")
+	}
+	return key, nil
 }
