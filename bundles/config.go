@@ -53,6 +53,12 @@ type Config struct {
 	Pin string `yaml:"pin"`
 	// History is how many trusted bundles are kept. Default DefaultHistory.
 	History int `yaml:"history"`
+	// LongPollTimeout enables OPA-style long polling against an HTTP
+	// bundle server that supports it. Default 0: off.
+	LongPollTimeout time.Duration `yaml:"long_poll_timeout"`
+	// OnActivate is called after each activation (not from YAML), e.g. to
+	// write an audit event; see PollerOptions.OnActivate.
+	OnActivate func(Status) `yaml:"-"`
 }
 
 // KeyConfig is one trusted public key: a PEM file or inline PEM.
@@ -75,7 +81,8 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // New builds the Poller described by cfg for eng. Call Run in a goroutine
 // of its own; until it activates a bundle, eng keeps whatever policy it was
-// created with (give it NoPolicy so that nothing runs).
+// created with (give it NoPolicy so that nothing runs). To serve the
+// persisted bundle from the first request on, call Restore before Run.
 func New(cfg Config, eng Activator, log *slog.Logger) (*Poller, error) {
 	src, err := cfg.source()
 	if err != nil {
@@ -83,7 +90,7 @@ func New(cfg Config, eng Activator, log *slog.Logger) (*Poller, error) {
 	}
 	opts := PollerOptions{
 		Source: src, Engine: eng, AllowUnsigned: cfg.AllowUnsigned, Dir: cfg.PersistDir,
-		History: cfg.History, Interval: cfg.Interval, Pin: cfg.Pin, Logger: log,
+		History: cfg.History, Interval: cfg.Interval, Pin: cfg.Pin, Logger: log, OnActivate: cfg.OnActivate,
 	}
 	if len(cfg.Keys) > 0 {
 		keys := make([]PublicKey, 0, len(cfg.Keys))
@@ -117,7 +124,7 @@ func (cfg Config) source() (Source, error) {
 	case cfg.OCI != "":
 		return &OCI{Reference: cfg.OCI, Username: cfg.Username, Password: password, PlainHTTP: cfg.PlainHTTP}, nil
 	case cfg.URL != "":
-		h := &HTTP{URL: cfg.URL, Header: http.Header{}}
+		h := &HTTP{URL: cfg.URL, Header: http.Header{}, LongPollTimeout: cfg.LongPollTimeout}
 		if cfg.Username != "" {
 			req, _ := http.NewRequest(http.MethodGet, "/", nil)
 			req.SetBasicAuth(cfg.Username, password)

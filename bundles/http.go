@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,7 +23,23 @@ type HTTP struct {
 	Client *http.Client
 	// MaxSize bounds the download. Default DefaultMaxSize.
 	MaxSize int64
+	// LongPollTimeout, when set, asks the server to hold a request for an
+	// unchanged bundle up to this long (OPA's `Prefer: wait=N`). Servers
+	// that support it answer with Content-Type
+	// application/vnd.openpolicyagent.bundles; then the Poller asks again at
+	// once instead of waiting for its interval. Default 0: plain polling.
+	LongPollTimeout time.Duration
+
+	unsupported atomic.Bool // the server ignored long polling
 }
+
+// MediaTypeLongPoll is the Content-Type with which a bundle server says it
+// supports long polling.
+const MediaTypeLongPoll = "application/vnd.openpolicyagent.bundles"
+
+// LongPolling reports whether the next Fetch is a long poll, so that the
+// Poller need not wait between requests.
+func (h *HTTP) LongPolling() bool { return h.LongPollTimeout > 0 && !h.unsupported.Load() }
 
 var _ Source = (*HTTP)(nil)
 
@@ -32,7 +49,10 @@ func (h *HTTP) String() string {
 	return u
 }
 
-var defaultHTTPClient = &http.Client{Timeout: 60 * time.Second}
+var (
+	defaultHTTPClient = &http.Client{Timeout: 60 * time.Second}
+	longPollClient    = &http.Client{} // bounded per request by LongPollTimeout
+)
 
 // Fetch downloads the bundle unless the server answers 304 to version.
 func (h *HTTP) Fetch(ctx context.Context, version string) (*Download, error) {
@@ -45,7 +65,7 @@ func (h *HTTP) Fetch(ctx context.Context, version string) (*Download, error) {
 			req.Header.Add(k, v)
 		}
 	}
-	req.Header.Set("Accept", "application/gzip, application/vnd.openpolicyagent.bundles, */*")
+	req.Header.Set("Accept", "application/gzip, "+MediaTypeLongPoll+", */*")
 	if version != "" {
 		req.Header.Set("If-None-Match", version)
 	}
@@ -53,11 +73,24 @@ func (h *HTTP) Fetch(ctx context.Context, version string) (*Download, error) {
 	if c == nil {
 		c = defaultHTTPClient
 	}
+	if h.LongPolling() {
+		wait := int64(h.LongPollTimeout.Round(time.Second) / time.Second)
+		req.Header.Set("Prefer", fmt.Sprintf("modes=snapshot;wait=%d", max(wait, 1)))
+		if h.Client == nil {
+			c = longPollClient
+		}
+		ctx, cancel := context.WithTimeout(ctx, h.LongPollTimeout+30*time.Second)
+		defer cancel()
+		req = req.WithContext(ctx)
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("bundle server %s: %w", h, err)
 	}
 	defer resp.Body.Close()
+	if h.LongPollTimeout > 0 && resp.StatusCode == http.StatusOK {
+		h.unsupported.Store(resp.Header.Get("Content-Type") != MediaTypeLongPoll)
+	}
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotModified:

@@ -80,3 +80,71 @@ func TestHTTP_Poller(t *testing.T) {
 		}
 	})
 }
+
+// longPollServer holds a conditional request until the bundle changes or
+// the client's wait runs out, as OPA's long polling expects.
+type longPollServer struct {
+	mu      sync.Mutex
+	raw     []byte
+	changed chan struct{}
+	waits   atomic.Int64
+}
+
+func (s *longPollServer) set(raw []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.raw = raw
+	if s.changed != nil {
+		close(s.changed)
+	}
+	s.changed = make(chan struct{})
+}
+
+func (s *longPollServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	raw, changed := s.raw, s.changed
+	s.mu.Unlock()
+	etag := `"` + Digest(raw) + `"`
+	if r.Header.Get("If-None-Match") == etag {
+		if !strings.Contains(r.Header.Get("Prefer"), "wait=") {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		s.waits.Add(1)
+		select {
+		case <-changed:
+			s.mu.Lock()
+			raw = s.raw
+			s.mu.Unlock()
+			etag = `"` + Digest(raw) + `"`
+		case <-time.After(5 * time.Second):
+			w.WriteHeader(http.StatusNotModified)
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Content-Type", MediaTypeLongPoll)
+	w.Write(raw)
+}
+
+func TestHTTP_LongPolling(t *testing.T) {
+	trusted := newKey(t, "rsa", "k")
+	srv := &longPollServer{}
+	srv.set(signedBundle(t, "allow", "l1", trusted))
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	src := &HTTP{URL: ts.URL, LongPollTimeout: 5 * time.Second}
+	// An hour between polls: only long polling can deliver l2 in time.
+	gw := startReplica(t, src, verifier(t, trusted), "", "", time.Hour)
+	waitFor(t, 10*time.Second, "l1", func() bool { return gw.enforcing("l1", engine.ActionAllow) })
+	waitFor(t, 10*time.Second, "a held request", func() bool { return srv.waits.Load() > 0 })
+	start := time.Now()
+	srv.set(signedBundle(t, "deny", "l2", trusted))
+	waitFor(t, 10*time.Second, "l2", func() bool { return gw.enforcing("l2", engine.ActionDeny) })
+	t.Logf("long polling: change to enforcement in %v", time.Since(start).Round(time.Millisecond))
+	if !src.LongPolling() {
+		t.Error("the source stopped long polling")
+	}
+}

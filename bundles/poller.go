@@ -14,8 +14,13 @@ import (
 	"github.com/snowgate/snowgate/engine"
 )
 
-// DefaultInterval is how often a Poller asks its source for a new bundle.
-const DefaultInterval = 10 * time.Second
+// Defaults of PollerOptions.
+const (
+	// DefaultInterval is how often a Poller asks its source for a new bundle.
+	DefaultInterval = 10 * time.Second
+	// DefaultFetchTimeout bounds one download.
+	DefaultFetchTimeout = 2 * time.Minute
+)
 
 // Activator is the policy engine a Poller keeps up to date. Activate must
 // swap the policy atomically and keep the old one when it fails.
@@ -44,6 +49,9 @@ type PollerOptions struct {
 	History int
 	// Interval between polls. Default DefaultInterval.
 	Interval time.Duration
+	// FetchTimeout bounds one download (plus the wait of an HTTP long
+	// poll). Default DefaultFetchTimeout.
+	FetchTimeout time.Duration
 	// Pin, when set, is the only revision (or tarball digest) activated
 	// until Unpin. A pin set at run time with Pin or Rollback is persisted
 	// in Dir and wins over this one after a restart.
@@ -53,7 +61,9 @@ type PollerOptions struct {
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// OnActivate, when set, is called after each activation with the new
-	// status, e.g. to write an audit event or update a metric.
+	// status, e.g. to write an audit event or update a metric. It runs
+	// while the poller is busy: it may call Status and Revision, not Poll,
+	// Pin or Rollback.
 	OnActivate func(Status)
 }
 
@@ -75,6 +85,15 @@ type Status struct {
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	Activations int64     `json:"activations"`
 	Failures    int64     `json:"failures"`
+}
+
+// minLongPollGap bounds the request rate against a long-polling server
+// that answers at once.
+const minLongPollGap = time.Second
+
+// longPoller is a Source whose requests wait on the server for a change.
+type longPoller interface {
+	LongPolling() bool
 }
 
 // Poller keeps an engine on the newest trusted bundle of a source.
@@ -106,6 +125,9 @@ func NewPoller(opts PollerOptions) (*Poller, error) {
 	}
 	if opts.Interval <= 0 {
 		opts.Interval = DefaultInterval
+	}
+	if opts.FetchTimeout <= 0 {
+		opts.FetchTimeout = DefaultFetchTimeout
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -174,8 +196,16 @@ func (p *Poller) Run(ctx context.Context) error {
 				}
 			}
 		}
-		if err := p.Poll(ctx); err != nil && ctx.Err() == nil {
+		began := time.Now()
+		err := p.Poll(ctx)
+		if err != nil && ctx.Err() == nil {
 			p.log.Warn("bundle poll failed; keeping the active revision", slog.String(logRevision, p.Revision()), slog.Any(logError, err))
+		}
+		if lp, ok := p.opts.Source.(longPoller); ok && err == nil && lp.LongPolling() {
+			// The server holds requests until the bundle changes: ask again
+			// at once, but never more than once a second.
+			t.Reset(max(0, minLongPollGap-time.Since(began)))
+			continue
 		}
 		t.Reset(p.opts.Interval)
 	}
@@ -214,10 +244,17 @@ func (p *Poller) Restore(ctx context.Context) error {
 // Poll asks the source once and activates what it offers if that is new,
 // verifies, and matches the pin. On any failure the active revision stays.
 func (p *Poller) Poll(ctx context.Context) error {
+	// Download without the lock, so that Pin and Rollback need not wait
+	// for a slow registry or a long poll; decide under it.
+	p.mu.Lock()
+	seen := p.seen
+	p.mu.Unlock()
+	start := p.opts.Now()
+	fctx, cancel := context.WithTimeout(ctx, p.fetchTimeout())
+	dl, err := p.opts.Source.Fetch(fctx, seen)
+	cancel()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	start := p.opts.Now()
-	dl, err := p.opts.Source.Fetch(ctx, p.seen)
 	if errors.Is(err, ErrNotModified) {
 		p.setStatus(func(s *Status) { s.LastCheck = start })
 		return nil
@@ -256,71 +293,6 @@ func (p *Poller) Poll(ctx context.Context) error {
 	p.log.Info("bundle activated", slog.String(logRevision, e.Revision), slog.String(logDigest, digest),
 		slog.String(logVersion, dl.Version), slog.Duration(logElapsed, p.opts.Now().Sub(start)))
 	return nil
-}
-
-// Pin holds the policy at a revision (or tarball digest): if a kept bundle
-// matches, it is activated now; until Unpin, nothing else is activated.
-// An empty pin is Unpin.
-func (p *Poller) Pin(ctx context.Context, pin string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.pinLocked(pin)
-}
-
-func (p *Poller) pinLocked(pin string) error {
-	if err := p.store.setPin(pin); err != nil {
-		return err
-	}
-	p.seen = "" // look at the source again under the new pin
-	p.setStatus(func(s *Status) { s.Pin = pin })
-	if pin == "" {
-		p.log.Info("bundle pin removed")
-		return nil
-	}
-	p.log.Info("bundle pinned", slog.String(logPin, pin))
-	if cur := p.Status(); cur.Digest != "" && matchesPin(pin, cur.Revision, cur.Digest) {
-		return nil
-	}
-	for _, e := range p.store.history() {
-		if matchesPin(pin, e.Revision, e.Digest) {
-			return p.activateStored(e, false)
-		}
-	}
-	p.log.Warn("pinned revision is not kept locally; waiting for the source to offer it", slog.String(logPin, pin))
-	return nil
-}
-
-// Unpin lets the poller follow the source again.
-func (p *Poller) Unpin(ctx context.Context) error { return p.Pin(ctx, "") }
-
-// Rollback re-activates a kept bundle and pins to it: the one matching to
-// (a revision or digest), or, when to is empty, the one active before the
-// current one. Unpin to follow the source again.
-func (p *Poller) Rollback(ctx context.Context, to string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	cur := p.Status()
-	var target *entry
-	for _, e := range p.store.history() {
-		if e.Digest == cur.Digest {
-			continue
-		}
-		if to == "" || matchesPin(to, e.Revision, e.Digest) {
-			target = &e
-			break
-		}
-	}
-	if target == nil {
-		if to == "" {
-			return errors.New("rollback: no earlier bundle is kept")
-		}
-		return fmt.Errorf("rollback: no kept bundle matches %q", to)
-	}
-	pin := target.Revision
-	if pin == "" {
-		pin = target.Digest
-	}
-	return p.pinLocked(pin)
 }
 
 // activateStored loads, re-verifies and activates a kept bundle.
@@ -382,8 +354,11 @@ func (p *Poller) setStatus(f func(*Status)) {
 	f(&p.status)
 }
 
-// matchesPin reports whether a bundle with revision and digest may be
-// activated under pin.
-func matchesPin(pin, revision, digest string) bool {
-	return pin == "" || pin == revision || pin == digest
+// fetchTimeout bounds one download, plus the wait of a long poll.
+func (p *Poller) fetchTimeout() time.Duration {
+	d := p.opts.FetchTimeout
+	if h, ok := p.opts.Source.(*HTTP); ok && h.LongPolling() {
+		d += h.LongPollTimeout
+	}
+	return d
 }

@@ -175,14 +175,14 @@ func TestOCI_PushPull(t *testing.T) {
 		if _, err := reg.repo("snowgate/policy:v1").Push(ctx, signedBundle(t, "deny", "r2", key)); err != nil {
 			t.Fatal(err)
 		}
-		dl, err := reg.repo("snowgate/policy@" + pushed.Manifest).Fetch(ctx, "")
+		dl, err := reg.repo("snowgate/policy@"+pushed.Manifest).Fetch(ctx, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if Digest(dl.Raw) != Digest(r1) {
 			t.Errorf("pulled by digest %s, want r1's %s", Digest(dl.Raw), Digest(r1))
 		}
-		if _, err := reg.repo("snowgate/policy@" + pushed.Manifest).Push(ctx, r1); err == nil {
+		if _, err := reg.repo("snowgate/policy@"+pushed.Manifest).Push(ctx, r1); err == nil {
 			t.Error("push to a digest reference succeeded")
 		}
 	})

@@ -455,3 +455,23 @@ func TestCredentials_hideSecrets(t *testing.T) {
 		assertNoSecrets(t, fakeSecrets, fmtSprintf(verb, c))
 	}
 }
+
+// TestClient_namespace: the namespace goes with the login and the requests.
+func TestClient_namespace(t *testing.T) {
+	f := newFakeVault(t)
+	c, err := NewClient(Config{Address: f.srv.URL, Namespace: "team-a", Auth: AppRole{RoleID: "gw-role", SecretID: "gw-secret-abc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.read(context.Background(), "database/creds/analyst"); err != nil {
+		t.Fatal(err)
+	}
+	f.get(func(f *fakeVault) {
+		got := strings.Join(f.reqs, "\n")
+		for _, want := range []string{"namespace team-a /v1/auth/approle/login", "namespace team-a /v1/database/creds/analyst"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("requests lack %q:\n%s", want, got)
+			}
+		}
+	})
+}

@@ -234,19 +234,27 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	e := newStandinEnv(t)
+	e.Vault = startVault(t)
+	e.Vault.setupDatabase(t, e.Stack.StandinAddr)
+	return e
+}
+
+// newStandinEnv is the dev stack and the stand-in's administrator, without
+// Vault.
+func newStandinEnv(t testing.TB) *env {
+	t.Helper()
 	st, err := devstack.Start(context.Background(), devstack.Options{PolicyDir: allowAll, StandinPassword: standinPassword})
 	if err != nil {
 		t.Fatalf("start dev stack: %v", err)
 	}
 	t.Cleanup(st.Close)
-	v := startVault(t)
-	v.setupDatabase(t, st.StandinAddr)
 	host, port := splitAddr(t, st.StandinAddr)
 	cfg := &sf.Config{Account: "standin", User: standinAdmin, Password: standinPassword, Host: host, Port: port, Protocol: "http",
 		Database: "DEMO", Schema: "PUBLIC", LoginTimeout: 20 * time.Second, DisableTelemetry: true}
 	admin := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *cfg))
 	t.Cleanup(func() { admin.Close() })
-	return &env{Stack: st, Vault: v, admin: admin}
+	return &env{Stack: st, admin: admin}
 }
 
 // standinUser is a row of the stand-in's SHOW USERS.
@@ -257,10 +265,17 @@ type standinUser struct {
 	DefaultRole  string
 }
 
-// vaultUsers lists the stand-in's users that Vault created (named v_...).
+// vaultUsers lists the stand-in's users that Vault created: the plugin
+// names them v_<display name>_<role>_..., which the stand-in upper-cases.
 func (e *env) vaultUsers(t testing.TB) []standinUser {
 	t.Helper()
-	rows, err := e.admin.Query(`SHOW USERS LIKE 'V\_%'`)
+	return e.users(t, "V_")
+}
+
+// users lists the stand-in's users whose names start with prefix.
+func (e *env) users(t testing.TB, prefix string) []standinUser {
+	t.Helper()
+	rows, err := e.admin.Query(`SHOW USERS`)
 	if err != nil {
 		t.Fatalf("SHOW USERS on the stand-in: %v", err)
 	}
@@ -275,7 +290,9 @@ func (e *env) vaultUsers(t testing.TB) []standinUser {
 			t.Fatal(err)
 		}
 		u.DefaultRole = role.String
-		out = append(out, u)
+		if strings.HasPrefix(u.Name, prefix) {
+			out = append(out, u)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)

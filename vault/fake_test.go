@@ -56,6 +56,9 @@ func (f *fakeVault) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	hang, fail := f.hang, f.fail
 	f.reqs = append(f.reqs, r.Method+" "+r.URL.Path)
+	if ns := r.Header.Get("X-Vault-Namespace"); ns != "" {
+		f.reqs = append(f.reqs, "namespace "+ns+" "+r.URL.Path)
+	}
 	f.mu.Unlock()
 	if hang {
 		<-r.Context().Done()

@@ -28,15 +28,17 @@ func init() {
 
 const auditUsage = `usage: snowgate audit verify|show|replay|export [flags]
 
-  verify  --db DSN [--replica R] [--public-key KEY]... [--require-signed] [--output json]
+  verify  --db DSN [--replica R] [--public-key KEY]... [--require-signed] [--anchors FILE] [--output json]
           checks every chain; exits 1 naming each edited, deleted, inserted,
           reordered or truncated position
   show    --db DSN [--session ID] [--subject SUB] [--since 1h|TIME] [--type T] [--replica R] [--limit N] [--output json]
           lists records
   replay  --db DSN [--replica R] [--output json] SESSION
           one session as a timeline
-  export  --db DSN [--session ID] [--subject SUB] [--since 1h|TIME] [--replica R] [--out FILE]
-          records as JSON lines (id, replica, seq, prev, hash, event)
+  export  --db DSN [--session ID] [--subject SUB] [--since 1h|TIME] [--replica R] [--checkpoints] [--out FILE]
+          records as JSON lines (id, replica, seq, prev, hash, event); with
+          --checkpoints, the signed checkpoints instead, to archive elsewhere
+          and pass to verify --anchors
 
 DSN is sqlite:///path/audit.db (or just a path) or postgres://...
 `
@@ -143,21 +145,29 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 }
 
 func runAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("audit verify", "audit verify --db DSN [--replica R] [--public-key KEY]... [--require-signed] [--output json]", stderr)
+	fs := newFlags("audit verify", "audit verify --db DSN [--replica R] [--public-key KEY]... [--require-signed] [--anchors FILE] [--output json]", stderr)
 	var af auditFlags
 	af.register(fs, true)
 	var keys keyList
 	fs.Var(&keys, "public-key", "trusted checkpoint key: base64 or hex Ed25519 public key, or a file holding one (PEM accepted); repeatable")
 	requireSigned := fs.Bool("require-signed", false, "treat an unsigned checkpoint as a failure")
+	anchorsFile := fs.String("anchors", "", "checkpoints archived outside the store (JSON lines from 'audit export --checkpoints')")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var anchors []audit.Checkpoint
+	if *anchorsFile != "" {
+		var err error
+		if anchors, err = readAnchors(*anchorsFile); err != nil {
+			return err
+		}
 	}
 	store, err := af.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	rep, err := audit.Verify(ctx, store, audit.VerifyOptions{Replica: af.replica, PublicKeys: keys, RequireSigned: *requireSigned})
+	rep, err := audit.Verify(ctx, store, audit.VerifyOptions{Replica: af.replica, PublicKeys: keys, RequireSigned: *requireSigned, Anchors: anchors})
 	if err != nil {
 		return err
 	}
@@ -198,6 +208,28 @@ func printReport(w io.Writer, rep audit.Report) {
 	}
 	if rep.OK() {
 		fmt.Fprintln(w, "OK: every chain verifies")
+	}
+}
+
+// readAnchors reads checkpoints, one JSON object a line.
+func readAnchors(path string) ([]audit.Checkpoint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--anchors: %w", err)
+	}
+	defer f.Close()
+	var out []audit.Checkpoint
+	dec := json.NewDecoder(f)
+	for {
+		var c audit.Checkpoint
+		err := dec.Decode(&c)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--anchors %s: checkpoint %d: %w", path, len(out)+1, err)
+		}
+		out = append(out, c)
 	}
 }
 
@@ -247,7 +279,7 @@ func runAuditShow(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	af.register(fs, true)
 	var ff filterFlags
 	ff.register(fs)
-	fs.IntVar(&ff.limit, "limit", 1000, "at most this many records (0: all)")
+	fs.IntVar(&ff.limit, "limit", 1000, "at most this many records, oldest first (0: all)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -341,12 +373,13 @@ func runAuditReplay(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("audit export", "audit export --db DSN [--session ID] [--subject SUB] [--since 1h|TIME] [--replica R] [--out FILE]", stderr)
+	fs := newFlags("audit export", "audit export --db DSN [--session ID] [--subject SUB] [--since 1h|TIME] [--replica R] [--checkpoints] [--out FILE]", stderr)
 	var af auditFlags
 	af.register(fs, false)
 	var ff filterFlags
 	ff.register(fs)
 	out := fs.String("out", "", "write to this file instead of stdout")
+	checkpoints := fs.Bool("checkpoints", false, "export the checkpoints (of --replica, or of every replica) instead of the records")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -371,14 +404,18 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	n := 0
-	err = store.Scan(ctx, flt, func(r audit.Record) error {
-		line, err := audit.Export(r)
-		if err != nil {
-			return err
-		}
-		n++
-		return enc.Encode(line)
-	})
+	if *checkpoints {
+		err = exportCheckpoints(ctx, store, af.replica, func(c audit.Checkpoint) error { n++; return enc.Encode(c) })
+	} else {
+		err = store.Scan(ctx, flt, func(r audit.Record) error {
+			line, err := audit.Export(r)
+			if err != nil {
+				return err
+			}
+			n++
+			return enc.Encode(line)
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("audit export: %w", err)
 	}
@@ -386,7 +423,33 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err := f.Sync(); err != nil {
 			return fmt.Errorf("audit export: %w", err)
 		}
-		fmt.Fprintf(stderr, "exported %d records to %s\n", n, *out)
+		what := "records"
+		if *checkpoints {
+			what = "checkpoints"
+		}
+		fmt.Fprintf(stderr, "exported %d %s to %s\n", n, what, *out)
+	}
+	return nil
+}
+
+func exportCheckpoints(ctx context.Context, store audit.Store, replica string, fn func(audit.Checkpoint) error) error {
+	replicas := []string{replica}
+	if replica == "" {
+		var err error
+		if replicas, err = store.Replicas(ctx); err != nil {
+			return err
+		}
+	}
+	for _, r := range replicas {
+		cps, err := store.Checkpoints(ctx, r)
+		if err != nil {
+			return err
+		}
+		for _, c := range cps {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

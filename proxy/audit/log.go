@@ -110,6 +110,9 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if !validReplica(cfg.Replica) {
+		return nil, fmt.Errorf("audit: Replica %q: use letters, digits, '.', '_' and '-' (at most 64)", cfg.Replica)
+	}
 	if cfg.SigningKey != nil && len(cfg.SigningKey) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("audit: SigningKey: want %d bytes, got %d", ed25519.PrivateKeySize, len(cfg.SigningKey))
 	}
@@ -147,6 +150,22 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 	l.sinceCP = tail.Seq - l.lastCPSeq
 	go l.writer()
 	return l, nil
+}
+
+// validReplica keeps replica names short and plain: they go into record
+// ids, and from there into Snowflake's QUERY_TAG.
+func validReplica(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Replica is the name of the chain this log appends to.
@@ -289,7 +308,10 @@ func (l *Log) commit(batch []*request) {
 	}
 	if cp != nil {
 		l.sinceCP, l.lastCP, l.lastCPSeq = l.tail.Seq-cp.Seq, l.cfg.Now(), cp.Seq
-		l.log.Info("audit checkpoint", "seq", cp.Seq, "hash", cp.Hash, "signed", cp.Signed(), "signature", cp.Signature)
+		// A complete copy of the checkpoint, outside the store: these lines
+		// can be fed back to Verify as anchors.
+		l.log.Info("audit checkpoint", "seq", cp.Seq, "hash", cp.Hash, "time", cp.Time.Format(time.RFC3339Nano),
+			"public_key", cp.PublicKey, "signature", cp.Signature)
 	}
 	for i, r := range batch {
 		r.replyTo <- reply{id: recs[i].ID()}

@@ -228,3 +228,43 @@ func TestStore_SameReplicaTwoWriters(t *testing.T) {
 		})
 	}
 }
+
+// TestVerify_WhileWriting: `audit verify` against a gateway that is
+// writing (and checkpointing every few records) sees a good chain.
+func TestVerify_WhileWriting(t *testing.T) {
+	for _, k := range storeKinds {
+		t.Run(k.name, func(t *testing.T) {
+			dsn := k.dsn(t)
+			l := openLog(t, dsn, "live", 3)
+			defer l.Close()
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for g := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						if _, err := l.Record(context.Background(), statementEvent(fmt.Sprint(g), i)); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			s := openStore(t, dsn)
+			for range 15 {
+				if rep := verify(t, s, VerifyOptions{PublicKeys: testPublicKeys()}); !rep.OK() {
+					t.Errorf("verify during writes:\n%s", problems(rep))
+					break
+				}
+			}
+			close(stop)
+			wg.Wait()
+		})
+	}
+}

@@ -97,52 +97,62 @@ func (p *Postgres) Tail(ctx context.Context, replica string) (Position, error) {
 	return pgTail(ctx, p.pool, replica)
 }
 
-// Append implements Store.
+// Append implements Store. It takes two round trips before the commit's
+// fsync: BEGIN, the replica's advisory lock and the tail in one batch; the
+// inserts and COMMIT (or ROLLBACK on a conflict) in the second.
 func (p *Postgres) Append(ctx context.Context, recs []Record, cp *Checkpoint) error {
 	if len(recs) == 0 && cp == nil {
 		return nil
 	}
 	replica, want := expectedTail(recs, cp)
-	tx, err := p.pool.Begin(ctx)
+	conn, err := p.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("audit: postgres: begin: %w", err)
+		return fmt.Errorf("audit: postgres: %w", err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
+	// A connection left inside a transaction (any error below) is closed
+	// by the pool on Release rather than reused.
+	defer conn.Release()
+
+	var tail Position
 	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
 	b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended('snowgate.audit.replica.' || $1, 0))`, replica)
 	b.Queue(`SET LOCAL synchronous_commit = on`)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("audit: postgres: lock %s: %w", replica, err)
-	}
-	tail, err := pgTail(ctx, tx, replica)
-	if err != nil {
+	b.Queue(`SELECT seq, hash FROM audit_records WHERE replica = $1 ORDER BY seq DESC LIMIT 1`, replica).QueryRow(func(r pgx.Row) error {
+		err := r.Scan(&tail.Seq, &tail.Hash)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
 		return err
+	})
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("audit: postgres: lock and read the tail of %s: %w", replica, err)
 	}
 	if tail != want {
+		_, _ = conn.Exec(ctx, `ROLLBACK`)
 		return fmt.Errorf("%w: %s ends at seq %d, batch expects %d", ErrConflict, replica, tail.Seq, want.Seq)
 	}
-	if len(recs) > 0 {
-		n := len(recs)
+	b = &pgx.Batch{}
+	if n := len(recs); n > 0 {
 		seqs, times := make([]int64, n), make([]time.Time, n)
 		types, sessions, subjects, bodies, hashes := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		for i, r := range recs {
 			seqs[i], times[i], types[i], sessions[i], subjects[i], bodies[i], hashes[i] = r.Seq, r.Time, r.Type, r.SessionID, r.Subject, string(r.Body), r.Hash
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO audit_records (replica, seq, time, type, session_id, subject, body, hash)
+		b.Queue(`INSERT INTO audit_records (replica, seq, time, type, session_id, subject, body, hash)
 			SELECT $1, * FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
 			replica, seqs, times, types, sessions, subjects, bodies, hashes)
-		if err != nil {
-			return fmt.Errorf("audit: postgres: insert %s..%d: %w", recs[0].ID(), recs[n-1].Seq, err)
-		}
 	}
 	if cp != nil {
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_checkpoints (replica, seq, hash, time, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6)`,
-			cp.Replica, cp.Seq, cp.Hash, cp.Time, cp.PublicKey, cp.Signature); err != nil {
-			return fmt.Errorf("audit: postgres: insert checkpoint %s: %w", RecordID(cp.Replica, cp.Seq), err)
-		}
+		b.Queue(`INSERT INTO audit_checkpoints (replica, seq, hash, time, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6)`,
+			cp.Replica, cp.Seq, cp.Hash, cp.Time, cp.PublicKey, cp.Signature)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("audit: postgres: commit: %w", err)
+	b.Queue(`COMMIT`)
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("audit: postgres: write %d records to %s: %w", len(recs), replica, err)
+	}
+	if st := conn.Conn().PgConn().TxStatus(); st != 'I' {
+		return fmt.Errorf("audit: postgres: write to %s: transaction not committed (status %c)", replica, st)
 	}
 	return nil
 }

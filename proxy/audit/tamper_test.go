@@ -37,7 +37,10 @@ func TestVerify_Tampering(t *testing.T) {
 		opts   VerifyOptions
 		want   []Problem // each must be reported (Detail ignored)
 		ok     bool      // no problem at all may be reported
-		check  func(t *testing.T, rep Report)
+		// anchored passes the checkpoints as they were before tampering
+		// as VerifyOptions.Anchors, as if archived elsewhere.
+		anchored bool
+		check    func(t *testing.T, rep Report)
 	}{
 		{name: "untouched", tamper: func(testing.TB, storeKind, Store) {}, ok: true,
 			check: func(t *testing.T, rep Report) {
@@ -102,6 +105,13 @@ func TestVerify_Tampering(t *testing.T) {
 				t.Errorf("report for a = %+v, want last seq 9, last checkpoint 8, 1 unanchored", a)
 			}
 		}},
+		{name: "truncated together with its checkpoint, caught by an archived checkpoint", tamper: func(t testing.TB, k storeKind, s Store) {
+			k.exec(t, s, `DELETE FROM audit_records WHERE replica = 'a' AND seq = 10`)
+			k.exec(t, s, `DELETE FROM audit_checkpoints WHERE replica = 'a' AND seq = 10`)
+		}, anchored: true, want: []Problem{{Seq: 10, Kind: ProblemTruncated}}},
+		{name: "stored checkpoint differs from its archived copy", tamper: func(t testing.TB, k storeKind, s Store) {
+			k.exec(t, s, `UPDATE audit_checkpoints SET signature = 'AAAA' WHERE replica = 'a' AND seq = 8`)
+		}, anchored: true, want: []Problem{{Seq: 8, Kind: ProblemCheckpoint}}},
 		{name: "checkpoint moved to another record", tamper: func(t testing.TB, k storeKind, s Store) {
 			k.exec(t, s, `UPDATE audit_checkpoints SET hash = $1 WHERE replica = 'a' AND seq = 4`, recordAt(t, s, "a", 3).Hash)
 		}, want: []Problem{{Seq: 4, Kind: ProblemCheckpoint}}},
@@ -117,8 +127,15 @@ func TestVerify_Tampering(t *testing.T) {
 					writeChain(t, dsn, "a", 10, 4)
 					writeChain(t, dsn, "b", 2, 4)
 					s := openStore(t, dsn)
-					tc.tamper(t, k, s)
 					opts := tc.opts
+					if tc.anchored {
+						cps, err := s.Checkpoints(context.Background(), "a")
+						if err != nil {
+							t.Fatal(err)
+						}
+						opts.Anchors = cps
+					}
+					tc.tamper(t, k, s)
 					if opts.PublicKeys == nil {
 						opts.PublicKeys = []ed25519.PublicKey{testKey().Public().(ed25519.PublicKey)}
 					}

@@ -63,7 +63,7 @@ func Summary(e Event) string {
 		if st.Count > 1 {
 			fmt.Fprintf(&b, "statement %d/%d ", st.Index+1, st.Count)
 		}
-		fmt.Fprintf(&b, "%s %s", strings.ToUpper(orDash(st.Kind)), oneLine(st.SQL, 120))
+		fmt.Fprintf(&b, "%s: %s", orDash(st.Kind), oneLine(st.SQL, 120))
 		if d := e.Decision; d != nil {
 			fmt.Fprintf(&b, " → %s", d.Action)
 			if len(d.Reasons) > 0 {
@@ -146,7 +146,7 @@ func WriteTimeline(w io.Writer, recs []Record) error {
 		e := env.Event
 		if i == 0 {
 			start = e.Time
-			fmt.Fprintf(w, "session %s, %s\n", orDash(e.SessionID), start.Format(time.RFC3339))
+			fmt.Fprintf(w, "session %s on replica %s, from %s\n", orDash(e.SessionID), r.Replica, start.Format("2006-01-02T15:04:05.000Z07:00"))
 		}
 		off := e.Time.Sub(start).Round(time.Millisecond)
 		if _, err := fmt.Fprintf(w, "  +%-10s %-12s %s\n", off, r.ID(), Summary(e)); err != nil {

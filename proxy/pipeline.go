@@ -1,0 +1,361 @@
+package proxy
+
+// The per-statement pipeline: analyse, decide, record, execute, encode.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy/audit"
+	"github.com/snowgate/snowgate/proxy/statement"
+)
+
+type withQueryID struct {
+	err error
+	id  string
+}
+
+func (w withQueryID) Error() string   { return w.err.Error() }
+func (w withQueryID) Unwrap() error   { return w.err }
+func (w withQueryID) QueryID() string { return w.id }
+
+func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds []Bind) (*result, error) {
+	sess := q.session
+	st := sess.snapshot()
+	stmts, err := statement.Analyze(ctx, req.SQLText, statement.Env{Database: st.Database, Schema: st.Schema, Catalog: sess.catalog})
+	if err != nil {
+		return nil, newError(CodeCompilation, "42000", "SQL compilation error: "+err.Error(), err)
+	}
+	if len(stmts) == 0 {
+		return nil, newError(CodeCompilation, "42000", "SQL compilation error: empty SQL statement", nil)
+	}
+	if want := multiCount(req.Parameters); want != 0 && want != len(stmts) {
+		return nil, newError(CodeCountMismatch, "0A000", fmt.Sprintf("Actual statement count %d did not match the desired statement count %d.", len(stmts), want), nil)
+	}
+	if len(stmts) == 1 {
+		return s.statement(ctx, q, stmts[0], req, binds)
+	}
+	if len(binds) > 0 {
+		return nil, newError(CodeUnsupported, "0A000", "binds are not supported in a multi-statement request", nil)
+	}
+	// Multi-statement: each statement becomes a child query whose result
+	// the driver fetches by id; the parent lists them.
+	var ids, types []string
+	for _, stmt := range stmts {
+		child, cctx := newQuery(ctx, sess, "", stmt.SQL)
+		s.queries.add(child)
+		res, err := s.statement(cctx, child, stmt, req, nil)
+		if err != nil {
+			child.finish(nil, asError(err))
+			return nil, err
+		}
+		child.finish(res, nil)
+		ids = append(ids, child.id)
+		types = append(types, strconv.Itoa(res.statementType))
+	}
+	res := &result{
+		statementType: 0xA000,
+		columns:       []Column{{Name: "multiple statement execution", Type: "text"}},
+		inline:        appendJSONString([]byte{'['}, "Multiple statements executed successfully."),
+		inlineRows:    1, total: 1,
+		resultIDs: strings.Join(ids, ","), resultTypes: strings.Join(types, ","),
+		state: sess.snapshot(),
+	}
+	res.inline = append(res.inline, ']')
+	return res, nil
+}
+
+func (s *Server) statement(ctx context.Context, q *query, stmt statement.Statement, req queryRequest, binds []Bind) (*result, error) {
+	sess := q.session
+	log := s.log.With("session", sess.id, "query", q.id, "kind", stmt.Kind, "fingerprint", stmt.Fingerprint)
+	var masks *maskPlanSpec
+	queryTag := sess.queryTag
+	started := time.Now()
+	if !s.cfg.Unguarded {
+		d := s.cfg.Decider.Decide(ctx, s.input(sess, q, stmt))
+		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)
+		// Durable before acting: nothing runs that the trail does not hold.
+		auditID, err := s.record(ctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID, QueryID: q.id,
+			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt), Decision: auditDecision(d)})
+		if err != nil {
+			return nil, err
+		}
+		if auditID != "" {
+			queryTag = auditID // Snowflake's query history joins the trail
+		}
+		switch d.Action {
+		case engine.ActionAllow, engine.ActionMask:
+			if len(d.Masks) == 0 {
+				break
+			}
+			byOutput, err := planMasks(d.Masks, stmt, s.maskKey)
+			if err != nil {
+				log.Info("statement denied: masks cannot be applied", "err", err)
+				return nil, newError(CodeAccessDenied, "42501", denyMessage("denied", engine.Decision{ID: d.ID, Reasons: append(d.Reasons, err.Error())}), nil)
+			}
+			masks = &maskPlanSpec{byOutput: byOutput, outputs: len(stmt.Outputs), key: s.maskKey}
+			log = log.With("masked_columns", len(byOutput))
+		case engine.ActionDeny:
+			log.Info("statement denied", "reasons", d.Reasons)
+			return nil, newError(CodeAccessDenied, "42501", denyMessage("denied", d), nil)
+		case engine.ActionRequireApproval:
+			log.Info("statement needs approval", "reasons", d.Reasons)
+			if err := s.approve(ctx, q, stmt, binds, d, log); err != nil {
+				return nil, err
+			}
+		default:
+			log.Warn("decision not enforceable", "reasons", d.Reasons)
+			return nil, newError(CodeAccessDenied, "42501", denyMessage("cannot be enforced ("+string(d.Action)+")", d), nil)
+		}
+	}
+	res, err := s.runUpstream(ctx, sess, stmt, Exec{SQL: stmt.SQL, Kind: stmt.Kind, Binds: binds, QueryTag: queryTag, Describe: req.DescribeOnly}, masks, log)
+	if !s.cfg.Unguarded {
+		if aerr := s.recordOutcome(context.WithoutCancel(ctx), q, res, started, errOrNil(err)); aerr != nil && err == nil {
+			res.close()
+			return nil, aerr
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.numBinds = len(binds)
+	log.Info("statement ran", "rows", res.total)
+	return res, nil
+}
+
+func (s *Server) runUpstream(ctx context.Context, sess *session, stmt statement.Statement, x Exec, masks *maskPlanSpec, log *slog.Logger) (*result, error) {
+	out, err := sess.conn.Run(ctx, x)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, &Error{Code: CodeCanceled, SQLState: "57014", Message: "SQL execution canceled"}
+		}
+		log.Info("statement failed upstream", "err", err)
+		return nil, upstreamError(err)
+	}
+	s.track(sess, stmt, out)
+	return s.encode(ctx, stmt, out, masks)
+}
+
+func errOrNil(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	return asError(err)
+}
+
+func denyMessage(what string, d engine.Decision) string {
+	msg := "snowgate: statement " + what
+	if len(d.Reasons) > 0 {
+		msg += ": " + strings.Join(d.Reasons, "; ")
+	}
+	return msg + " (decision " + d.ID + ")"
+}
+
+func (s *Server) input(sess *session, q *query, stmt statement.Statement) engine.Input {
+	st := sess.snapshot()
+	return engine.Input{
+		Version:  engine.InputVersion,
+		Identity: sess.principal.Identity,
+		Session: engine.Session{
+			ID: strconv.FormatInt(sess.id, 10), Client: sess.client.App, ClientVersion: sess.client.Version,
+			ClientAddress: sess.client.Address, Database: st.Database, Schema: st.Schema,
+			Warehouse: st.Warehouse, Role: st.Role, QueryTag: sess.queryTag, StartedAt: sess.started,
+		},
+		Statement: stmt,
+		Request:   engine.Request{ID: q.requestID, Time: time.Now()},
+	}
+}
+
+func (s *Server) track(sess *session, stmt statement.Statement, out *Outcome) {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if out.State != nil {
+		sess.state = *out.State
+		return
+	}
+	if stmt.Kind != statement.KindUse {
+		return
+	}
+	for _, o := range stmt.Objects {
+		switch o.Type {
+		case "database":
+			sess.state.Database, sess.state.Schema = o.Name, "PUBLIC"
+		case "schema":
+			if o.Database != "" {
+				sess.state.Database = o.Database
+			}
+			sess.state.Schema = o.Name
+		case "warehouse":
+			sess.state.Warehouse = o.Name
+		case "role":
+			sess.state.Role = o.Name
+		}
+	}
+}
+
+func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outcome, masks *maskPlanSpec) (*result, error) {
+	res := &result{statementType: statementTypeID(stmt.Kind), state: stateOf(out)}
+	if out.Rows == nil {
+		if cols := dmlColumns(stmt.Kind); cols != nil {
+			res.columns = cols
+			row := []string{strconv.FormatInt(out.Affected, 10)}
+			valid := []bool{true}
+			for range cols[1:] {
+				row, valid = append(row, "0"), append(valid, true)
+			}
+			w := newRowWriter(res, s.cfg.InlineBytes, s.cfg.ChunkBytes, s.cfg.SpoolDir)
+			_ = w.writeRow(row, valid)
+			return res, w.flush()
+		}
+		status := out.Status
+		if status == "" {
+			status = "Statement executed successfully."
+		}
+		res.columns = []Column{{Name: "status", Type: "text"}}
+		res.inline, res.inlineRows, res.total = appendJSONString([]byte{'['}, status), 1, 1
+		res.inline = append(res.inline, ']')
+		return res, nil
+	}
+	defer out.Rows.Close()
+	if res.statementType == 0 {
+		res.statementType = 0x1000
+	}
+	res.columns = append([]Column(nil), out.Rows.Columns()...)
+	var plan maskPlan
+	if masks != nil {
+		var err error
+		if plan, err = masks.apply(res.columns); err != nil {
+			return nil, newError(CodeAccessDenied, "42501", "snowgate: statement denied: "+err.Error(), err)
+		}
+	}
+	n := len(res.columns)
+	vals, cells, valid := make([]any, n), make([]string, n), make([]bool, n)
+	w := newRowWriter(res, s.cfg.InlineBytes, s.cfg.ChunkBytes, s.cfg.SpoolDir)
+	for {
+		err := out.Rows.Next(vals)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			res.close()
+			if ctx.Err() != nil {
+				return nil, &Error{Code: CodeCanceled, SQLState: "57014", Message: "SQL execution canceled"}
+			}
+			return nil, upstreamError(err)
+		}
+		for i := range vals {
+			c, ok, err := encodeValue(&res.columns[i], vals[i])
+			if err != nil {
+				res.close()
+				return nil, newError(CodeInternal, "XX000", "snowgate could not encode a result value", err)
+			}
+			if plan != nil && plan[i] != nil {
+				c, ok = plan[i](c, ok)
+			}
+			cells[i], valid[i] = c, ok
+		}
+		if err := w.writeRow(cells, valid); err != nil {
+			res.close()
+			return nil, newError(CodeInternal, "XX000", "snowgate could not store the result", err)
+		}
+	}
+	if err := w.flush(); err != nil {
+		res.close()
+		return nil, newError(CodeInternal, "XX000", "snowgate could not store the result", err)
+	}
+	return res, nil
+}
+
+func stateOf(out *Outcome) SessionState {
+	if out.State != nil {
+		return *out.State
+	}
+	return SessionState{}
+}
+
+func upstreamError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var se interface {
+		SnowflakeCode() (code, sqlState, message string)
+	}
+	if errors.As(err, &se) {
+		code, state, msg := se.SnowflakeCode()
+		return newError(code, state, msg, err)
+	}
+	return newError(CodeCompilation, "42000", "SQL execution error: "+err.Error(), err)
+}
+
+func statementTypeID(k statement.Kind) int {
+	switch k {
+	case statement.KindSelect:
+		return 0x1000
+	case statement.KindExplain:
+		return 0x2000
+	case statement.KindInsert:
+		return 0x3100
+	case statement.KindUpdate:
+		return 0x3200
+	case statement.KindDelete:
+		return 0x3300
+	case statement.KindMerge:
+		return 0x3400
+	case statement.KindCopy:
+		return 0x3600
+	case statement.KindSet, statement.KindUnset:
+		return 0x4000
+	case statement.KindUse:
+		return 0x4300
+	case statement.KindShow:
+		return 0x4400
+	case statement.KindDescribe:
+		return 0x4500
+	case statement.KindBegin, statement.KindCommit, statement.KindRollback:
+		return 0x5000
+	case statement.KindUnknown:
+		return 0
+	}
+	return 0x6000
+}
+
+func dmlColumns(k statement.Kind) []Column {
+	count := func(name string) Column { return Column{Name: name, Type: "fixed", Precision: 19} }
+	switch k {
+	case statement.KindInsert:
+		return []Column{count("number of rows inserted")}
+	case statement.KindUpdate:
+		return []Column{count("number of rows updated"), count("number of multi-joined rows updated")}
+	case statement.KindDelete:
+		return []Column{count("number of rows deleted")}
+	case statement.KindMerge:
+		return []Column{count("number of rows affected")}
+	}
+	return nil
+}
+
+func multiCount(params map[string]any) int {
+	v, ok := params["MULTI_STATEMENT_COUNT"]
+	if !ok {
+		return 1
+	}
+	switch n := v.(type) {
+	case float64:
+		return int(n)
+	case string:
+		i, err := strconv.Atoi(n)
+		if err != nil {
+			return 1
+		}
+		return i
+	}
+	return 1
+}
