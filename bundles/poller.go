@@ -238,7 +238,7 @@ func (p *Poller) Restore(ctx context.Context) error {
 	if len(errs) == 0 {
 		return errors.New("no persisted bundle")
 	}
-	return errors.Join(errs...)
+	return p.fail(p.opts.Now(), fmt.Errorf("restore: %w", errors.Join(errs...)))
 }
 
 // Poll asks the source once and activates what it offers if that is new,

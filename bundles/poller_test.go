@@ -228,6 +228,9 @@ func TestPoller_TamperedPersistedBundle(t *testing.T) {
 	if d := decide(again.eng); d.Action != engine.ActionDeny || d.Revision != NoPolicyRevision {
 		t.Errorf("after a forged persisted bundle the engine decides %+v, want the no-policy deny", d)
 	}
+	if st := again.poller.Status(); !strings.Contains(st.LastError, "restore") || !strings.Contains(st.LastError, "verification failed") {
+		t.Errorf("status %+v, want the refused restore reported", st)
+	}
 }
 
 func TestPoller_PinAndRollback(t *testing.T) {

@@ -30,7 +30,13 @@
 // checkpoint rows as well, cannot be told from a chain that ends there;
 // Report.Unanchored counts those records. Keep the window small with
 // CheckpointEvery/CheckpointInterval, and keep checkpoints elsewhere too
-// (the slog lines) when the store's administrators are not trusted.
+// when the store's administrators are not trusted: every checkpoint is
+// logged in full ("audit checkpoint" lines), `snowgate audit export
+// --checkpoints` archives them, and VerifyOptions.Anchors (`audit verify
+// --anchors FILE`) checks the store against the archived copies.
+//
+// Verify reads checkpoints before records, so it can run against a store
+// a gateway is writing to.
 //
 // # Tests and benchmarks
 //
