@@ -83,7 +83,7 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)
 		// Durable before acting: nothing runs that the trail does not hold.
 		auditID, err := s.record(ctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID, QueryID: q.id,
-			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt), Decision: auditDecision(d)})
+			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, sess.snapshot()), Decision: auditDecision(d)})
 		if err != nil {
 			return nil, err
 		}

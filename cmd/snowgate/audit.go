@@ -40,6 +40,11 @@ const auditUsage = `usage: snowgate audit verify|show|replay|export [flags]
           --checkpoints, the signed checkpoints instead, to archive elsewhere
           and pass to verify --anchors
 
+  shadow --bundle NEW [--baseline OLD] [--session ID]
+          re-evaluates recorded statements under a candidate policy (a
+          directory or a bundle .tar.gz) and the baseline (default: the
+          embedded library), and reports every decision that would change
+
 DSN is sqlite:///path/audit.db (or just a path) or postgres://...
 `
 
@@ -60,6 +65,8 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runAuditReplay(ctx, args[1:], stdout, stderr)
 	case "export":
 		return runAuditExport(ctx, args[1:], stdout, stderr)
+	case "shadow":
+		return runAuditShadow(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, auditUsage)
 	return fmt.Errorf("audit: unknown subcommand %q", args[0])

@@ -53,14 +53,47 @@ func snowgate(t *testing.T, args ...string) (string, error) {
 // startDev runs `snowgate dev` on free ports and returns the gateway and
 // admin addresses read from its banner.
 func startDev(t *testing.T, extra ...string) (gateway, admin string) {
+	return startDevIn(t, "", extra...)
+}
+
+// devs maps a dev instance's admin address to its process, for stopDev.
+var devs sync.Map
+
+// stopDev interrupts a dev instance and waits for it to end.
+func stopDev(t *testing.T, admin string) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"dev", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--standin-addr", "127.0.0.1:0"}, extra...)...)
+	v, ok := devs.Load(admin)
+	if !ok {
+		t.Fatal("no dev instance at " + admin)
+	}
+	cmd := v.(*exec.Cmd)
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("snowgate dev did not stop on interrupt")
+	}
+}
+
+// startDevIn is startDev with a data directory ("" for in memory).
+func startDevIn(t *testing.T, dataDir string, extra ...string) (gateway, admin string) {
+	t.Helper()
+	args := []string{"dev", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--standin-addr", "127.0.0.1:0"}
+	if dataDir != "" {
+		args = append(args, "--data-dir", dataDir)
+	}
+	cmd := exec.Command(binary, append(args, extra...)...)
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		if cmd.ProcessState != nil {
+			return // stopped by the test
+		}
 		cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }()
@@ -83,6 +116,7 @@ func startDev(t *testing.T, extra ...string) (gateway, admin string) {
 		t.Fatalf("snowgate dev printed no addresses")
 	}
 	standinAddrs.Store(found[1], found[2])
+	devs.Store(found[1], cmd)
 	go func() {
 		for sc.Scan() {
 		}
@@ -249,4 +283,46 @@ func devStandinAddr(t *testing.T, admin string) string {
 		t.Fatal("no stand-in address recorded for " + admin)
 	}
 	return addr.(string)
+}
+
+// TestCLI_auditShadow records a session with snowgate dev, then replays it
+// under a candidate policy with `snowgate audit shadow`, and checks the
+// trail with `snowgate audit verify`.
+func TestCLI_auditShadow(t *testing.T) {
+	data := t.TempDir()
+	gw, admin := startDevIn(t, data, "--approval-mode", "ticket")
+	tok, err := snowgate(t, "token", "--as", "agent", "--addr", admin)
+	if err != nil {
+		t.Fatal(tok)
+	}
+	host, port, _ := net.SplitHostPort(gw)
+	dsn, _ := sf.ParseDSN(fmt.Sprintf("%s:%s/DEMO/PUBLIC?account=snowgate&protocol=http&authenticator=oauth&token=%s", host, port, strings.TrimSpace(tok)))
+	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *dsn))
+	for _, q := range []string{`SELECT city FROM customers WHERE id = 1`, `SELECT status FROM orders WHERE id = 2`, `DELETE FROM orders`, `GRANT ROLE SYSADMIN TO USER mallory`} {
+		db.Exec(q)
+	}
+	db.Close()
+	stopDev(t, admin)
+
+	candidate := t.TempDir()
+	os.WriteFile(filepath.Join(candidate, "policy.rego"), []byte(`package snowgate
+
+# A change freeze: nothing but reads of ORDERS.
+decision := {"action": "allow", "reasons": []} if {
+	input.statement.kind == "select"
+	every o in input.statement.objects { o.name == "ORDERS" }
+} else := {"action": "deny", "reasons": ["change freeze"]}
+`), 0o600)
+	out, err := snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", candidate)
+	if err != nil {
+		t.Fatalf("audit shadow: %v\n%s", err, out)
+	}
+	for _, want := range []string{"4 recorded statements re-evaluated, 3 decisions would change", "allow → deny                         1", "require_approval → deny              1", "deny → deny", "SELECT city FROM customers"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit shadow output lacks %q:\n%s", want, out)
+		}
+	}
+	if out, err := snowgate(t, "audit", "verify", "--db", filepath.Join(data, "audit.db")); err != nil {
+		t.Errorf("audit verify: %v\n%s", err, out)
+	}
 }

@@ -70,9 +70,11 @@ type Statement struct {
 	Fingerprint string   `json:"fingerprint,omitempty"`
 	Kind        string   `json:"kind,omitempty"`
 	Category    string   `json:"category,omitempty"`
-	Objects     []string `json:"objects,omitempty"` // "TYPE DB.SCHEMA.NAME access"
-	Index       int      `json:"index,omitempty"`   // position in a multi-statement request, from 0
-	Count       int      `json:"count,omitempty"`   // statements in the request
+	Objects     []string `json:"objects,omitempty"`  // "TYPE DB.SCHEMA.NAME access"
+	Database    string   `json:"database,omitempty"` // the session's current database and schema, as the analyser resolved names
+	Schema      string   `json:"schema,omitempty"`
+	Index       int      `json:"index,omitempty"` // position in a multi-statement request, from 0
+	Count       int      `json:"count,omitempty"` // statements in the request
 }
 
 // Decision is the policy's decision on a statement.

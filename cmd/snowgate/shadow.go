@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/bundle"
+
+	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy/audit"
+	"github.com/snowgate/snowgate/proxy/statement"
+)
+
+// runAuditShadow replays recorded statements through two policies: the
+// rollout check before a new bundle ships.
+func runAuditShadow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("audit shadow", "audit shadow --db DSN --bundle NEW [--baseline OLD] [--session ID] [--since 24h|TIME] [--output json]", stderr)
+	var af auditFlags
+	af.register(fs, true)
+	var ff filterFlags
+	ff.register(fs)
+	candidate := fs.String("bundle", "", "the candidate policy: a directory of Rego and data.json, or a bundle .tar.gz (required)")
+	baseline := fs.String("baseline", "", "the policy to compare with (default: the embedded library)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *candidate == "" {
+		return fmt.Errorf("--bundle is required")
+	}
+	flt, err := ff.filter(af.replica, time.Now())
+	if err != nil {
+		return err
+	}
+	flt.Types = []string{audit.TypeStatement}
+	newEng, err := shadowEngine(ctx, *candidate)
+	if err != nil {
+		return fmt.Errorf("candidate policy: %w", err)
+	}
+	oldEng, err := shadowEngine(ctx, *baseline)
+	if err != nil {
+		return fmt.Errorf("baseline policy: %w", err)
+	}
+	store, err := af.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	type change struct {
+		Record    string   `json:"record"`
+		Session   string   `json:"session"`
+		Subject   string   `json:"subject"`
+		Agent     string   `json:"agent,omitempty"`
+		SQL       string   `json:"sql"`
+		Recorded  string   `json:"recorded"`
+		Baseline  string   `json:"baseline"`
+		Candidate string   `json:"candidate"`
+		Reasons   []string `json:"candidate_reasons"`
+	}
+	var changes []change
+	counts := map[string]int{}
+	total := 0
+	err = store.Scan(ctx, flt, func(r audit.Record) error {
+		env, err := r.Decode()
+		if err != nil {
+			return err
+		}
+		e := env.Event
+		if e.Statement == nil || e.Identity == nil {
+			return nil
+		}
+		in, err := shadowInput(ctx, e)
+		if err != nil {
+			return err
+		}
+		total++
+		was, now := oldEng.Decide(ctx, in), newEng.Decide(ctx, in)
+		if was.Action == now.Action && strings.Join(was.Reasons, "|") == strings.Join(now.Reasons, "|") && sameMasks(was.Masks, now.Masks) {
+			return nil
+		}
+		counts[string(was.Action)+" → "+string(now.Action)]++
+		rec := ""
+		if e.Decision != nil {
+			rec = e.Decision.Action
+		}
+		changes = append(changes, change{Record: r.ID(), Session: e.SessionID, Subject: e.Identity.Subject, Agent: e.Identity.Agent,
+			SQL: e.Statement.SQL, Recorded: rec, Baseline: string(was.Action), Candidate: string(now.Action), Reasons: now.Reasons})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if af.output == "json" {
+		if changes == nil {
+			changes = []change{}
+		}
+		return writeJSON(stdout, map[string]any{"statements": total, "changed": len(changes), "counts": counts, "changes": changes})
+	}
+	fmt.Fprintf(stdout, "%d recorded statements re-evaluated, %d decisions would change\n", total, len(changes))
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(stdout, "  %-36s %d\n", k, counts[k])
+	}
+	if len(changes) > 0 {
+		fmt.Fprintln(stdout)
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "RECORD\tSESSION\tWHO\tBASELINE\tCANDIDATE\tSQL")
+		for _, c := range changes {
+			who := c.Subject
+			if c.Agent != "" {
+				who += " via " + c.Agent
+			}
+			sql := strings.Join(strings.Fields(c.SQL), " ")
+			if len(sql) > 70 {
+				sql = sql[:67] + "..."
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Record, c.Session, who, c.Baseline, c.Candidate, sql)
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+// shadowEngine loads a policy from a directory or a bundle file; "" is the
+// embedded library.
+func shadowEngine(ctx context.Context, src string) (*engine.Engine, error) {
+	if src == "" {
+		return engine.New(ctx, engine.Options{})
+	}
+	info, err := os.Stat(src)
+	if err != nil {
+		return nil, err
+	}
+	if info.IsDir() {
+		return engine.New(ctx, engine.Options{Dir: src})
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := bundle.NewReader(f).Read()
+	if err != nil {
+		return nil, fmt.Errorf("read bundle %s: %w", src, err)
+	}
+	return engine.New(ctx, engine.Options{Bundle: &b})
+}
+
+// shadowInput rebuilds a statement's policy input from its record: the
+// identity as verified, the session's database and schema, and the SQL
+// analysed again. Without the upstream's catalog '*' stays untraced.
+func shadowInput(ctx context.Context, e audit.Event) (engine.Input, error) {
+	st := e.Statement
+	stmts, err := statement.Analyze(ctx, st.SQL, statement.Env{Database: st.Database, Schema: st.Schema})
+	if err != nil || len(stmts) == 0 {
+		return engine.Input{}, fmt.Errorf("record of session %s: analyse %q: %v", e.SessionID, st.SQL, err)
+	}
+	stmt := stmts[0]
+	stmt.Index, stmt.Count = st.Index, st.Count
+	id := engine.Identity{Subject: e.Identity.Subject, Email: e.Identity.Email, Issuer: e.Identity.Issuer, Groups: e.Identity.Groups}
+	if e.Identity.Agent != "" {
+		id.Agent = &engine.Agent{ID: e.Identity.Agent, Source: engine.AgentSourceAct}
+	}
+	return engine.Input{
+		Version: engine.InputVersion, Identity: id, Statement: stmt,
+		Session: engine.Session{ID: e.SessionID, Database: st.Database, Schema: st.Schema},
+		Request: engine.Request{ID: e.RequestID, Time: e.Time},
+	}, nil
+}
+
+func sameMasks(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
