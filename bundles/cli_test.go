@@ -55,7 +55,9 @@ func TestCLI(t *testing.T) {
 	if i.Revision != "cli-1" || i.Signature == nil || i.Signature.KeyID != "ci" {
 		t.Fatalf("built %+v", i)
 	}
-	run(true, "verify", "b.tar.gz", "--verification-key", "ci="+key.pubFile)
+	if out := run(true, "verify", "b.tar.gz", "--verification-key", "ci="+key.pubFile, "--output", "json"); !strings.Contains(out, `"verified": true`) || info(out).Revision != "cli-1" {
+		t.Errorf("verify --output json said %s", out)
+	}
 	if out := run(false, "verify", "b.tar.gz", "--verification-key", "ci="+stranger.pubFile); !strings.Contains(out, "verification failed") {
 		t.Errorf("verify under another key said %q", out)
 	}

@@ -56,9 +56,9 @@ func auditDecision(d engine.Decision) *audit.Decision {
 
 func sessionID(sess *session) string { return strconv.FormatInt(sess.id, 10) }
 
-// recordOutcome records what running a statement did.
-func (s *Server) recordOutcome(ctx context.Context, q *query, res *result, started time.Time, failure *Error) error {
-	o := &audit.Outcome{DurationMS: time.Since(started).Milliseconds()}
+// outcomeOf sums up a result for the trail (nil: no result).
+func outcomeOf(res *result) *audit.Outcome {
+	o := &audit.Outcome{}
 	if res != nil {
 		o.Rows = res.total
 		o.Bytes = int64(len(res.inline))
@@ -66,6 +66,12 @@ func (s *Server) recordOutcome(ctx context.Context, q *query, res *result, start
 			o.Bytes += res.spool.size
 		}
 	}
+	return o
+}
+
+// recordOutcome records what running a statement did.
+func (s *Server) recordOutcome(ctx context.Context, q *query, o *audit.Outcome, started time.Time, failure *Error) error {
+	o.DurationMS = time.Since(started).Milliseconds()
 	if failure != nil {
 		o.ErrorCode, o.ErrorMessage = failure.Code, failure.Message
 	}

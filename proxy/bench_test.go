@@ -8,11 +8,13 @@ package proxy_test
 //
 // BenchmarkSmallSelect compares, in the same run, gosnowflake talking to
 // the stand-in directly and through the gateway (OIDC session, statement
-// analysis, the default policy library): the difference is what the gateway
-// adds. BenchmarkLargeResult streams results through the gateway and reports
+// analysis, the default policy library, the durable audit record): the
+// difference is what the gateway adds; gateway-noaudit shows how much of it
+// is the audit trail's fsync'd write. BenchmarkLargeResult streams results through the gateway and reports
 // the peak Go heap seen while it does.
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -29,22 +31,29 @@ import (
 	sf "github.com/snowflakedb/gosnowflake"
 
 	"github.com/snowgate/snowgate/proxy"
+	"github.com/snowgate/snowgate/proxy/devstack"
 )
 
 const smallSelect = `SELECT id, city, country FROM customers WHERE id = 42`
 
 func BenchmarkSmallSelect(b *testing.B) {
 	st := startStack(b, "", proxy.Config{}) // the default policy library
+	noAudit, err := devstack.Start(context.Background(), devstack.Options{NoAudit: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(noAudit.Close)
 	host, port, _ := net.SplitHostPort(st.StandinAddr)
 	direct, err := sf.ParseDSN(fmt.Sprintf("ADMIN:snowgate-dev@%s:%s/DEMO/PUBLIC?account=standin&protocol=http", host, port))
 	if err != nil {
 		b.Fatal(err)
 	}
 	dbs := map[string]*sql.DB{
-		"direct":  sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *direct)),
-		"gateway": openDB(b, st, "analyst"),
+		"direct":          sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *direct)),
+		"gateway":         openDB(b, st, "analyst"),
+		"gateway-noaudit": openDB(b, noAudit, "analyst"),
 	}
-	for _, name := range []string{"direct", "gateway"} {
+	for _, name := range []string{"direct", "gateway-noaudit", "gateway"} {
 		db := dbs[name]
 		db.SetMaxIdleConns(64)
 		var city string

@@ -117,10 +117,10 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 	}
 	res, err := s.runUpstream(ctx, sess, stmt, Exec{SQL: stmt.SQL, Kind: stmt.Kind, Binds: binds, QueryTag: queryTag, Describe: req.DescribeOnly}, masks, log)
 	if !s.cfg.Unguarded {
-		if aerr := s.recordOutcome(context.WithoutCancel(ctx), q, res, started, errOrNil(err)); aerr != nil && err == nil {
-			res.close()
-			return nil, aerr
-		}
+		// The statement and its decision are already durable; the outcome
+		// follows without holding the client's answer (a crash may lose an
+		// outcome, never a statement).
+		go s.recordOutcome(context.WithoutCancel(ctx), q, outcomeOf(res), started, errOrNil(err))
 	}
 	if err != nil {
 		return nil, err

@@ -108,6 +108,11 @@ func newRowWriter(res *result, inlineLimit, chunkLimit int, spoolDir string) *ro
 
 // writeRow appends one row of encoded cells (nil for NULL).
 func (w *rowWriter) writeRow(cells []string, valid []bool) error {
+	if w.spilling && w.buf == nil {
+		// One chunk buffer, sized once when the result first spills and
+		// reused for every chunk.
+		w.buf = make([]byte, 0, w.chunkLimit+w.chunkLimit/8)
+	}
 	if len(w.buf) > 0 {
 		w.buf = append(w.buf, ',')
 	}
@@ -142,8 +147,7 @@ func (w *rowWriter) flush() error {
 	if !w.spilling {
 		w.res.inline = w.buf
 		w.res.inlineRows = w.chunkRows
-		// One chunk buffer, sized once and reused for every chunk.
-		w.buf, w.chunkRows, w.spilling = make([]byte, 0, w.chunkLimit+w.chunkLimit/8), 0, true
+		w.buf, w.chunkRows, w.spilling = nil, 0, true
 		return nil
 	}
 	if w.res.spool == nil {

@@ -243,6 +243,16 @@ func runBundleVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	if _, err := v.Verify(raw); err != nil {
 		return &exitError{code: 1, err: err}
 	}
+	if *output == "json" {
+		info, err := bundles.Inspect(raw)
+		if err != nil {
+			return err
+		}
+		return bundleJSON(stdout, struct {
+			Verified bool `json:"verified"`
+			*bundles.Info
+		}{true, info})
+	}
 	return printBundleInfo(stdout, *output, raw, "verified "+pos[0])
 }
 

@@ -41,6 +41,9 @@ type Options struct {
 	ApprovalMode    string // hold (default) or ticket
 	WebhookURL      string // Slack-compatible webhook told about new approval requests
 	Gateway         proxy.Config
+	// NoAudit runs the gateway without an audit trail, for benchmarks that
+	// separate the trail's cost from the rest of the gateway's.
+	NoAudit bool
 	// WrapDecider, when set, wraps the engine as the gateway's decider
 	// (tests record decisions with it).
 	WrapDecider func(*engine.Engine) proxy.Decider
@@ -162,7 +165,9 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if gcfg.Defaults == (proxy.OpenParams{}) {
 		gcfg.Defaults = proxy.OpenParams{Database: standin.Database, Schema: standin.Schema}
 	}
-	gcfg.Audit = st.Audit
+	if !o.NoAudit {
+		gcfg.Audit = st.Audit
+	}
 	gcfg.Approvals, gcfg.ApprovalMode, gcfg.ApprovalPage = st.Approvals, o.ApprovalMode, "http://"+st.AdminAddr+"/"
 	if st.Gateway, err = proxy.New(gcfg); err != nil {
 		return st, err
