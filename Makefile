@@ -9,9 +9,10 @@ GOBIN   := $(CACHE)/bin
 OPA     := $(GOBIN)/opa
 OPA_VERSION := v1.22.3
 CHROMIUM ?= /usr/bin/chromium
+REGISTRY ?= /usr/bin/docker-registry
 PG_BIN  ?= $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 TEST_ENV := SNOWGATE_PYTHON=$(VENV)/bin/python SNOWGATE_NODE_PATH=$(NODE)/node_modules SNOWGATE_OPA=$(OPA) \
-	SNOWGATE_FAKESNOW=$(FAKESNOW)/bin/fakesnow SNOWGATE_CHROMIUM=$(CHROMIUM) SNOWGATE_PG_BIN=$(PG_BIN) PATH=$(GOBIN):$(PATH)
+	SNOWGATE_FAKESNOW=$(FAKESNOW)/bin/fakesnow SNOWGATE_CHROMIUM=$(CHROMIUM) SNOWGATE_PG_BIN=$(PG_BIN) SNOWGATE_REGISTRY=$(REGISTRY) PATH=$(GOBIN):$(PATH)
 
 .PHONY: help dev test deps build bench fuzz lint
 

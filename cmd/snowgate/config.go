@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/snowgate/snowgate/bundles"
 	"github.com/snowgate/snowgate/proxy/identity"
 )
 
@@ -34,7 +35,8 @@ type config struct {
 		} `yaml:"static"`
 	} `yaml:"credentials"`
 	Policy struct {
-		Dir string `yaml:"dir"` // default: the embedded library
+		Dir    string          `yaml:"dir"`    // default: the embedded library
+		Bundle *bundles.Config `yaml:"bundle"` // signed bundles from an OCI registry or HTTP server, instead of dir
 	} `yaml:"policy"`
 	Session struct {
 		TokenTTL    duration `yaml:"token_ttl"`    // default 1h
@@ -94,6 +96,9 @@ func loadConfig(path string) (*config, error) {
 	}
 	if c.Audit.Replica == "" {
 		c.Audit.Replica, _ = os.Hostname()
+	}
+	if c.Policy.Bundle != nil && c.Policy.Dir != "" {
+		return nil, fmt.Errorf("config %s: policy: set dir or bundle, not both", path)
 	}
 	if m := c.Approvals.Mode; m != "" && m != "hold" && m != "ticket" {
 		return nil, fmt.Errorf("config %s: approvals.mode %q: want hold or ticket", path, m)

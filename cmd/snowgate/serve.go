@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/snowgate/snowgate/bundles"
 	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
 	adminapi "github.com/snowgate/snowgate/proxy/admin"
@@ -51,9 +52,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	eng, err := engine.New(ctx, engine.Options{Dir: c.Policy.Dir, Logger: log})
+	opts := engine.Options{Dir: c.Policy.Dir, Logger: log}
+	if c.Policy.Bundle != nil {
+		// Until a trusted bundle is restored or pulled, nothing runs.
+		opts = engine.Options{Bundle: bundles.NoPolicy(), Logger: log}
+	}
+	eng, err := engine.New(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("policy: %w", err)
+	}
+	revision := eng.Revision
+	if b := c.Policy.Bundle; b != nil {
+		poller, err := bundles.New(*b, eng, log)
+		if err != nil {
+			return err
+		}
+		if err := poller.Restore(ctx); err != nil {
+			log.Warn("no persisted policy bundle to restore; statements are denied until one is pulled", "err", err)
+		}
+		go poller.Run(ctx)
+		revision = poller.Revision
 	}
 	password := ""
 	if env := c.Credentials.Static.PasswordEnv; env != "" {
@@ -96,7 +114,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer gw.Close()
 
-	admin := adminapi.New(adminapi.Config{Approvals: approvals, Verifier: verifier, Revision: eng.Revision, Logger: log})
+	admin := adminapi.New(adminapi.Config{Approvals: approvals, Verifier: verifier, Revision: revision, Logger: log})
 	return serveAll(ctx, log, []listener{{"gateway", c.Listen, gw}, {"admin", c.AdminListen, admin}})
 }
 
