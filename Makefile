@@ -26,6 +26,7 @@ build: ## build bin/snowgate
 	$(GO) build -o bin/snowgate ./cmd/snowgate
 
 test: deps ## run every test with the real drivers, OPA and the other components
+	$(OPA) test --coverage --threshold 90 rego opa-tests > /dev/null   # the stock opa: Rego tests pass, coverage >= 90%
 	$(TEST_ENV) $(GO) test -count=1 -timeout 30m ./...
 
 deps: $(VENV)/.ok $(FAKESNOW)/.ok $(NODE)/.ok $(OPA) ## install the test clients and tools into .cache

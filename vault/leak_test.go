@@ -105,9 +105,12 @@ func TestE2E_noSecretsLeak(t *testing.T) {
 		}
 	}
 	var recs []*recorder
+	var dyns []*vault.Dynamic
 	trail := &auditBuffer{}
 	for _, role := range []string{"analyst", "analyst-key"} {
-		rec := &recorder{src: &vault.Dynamic{Client: c, Role: role, Timeout: 2 * time.Second}}
+		dyn := &vault.Dynamic{Client: c, Role: role, Timeout: 2 * time.Second}
+		dyns = append(dyns, dyn)
+		rec := &recorder{src: dyn}
 		recs = append(recs, rec)
 		addr := startGateway(t, e, rec, log, func(c *proxy.Config) { c.Audit = trail })
 
@@ -142,7 +145,9 @@ func TestE2E_noSecretsLeak(t *testing.T) {
 		oidcTokens = append(oidcTokens, forged)
 		record(tokenDB(t, addr, forged).PingContext(ctx))
 	}
-	eventually(t, 20*time.Second, "all Vault users dropped", func() bool { return len(e.vaultUsers(t)) == 0 })
+	eventually(t, 20*time.Second, "all Vault users dropped and leases let go", func() bool {
+		return len(e.vaultUsers(t)) == 0 && dyns[0].Active() == 0 && dyns[1].Active() == 0
+	})
 
 	secrets := map[string]string{"gateway Vault token": gwToken, "root token": e.Vault.RootToken, "stand-in admin password": standinPassword}
 	for i, tok := range oidcTokens {
