@@ -10,9 +10,10 @@ OPA     := $(GOBIN)/opa
 OPA_VERSION := v1.22.3
 CHROMIUM ?= /usr/bin/chromium
 REGISTRY ?= /usr/bin/docker-registry
+VAULT   ?= $(HOME)/.cache/snowgate/vault-1.21.0/vault
 PG_BIN  ?= $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 TEST_ENV := SNOWGATE_PYTHON=$(VENV)/bin/python SNOWGATE_NODE_PATH=$(NODE)/node_modules SNOWGATE_OPA=$(OPA) \
-	SNOWGATE_FAKESNOW=$(FAKESNOW)/bin/fakesnow SNOWGATE_CHROMIUM=$(CHROMIUM) SNOWGATE_PG_BIN=$(PG_BIN) SNOWGATE_REGISTRY=$(REGISTRY) PATH=$(GOBIN):$(PATH)
+	SNOWGATE_FAKESNOW=$(FAKESNOW)/bin/fakesnow SNOWGATE_CHROMIUM=$(CHROMIUM) SNOWGATE_PG_BIN=$(PG_BIN) SNOWGATE_REGISTRY=$(REGISTRY) SNOWGATE_VAULT=$(VAULT) PATH=$(GOBIN):$(PATH)
 
 .PHONY: help dev test deps build bench fuzz lint
 
@@ -29,7 +30,7 @@ test: deps ## run every test with the real drivers, OPA and the other components
 	$(OPA) test --coverage --threshold 90 rego opa-tests > /dev/null   # the stock opa: Rego tests pass, coverage >= 90%
 	$(TEST_ENV) $(GO) test -count=1 -timeout 30m ./...
 
-deps: $(VENV)/.ok $(FAKESNOW)/.ok $(NODE)/.ok $(OPA) ## install the test clients and tools into .cache
+deps: $(VENV)/.ok $(FAKESNOW)/.ok $(NODE)/.ok $(OPA) $(VAULT) ## install the test clients and tools into .cache
 
 $(VENV)/.ok: proxy/testdata/clients/requirements.txt
 	python3 -m venv $(VENV)
@@ -46,6 +47,9 @@ $(NODE)/.ok: proxy/testdata/clients/package.json
 	cp $< $(NODE)/package.json
 	cd $(NODE) && npm install --no-audit --no-fund --loglevel=error
 	touch $@
+
+$(VAULT): ## Vault v1.21.0 with its Snowflake plugin, built once into ~/.cache (minutes, cold)
+	.ci/build-vault.sh > /dev/null
 
 $(OPA):
 	GOBIN=$(GOBIN) $(GO) install github.com/open-policy-agent/opa@$(OPA_VERSION)

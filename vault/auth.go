@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -24,7 +25,6 @@ type session struct {
 	token     string
 	ttl       time.Duration // 0: does not expire, or unknown
 	renewable bool
-	relogin   bool // a new login can replace the token
 }
 
 // Token authenticates with a fixed Vault token. The token is used as given:
@@ -118,7 +118,6 @@ func loginWith(ctx context.Context, c *api.Client, path string, body map[string]
 		token:     sec.Auth.ClientToken,
 		ttl:       time.Duration(sec.Auth.LeaseDuration) * time.Second,
 		renewable: sec.Auth.Renewable,
-		relogin:   true,
 	}, nil
 }
 
@@ -131,3 +130,14 @@ func mountOr(m, def string) string {
 }
 
 var errNoAuth = errors.New("no auth method")
+
+// The auth methods print and log without their secrets.
+
+func (t Token) String() string       { return "vault token auth (token hidden)" }
+func (t Token) GoString() string     { return t.String() }
+func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
+func (a AppRole) String() string {
+	return fmt.Sprintf("vault approle auth (role ID %s, secret ID hidden)", a.RoleID)
+}
+func (a AppRole) GoString() string     { return a.String() }
+func (a AppRole) LogValue() slog.Value { return slog.StringValue(a.String()) }

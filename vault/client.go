@@ -170,7 +170,7 @@ func (c *Client) token(ctx context.Context, refused string) (*api.Client, error)
 	}
 	c.api.SetToken(s.token)
 	c.sess, c.issued, c.hasSess = s, time.Now(), true
-	if s.relogin {
+	if c.relogin {
 		c.log.Info("logged in to vault", logTTL, s.ttl.String(), "renewable", s.renewable)
 	}
 	return c.api, nil

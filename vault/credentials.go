@@ -33,6 +33,8 @@ func (c credentials) String() string {
 	return fmt.Sprintf("vault credentials for %s (%s, secret hidden)", c.user, c.kind())
 }
 
+func (c credentials) GoString() string { return c.String() }
+
 func (c credentials) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("user", c.user), slog.String("type", c.kind()), slog.String("lease", c.leaseID))
 }

@@ -175,5 +175,3 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
-func fmtSprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
