@@ -33,6 +33,7 @@ type config struct {
 			User        string `yaml:"user"`
 			PasswordEnv string `yaml:"password_env"` // the environment variable holding the password
 		} `yaml:"static"`
+		Vault *vaultConfig `yaml:"vault"` // dynamic credentials per session (or static ones from KV)
 	} `yaml:"credentials"`
 	Policy struct {
 		Dir    string          `yaml:"dir"`    // default: the embedded library
@@ -108,10 +109,37 @@ func loadConfig(path string) (*config, error) {
 		return nil, fmt.Errorf("config %s: issuers: at least one OIDC issuer is required", path)
 	case c.Upstream.Account == "":
 		return nil, fmt.Errorf("config %s: upstream.account is required", path)
-	case c.Credentials.Static == nil:
-		return nil, fmt.Errorf("config %s: credentials: configure static credentials", path)
-	case c.Credentials.Static.User == "":
+	case (c.Credentials.Static == nil) == (c.Credentials.Vault == nil):
+		return nil, fmt.Errorf("config %s: credentials: configure either static or vault", path)
+	case c.Credentials.Static != nil && c.Credentials.Static.User == "":
 		return nil, fmt.Errorf("config %s: credentials.static.user is required", path)
 	}
 	return &c, nil
+}
+
+// vaultConfig is credentials.vault: where Vault is, how the gateway logs in,
+// and which secrets engine hands out the upstream credentials.
+type vaultConfig struct {
+	Address        string   `yaml:"address"`
+	Namespace      string   `yaml:"namespace"`
+	CACertFile     string   `yaml:"ca_cert_file"`
+	RequestTimeout duration `yaml:"request_timeout"`
+	Auth           struct {
+		Method       string `yaml:"method"`         // token, approle or kubernetes
+		TokenEnv     string `yaml:"token_env"`      // token: the environment variable holding it
+		Mount        string `yaml:"mount"`          // approle, kubernetes: the auth mount
+		RoleID       string `yaml:"role_id"`        // approle
+		SecretIDFile string `yaml:"secret_id_file"` // approle
+		Role         string `yaml:"role"`           // kubernetes
+		TokenPath    string `yaml:"token_path"`     // kubernetes: the service account token
+	} `yaml:"auth"`
+	Database *struct {
+		Mount string `yaml:"mount"` // default database
+		Role  string `yaml:"role"`  // used when the connect decision names none
+	} `yaml:"database"`
+	KV *struct {
+		Mount   string `yaml:"mount"`
+		Path    string `yaml:"path"`
+		Version int    `yaml:"version"`
+	} `yaml:"kv"`
 }

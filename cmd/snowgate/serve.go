@@ -73,13 +73,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		go poller.Run(ctx)
 		revision = poller.Revision
 	}
-	password := ""
-	if env := c.Credentials.Static.PasswordEnv; env != "" {
-		var ok bool
-		if password, ok = os.LookupEnv(env); !ok {
-			return fmt.Errorf("credentials.static.password_env: %s is not set", env)
-		}
+	creds, closeCreds, err := credentialSource(c, log)
+	if err != nil {
+		return err
 	}
+	defer closeCreds()
 	var signingKey ed25519.PrivateKey
 	if f := c.Audit.SigningKeyFile; f != "" {
 		if signingKey, err = readEd25519(f); err != nil {
@@ -104,7 +102,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Audit: trail, Approvals: approvals, ApprovalMode: c.Approvals.Mode, ApprovalPage: c.Approvals.PageURL,
 		Name: "gateway", Auth: verifier, Decider: eng, Logger: log,
 		Upstream:    &snowflake.Upstream{Account: u.Account, Host: u.Host, Port: u.Port, Protocol: u.Protocol},
-		Credentials: vault.Static{User: c.Credentials.Static.User, Password: password},
+		Credentials: creds,
 		Defaults:    proxy.OpenParams{Database: u.Database, Schema: u.Schema, Warehouse: u.Warehouse, Role: u.Role},
 		TokenTTL:    time.Duration(c.Session.TokenTTL), IdleTimeout: time.Duration(c.Session.IdleTimeout),
 		MaxLife: time.Duration(c.Session.MaxLife), SpoolDir: c.SpoolDir,
@@ -185,4 +183,51 @@ func readEd25519(path string) (ed25519.PrivateKey, error) {
 		return nil, errors.New("not an Ed25519 key")
 	}
 	return key, nil
+}
+
+// credentialSource builds the upstream credential source the config names.
+func credentialSource(c *config, log *slog.Logger) (proxy.CredentialSource, func(), error) {
+	if st := c.Credentials.Static; st != nil {
+		password := ""
+		if env := st.PasswordEnv; env != "" {
+			var ok bool
+			if password, ok = os.LookupEnv(env); !ok {
+				return nil, nil, fmt.Errorf("credentials.static.password_env: %s is not set", env)
+			}
+		}
+		return vault.Static{User: st.User, Password: password}, func() {}, nil
+	}
+	v := c.Credentials.Vault
+	var auth vault.Auth
+	switch v.Auth.Method {
+	case "token":
+		tok, ok := os.LookupEnv(v.Auth.TokenEnv)
+		if !ok {
+			return nil, nil, fmt.Errorf("credentials.vault.auth.token_env: %q is not set", v.Auth.TokenEnv)
+		}
+		auth = vault.Token{Token: tok}
+	case "approle":
+		auth = vault.AppRole{Mount: v.Auth.Mount, RoleID: v.Auth.RoleID, SecretIDFile: v.Auth.SecretIDFile}
+	case "kubernetes":
+		auth = vault.Kubernetes{Mount: v.Auth.Mount, Role: v.Auth.Role, TokenPath: v.Auth.TokenPath}
+	default:
+		return nil, nil, fmt.Errorf("credentials.vault.auth.method %q: want token, approle or kubernetes", v.Auth.Method)
+	}
+	client, err := vault.NewClient(vault.Config{Address: v.Address, Namespace: v.Namespace, CACertFile: v.CACertFile,
+		Auth: auth, RequestTimeout: time.Duration(v.RequestTimeout), Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case v.Database != nil:
+		d := &vault.Dynamic{Client: client, Mount: v.Database.Mount, Role: v.Database.Role, Logger: log}
+		return d, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = d.Close(ctx) // revoke what sessions still hold
+		}, nil
+	case v.KV != nil:
+		return &vault.KV{Client: client, Mount: v.KV.Mount, Path: v.KV.Path, Version: v.KV.Version}, func() {}, nil
+	}
+	return nil, nil, errors.New("credentials.vault: configure database (dynamic credentials) or kv")
 }
