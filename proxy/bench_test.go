@@ -187,3 +187,39 @@ func sampleHeap() func() uint64 {
 		return peak.Load()
 	}
 }
+
+// BenchmarkMaskedResult streams a wide result with four masked columns
+// (email_domain, partial, redact, hash) through the gateway and reports
+// throughput and the peak Go heap.
+func BenchmarkMaskedResult(b *testing.B) {
+	st := startStack(b, "testdata/mask-wide", proxy.Config{ChunkBytes: 2 << 20})
+	tok, _ := st.Issuer.Token("analyst")
+	c := &rawClient{t: &testing.T{}, base: "http://" + st.GatewayAddr}
+	c.login(tok)
+	create := map[string]any{"sqlText": `CREATE TABLE wide AS SELECT range AS id, 'Customer ' || range::VARCHAR AS name,
+		'user' || range::VARCHAR || '@example.com' AS email, '+1-555-' || lpad((range % 10000)::VARCHAR, 4, '0') AS phone,
+		lpad((range % 900 + 100)::VARCHAR, 3, '0') || '-12-3456' AS ssn, 'ACCT-' || range::VARCHAR AS account,
+		range * 1.25 AS balance, 'Berlin' AS city, DATE '2024-01-01' + (range % 365)::INT AS opened, range % 2 = 0 AS active
+		FROM range(1000000)`}
+	if r := c.post("/queries/v1/query-request?requestId=create-wide", create); !r.Success {
+		b.Fatalf("create wide: %s", deref(r.Message))
+	}
+	for _, rows := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			q := fmt.Sprintf(`SELECT id, name, email, phone, ssn, account, balance, city, opened, active FROM wide WHERE id < %d`, rows)
+			var bytes int64
+			runtime.GC()
+			peak := sampleHeap()
+			for b.Loop() {
+				n, total := fetchAll(b, c, q)
+				if total != int64(rows) {
+					b.Fatalf("got %d rows, want %d", total, rows)
+				}
+				bytes += n
+			}
+			b.ReportMetric(float64(peak()>>20), "peak-heap-MiB")
+			b.ReportMetric(float64(bytes)/b.Elapsed().Seconds()/(1<<20), "MB/s")
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
