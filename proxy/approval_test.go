@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -234,5 +235,55 @@ func TestApproval_browser(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the held client did not complete after approval in the browser")
+	}
+}
+
+// TestApproval_webhookAndRestart: a new request is announced to a
+// Slack-compatible webhook; the request survives a gateway restart, and
+// after approval the retried statement runs.
+func TestApproval_webhookAndRestart(t *testing.T) {
+	hook := make(chan map[string]any, 4)
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var msg map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&msg)
+		hook <- msg
+	}))
+	defer sink.Close()
+	data := t.TempDir()
+	opts := devstack.Options{DataDir: data, ApprovalMode: "ticket", WebhookURL: sink.URL}
+	st, err := devstack.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = openDB(t, st, "agent").Exec(`DELETE FROM orders`)
+	if snowflakeCode(err) != 3002 {
+		t.Fatalf("ticket: %v", err)
+	}
+	r := pending(t, st)
+	select {
+	case msg := <-hook:
+		text, _ := msg["text"].(string)
+		if !strings.Contains(text, r.ID) || !strings.Contains(text, "sql-agent") || !strings.Contains(text, "DELETE FROM orders") {
+			t.Errorf("webhook text: %q", text)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the webhook was not called")
+	}
+	st.Close()
+
+	st2, err := devstack.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	if code, body := adminCall(t, st2, "approver", "POST", "/api/v1/approvals/"+r.ID+"/approve", nil); code != 200 {
+		t.Fatalf("approve after restart: %d %v", code, body)
+	}
+	res, err := openDB(t, st2, "agent").Exec(`DELETE FROM orders`)
+	if err != nil {
+		t.Fatalf("retry after approval: %v", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		t.Error("the approved delete removed nothing")
 	}
 }
