@@ -16,8 +16,10 @@ import (
 	library "github.com/snowgate/snowgate/rego"
 )
 
-// DefaultTimeout bounds one policy evaluation.
-const DefaultTimeout = 50 * time.Millisecond
+// DefaultTimeout bounds one policy evaluation. Decisions take well under a
+// millisecond; the bound is there for a runaway policy, and generous enough
+// that a loaded machine's scheduling hiccups do not turn into denials.
+const DefaultTimeout = time.Second
 
 // Options configure an Engine. The zero value evaluates the embedded default
 // library with DefaultTimeout and discards logs.

@@ -26,10 +26,6 @@ import (
 	"github.com/snowgate/snowgate/proxy/standin"
 )
 
-// PolicyTimeout bounds one policy evaluation in the dev stack: generous,
-// because tests share two cores with builds, and still fail-closed.
-const PolicyTimeout = time.Second
-
 // Options configure a Stack. Empty addresses pick free loopback ports.
 type Options struct {
 	Addr            string // gateway
@@ -129,7 +125,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if err != nil {
 		return st, err
 	}
-	if st.Engine, err = engine.New(ctx, engine.Options{Dir: o.PolicyDir, Logger: o.Logger, Timeout: PolicyTimeout}); err != nil {
+	if st.Engine, err = engine.New(ctx, engine.Options{Dir: o.PolicyDir, Logger: o.Logger}); err != nil {
 		return st, fmt.Errorf("policy: %w", err)
 	}
 
