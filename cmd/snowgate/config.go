@@ -45,7 +45,7 @@ type config struct {
 		MaxLife     duration `yaml:"max_life"`     // default 24h
 	} `yaml:"session"`
 	Approvals struct {
-		Store      string `yaml:"store"`       // SQLite file; default approvals.db in the working directory
+		Store      string `yaml:"store"`       // SQLite file (default approvals.db), or postgres:// for several replicas
 		Mode       string `yaml:"mode"`        // hold (default) or ticket
 		WebhookURL string `yaml:"webhook_url"` // Slack-compatible webhook told about new requests
 		PageURL    string `yaml:"page_url"`    // the approvals page as approvers reach it

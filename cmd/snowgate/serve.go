@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/snowgate/snowgate/bundles"
@@ -89,7 +90,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("audit trail: %w", err)
 	}
 	defer trail.Close()
-	store, err := approval.OpenSQLite(ctx, c.Approvals.Store)
+	var store approval.Store
+	if strings.HasPrefix(c.Approvals.Store, "postgres://") || strings.HasPrefix(c.Approvals.Store, "postgresql://") {
+		store, err = approval.OpenPostgres(ctx, c.Approvals.Store)
+	} else {
+		store, err = approval.OpenSQLite(ctx, c.Approvals.Store)
+	}
 	if err != nil {
 		return err
 	}
