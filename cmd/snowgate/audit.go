@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -387,6 +388,7 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	ff.register(fs)
 	out := fs.String("out", "", "write to this file instead of stdout")
 	checkpoints := fs.Bool("checkpoints", false, "export the checkpoints (of --replica, or of every replica) instead of the records")
+	opaSink := fs.String("opa-sink", "", "post the decisions in OPA's decision-log format to this URL instead, in batches of 500")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -399,6 +401,9 @@ func runAuditExport(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer store.Close()
+	if *opaSink != "" {
+		return exportOPA(ctx, store, flt, *opaSink, stderr)
+	}
 	w := stdout
 	var f *os.File
 	if *out != "" {
@@ -466,4 +471,41 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// exportOPA posts the selected decisions to an OPA decision-log sink.
+func exportOPA(ctx context.Context, store audit.Store, flt audit.Filter, url string, stderr io.Writer) error {
+	client := &http.Client{Timeout: 30 * time.Second}
+	var batch []audit.OPAEvent
+	sent := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := audit.PostOPA(ctx, client, url, batch); err != nil {
+			return err
+		}
+		sent += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	err := store.Scan(ctx, flt, func(r audit.Record) error {
+		ev, ok, err := audit.ToOPA(r, r.Replica)
+		if err != nil || !ok {
+			return err
+		}
+		batch = append(batch, ev)
+		if len(batch) == 500 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("audit export: %w", err)
+	}
+	fmt.Fprintf(stderr, "posted %d decisions to %s\n", sent, url)
+	return nil
 }

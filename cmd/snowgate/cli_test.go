@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,6 +10,8 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -325,6 +328,38 @@ decision := {"action": "allow", "reasons": []} if {
 	}
 	if out, err := snowgate(t, "audit", "verify", "--db", filepath.Join(data, "audit.db")); err != nil {
 		t.Errorf("audit verify: %v\n%s", err, out)
+	}
+
+	// The same decisions, in OPA's decision-log format, to an HTTP sink.
+	got := make(chan []map[string]any, 1)
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil || r.Header.Get("Content-Encoding") != "gzip" {
+			http.Error(w, "want gzip", http.StatusBadRequest)
+			return
+		}
+		var events []map[string]any
+		if err := json.NewDecoder(zr).Decode(&events); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		got <- events
+	}))
+	defer sink.Close()
+	if out, err := snowgate(t, "audit", "export", "--db", filepath.Join(data, "audit.db"), "--opa-sink", sink.URL+"/logs"); err != nil {
+		t.Fatalf("audit export --opa-sink: %v\n%s", err, out)
+	}
+	events := <-got
+	var actions []string
+	for _, e := range events {
+		res, _ := e["result"].(map[string]any)
+		if e["decision_id"] == "" || e["path"] != "snowgate/decision" || res == nil {
+			t.Errorf("not an OPA decision-log event: %v", e)
+		}
+		actions = append(actions, fmt.Sprint(res["action"]))
+	}
+	if strings.Join(actions, " ") != "allow allow require_approval deny" {
+		t.Errorf("decisions sent to the sink: %v", actions)
 	}
 }
 
