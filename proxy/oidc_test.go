@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -106,7 +107,16 @@ func b64(v any) string {
 func TestOIDC_independentIssuer(t *testing.T) {
 	issuer := mockIssuer(t)
 	ctx := context.Background()
-	verifier, err := identity.New([]identity.Issuer{{URL: issuer, Audience: "snowgate"}}, time.Second)
+	// A second trusted issuer beside it: several issuers at once.
+	devSrv := httptest.NewUnstartedServer(nil)
+	dev, err := devidp.New("http://"+devSrv.Listener.Addr().String(), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devSrv.Config.Handler = dev.Handler()
+	devSrv.Start()
+	defer devSrv.Close()
+	verifier, err := identity.New([]identity.Issuer{{URL: issuer, Audience: "snowgate"}, {URL: dev.URL(), Audience: devidp.Audience}}, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,10 +148,14 @@ func TestOIDC_independentIssuer(t *testing.T) {
 		return c.post("/session/v1/login-request", map[string]any{"data": map[string]any{"AUTHENTICATOR": "OAUTH", "TOKEN": tok}})
 	}
 
-	// Accepted: a human, and an agent acting for them.
+	// Accepted: a human, and an agent acting for them, from either issuer.
 	r := login(mockToken(t, issuer, map[string]string{"sub": "mock-ana", "groups": "analysts", "act": "mock-agent"}))
 	if !r.Success {
 		t.Fatalf("a valid token from the independent issuer was refused: %s", *r.Message)
+	}
+	devTok, _ := dev.Token("approver")
+	if r := login(devTok); !r.Success {
+		t.Fatalf("a valid token from the second issuer was refused: %s", *r.Message)
 	}
 
 	kid, pub := mockPublicKey(t, issuer)
