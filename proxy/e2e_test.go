@@ -16,13 +16,16 @@ import (
 
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/devstack"
+	"github.com/snowgate/snowgate/proxy/internal/pgtest"
 )
 
 func TestMain(m *testing.M) {
 	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 	os.Setenv("SF_DISABLE_MINICORE", "true")
 	_ = sf.GetLogger().SetLogLevel("fatal")
-	os.Exit(m.Run())
+	code := m.Run()
+	pgtest.Stop()
+	os.Exit(code)
 }
 
 // startStack runs the dev stack on free ports with the given gateway
