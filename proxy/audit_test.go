@@ -33,7 +33,7 @@ func TestAudit_session(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	time.Sleep(200 * time.Millisecond) // the last outcome and the session end are written after the answers
+	time.Sleep(3 * audit.DeferredFlush) // the last outcome rides a later commit
 
 	ctx := context.Background()
 	var types []string

@@ -14,8 +14,11 @@ import (
 
 // Auditor records the audit trail. Record returns only once the event is
 // durable; the gateway does not act on a statement it could not record.
+// Defer queues an event the gateway does not act on (an outcome), to be
+// written with the next commit.
 type Auditor interface {
 	Record(ctx context.Context, e audit.Event) (id string, err error)
+	Defer(e audit.Event) error
 }
 
 // CodeAuditUnavailable refuses what could not be recorded.
@@ -75,7 +78,13 @@ func (s *Server) recordOutcome(ctx context.Context, q *query, o *audit.Outcome, 
 	if failure != nil {
 		o.ErrorCode, o.ErrorMessage = failure.Code, failure.Message
 	}
-	_, err := s.record(ctx, audit.Event{Type: audit.TypeOutcome, SessionID: sessionID(q.session), RequestID: q.requestID, QueryID: q.id, Outcome: o})
+	if s.cfg.Audit == nil {
+		return nil
+	}
+	err := s.cfg.Audit.Defer(audit.Event{Type: audit.TypeOutcome, SessionID: sessionID(q.session), RequestID: q.requestID, QueryID: q.id, Outcome: o})
+	if err != nil {
+		s.log.Error("audit outcome not recorded", "query", q.id, "err", err)
+	}
 	return err
 }
 

@@ -118,9 +118,9 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 	res, err := s.runUpstream(ctx, sess, stmt, Exec{SQL: stmt.SQL, Kind: stmt.Kind, Binds: binds, QueryTag: queryTag, Describe: req.DescribeOnly}, masks, log)
 	if !s.cfg.Unguarded {
 		// The statement and its decision are already durable; the outcome
-		// follows without holding the client's answer (a crash may lose an
-		// outcome, never a statement).
-		go s.recordOutcome(context.WithoutCancel(ctx), q, outcomeOf(res), started, errOrNil(err))
+		// rides the next commit instead of holding the client's answer (a
+		// crash may lose an outcome, never a statement).
+		_ = s.recordOutcome(ctx, q, outcomeOf(res), started, errOrNil(err))
 	}
 	if err != nil {
 		return nil, err

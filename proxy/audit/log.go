@@ -64,6 +64,9 @@ type Log struct {
 
 	reqs   chan *request
 	quit   chan struct{}
+
+	deferMu  sync.Mutex
+	deferred []*request // Defer'd events, written with the next commit
 	done   chan struct{}
 	closed sync.Once
 	cerr   error
@@ -204,6 +207,42 @@ func (l *Log) Record(ctx context.Context, e Event) (string, error) {
 	}
 }
 
+// DeferredFlush bounds how long a Defer'd event waits for a commit to ride.
+const DeferredFlush = 200 * time.Millisecond
+
+// Defer appends e without waiting for it to be durable: it is written with
+// the next Record's commit, or within DeferredFlush. For events the gateway
+// does not act on (a statement's outcome), so that they cost no commit of
+// their own; a crash may lose them, never a Record'd event.
+func (l *Log) Defer(e Event) error {
+	if err := e.validate(); err != nil {
+		return err
+	}
+	e = normalize(e, l.cfg.Now(), l.cfg.RedactLiterals)
+	event, err := Canonical(&e)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	select {
+	case <-l.quit:
+		return ErrClosed
+	default:
+	}
+	l.deferMu.Lock()
+	l.deferred = append(l.deferred, &request{event: event, e: &e, replyTo: make(chan reply, 1)})
+	l.deferMu.Unlock()
+	return nil
+}
+
+// takeDeferred returns and clears the deferred events.
+func (l *Log) takeDeferred() []*request {
+	l.deferMu.Lock()
+	defer l.deferMu.Unlock()
+	d := l.deferred
+	l.deferred = nil
+	return d
+}
+
 // Close waits for the records under way, writes a last checkpoint and
 // closes the store.
 func (l *Log) Close() error {
@@ -222,11 +261,14 @@ func (l *Log) writer() {
 	defer close(l.done)
 	tick := time.NewTicker(l.cfg.CheckpointInterval / 2)
 	defer tick.Stop()
+	flush := time.NewTicker(DeferredFlush)
+	defer flush.Stop()
 	batch := make([]*request, 0, l.cfg.MaxBatch)
 	for {
 		select {
 		case r := <-l.reqs:
-			batch = append(batch[:0], r)
+			// Deferred events happened before this request: they go first.
+			batch = append(append(batch[:0], l.takeDeferred()...), r)
 		drain:
 			for len(batch) < l.cfg.MaxBatch {
 				select {
@@ -238,6 +280,10 @@ func (l *Log) writer() {
 			}
 			l.commit(batch)
 			clear(batch)
+		case <-flush.C:
+			if d := l.takeDeferred(); len(d) > 0 {
+				l.commit(d)
+			}
 		case <-tick.C:
 			if l.sinceCP > 0 && l.cfg.Now().Sub(l.lastCP) >= l.cfg.CheckpointInterval {
 				l.commit(nil)
@@ -252,6 +298,9 @@ func (l *Log) writer() {
 				default:
 				}
 				break
+			}
+			if d := l.takeDeferred(); len(d) > 0 {
+				l.commit(d)
 			}
 			if l.sinceCP > 0 {
 				l.commit(nil)
