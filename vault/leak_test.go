@@ -52,6 +52,11 @@ func (a *auditBuffer) Record(ctx context.Context, e audit.Event) (string, error)
 	return strconv.Itoa(a.n), nil
 }
 
+func (a *auditBuffer) Defer(e audit.Event) error {
+	_, err := a.Record(context.Background(), e)
+	return err
+}
+
 func (a *auditBuffer) String() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
