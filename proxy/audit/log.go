@@ -62,14 +62,14 @@ type Log struct {
 	store Store
 	log   *slog.Logger
 
-	reqs   chan *request
-	quit   chan struct{}
+	reqs chan *request
+	quit chan struct{}
 
 	deferMu  sync.Mutex
 	deferred []*request // Defer'd events, written with the next commit
-	done   chan struct{}
-	closed sync.Once
-	cerr   error
+	done     chan struct{}
+	closed   sync.Once
+	cerr     error
 
 	// owned by the writer goroutine
 	tail      Position
