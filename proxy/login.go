@@ -86,6 +86,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (any, error) {
 	})
 	if err != nil {
 		log.Info("login refused", "reason", err)
+		s.counters.loginsRefused.Add(1)
 		e := loginError(err)
 		_, _ = s.record(r.Context(), audit.Event{Type: audit.TypeLoginRefused, Client: &audit.Client{App: client.App, Version: client.Version, Address: client.Address}, Reason: asError(e).Message})
 		return nil, e
@@ -93,6 +94,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (any, error) {
 	log = log.With("subject", p.Identity.Subject, "agent", agentID(p.Identity))
 	if err := s.connectDecision(r, p, &want, client); err != nil {
 		log.Info("login refused by policy", "reason", err)
+		s.counters.loginsRefused.Add(1)
 		_, _ = s.record(r.Context(), audit.Event{Type: audit.TypeLoginRefused, Identity: auditIdentity(p.Identity), Client: &audit.Client{App: client.App, Version: client.Version, Address: client.Address}, Reason: asError(err).Message})
 		return nil, err
 	}
@@ -109,6 +111,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (any, error) {
 		s.endSession(sess, "session start could not be recorded")
 		return nil, err
 	}
+	s.counters.logins.Add(1)
 	log.Info("session started", "session", sess.id)
 	st := sess.snapshot()
 	return map[string]any{

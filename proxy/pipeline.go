@@ -80,6 +80,7 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 	started := time.Now()
 	if !s.cfg.Unguarded {
 		d := s.cfg.Decider.Decide(ctx, s.input(sess, q, stmt))
+		s.counters.decided(d.Action)
 		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)
 		// Durable before acting: nothing runs that the trail does not hold.
 		auditID, err := s.record(ctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID, QueryID: q.id,
@@ -123,6 +124,7 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 		_ = s.recordOutcome(ctx, q, outcomeOf(res), started, errOrNil(err))
 	}
 	if err != nil {
+		s.counters.failed.Add(1)
 		return nil, err
 	}
 	res.numBinds = len(binds)

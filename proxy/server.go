@@ -82,6 +82,7 @@ type Server struct {
 	cancel   context.CancelFunc
 	mux      *http.ServeMux
 	maskKey  []byte
+	counters counters
 }
 
 // New returns a Server ready to serve.

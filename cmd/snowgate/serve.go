@@ -118,7 +118,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer gw.Close()
 
-	admin := adminapi.New(adminapi.Config{Approvals: approvals, Verifier: verifier, Revision: revision, Logger: log})
+	admin := adminapi.New(adminapi.Config{Approvals: approvals, Verifier: verifier, Revision: revision, Stats: gw.Stats, Logger: log})
 	return serveAll(ctx, log, []listener{{"gateway", c.Listen, gw}, {"admin", c.AdminListen, admin}})
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/approval"
 )
 
@@ -29,6 +31,7 @@ type Config struct {
 	Approvals *approval.Service
 	Verifier  Verifier
 	Revision  func() string // the active policy revision
+	Stats     func() proxy.Stats
 	Logger    *slog.Logger
 	// DevLogin, in `snowgate dev` only, lets the page sign in as a demo
 	// identity by asking the dev issuer for a token.
@@ -69,6 +72,7 @@ func New(cfg Config) http.Handler {
 		}
 		return c.JSON(http.StatusOK, map[string]any{"revision": rev})
 	})
+	e.GET("/metrics", a.metrics)
 	e.GET("/api/v1/whoami", a.whoami, a.auth)
 	e.GET("/api/v1/approvals", a.list, a.auth)
 	e.GET("/api/v1/approvals/:id", a.get, a.auth)
@@ -173,4 +177,28 @@ func (a *api) vote(approve bool) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusOK, r)
 	}
+}
+
+// metrics serves the Prometheus text format: the active policy revision,
+// sessions, logins and decisions by action.
+func (a *api) metrics(c echo.Context) error {
+	var b strings.Builder
+	rev := ""
+	if a.cfg.Revision != nil {
+		rev = a.cfg.Revision()
+	}
+	label := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace
+	fmt.Fprintf(&b, "# HELP snowgate_policy_info The active policy revision.\n# TYPE snowgate_policy_info gauge\nsnowgate_policy_info{revision=\"%s\"} 1\n", label(rev))
+	if a.cfg.Stats != nil {
+		st := a.cfg.Stats()
+		fmt.Fprintf(&b, "# HELP snowgate_sessions Open client sessions.\n# TYPE snowgate_sessions gauge\nsnowgate_sessions %d\n", st.Sessions)
+		fmt.Fprintf(&b, "# HELP snowgate_logins_total Logins by result.\n# TYPE snowgate_logins_total counter\n")
+		fmt.Fprintf(&b, "snowgate_logins_total{result=\"ok\"} %d\nsnowgate_logins_total{result=\"refused\"} %d\n", st.Logins, st.LoginsRefused)
+		fmt.Fprintf(&b, "# HELP snowgate_decisions_total Policy decisions by action.\n# TYPE snowgate_decisions_total counter\n")
+		for _, act := range []string{"allow", "mask", "require_approval", "deny"} {
+			fmt.Fprintf(&b, "snowgate_decisions_total{action=\"%s\"} %d\n", act, st.Decisions[act])
+		}
+		fmt.Fprintf(&b, "# HELP snowgate_statement_failures_total Statements that failed after their decision.\n# TYPE snowgate_statement_failures_total counter\nsnowgate_statement_failures_total %d\n", st.Failed)
+	}
+	return c.Blob(http.StatusOK, "text/plain; version=0.0.4", []byte(b.String()))
 }

@@ -180,7 +180,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	admin.Handle("/.well-known/", issuer)
 	admin.Handle("/jwks", issuer)
 	admin.Handle("/dev/", issuer)
-	admin.Handle("/", adminapi.New(adminapi.Config{Approvals: st.Approvals, Verifier: verifier, Revision: st.Engine.Revision, Logger: o.Logger, DevLogin: true}))
+	admin.Handle("/", adminapi.New(adminapi.Config{Approvals: st.Approvals, Verifier: verifier, Revision: st.Engine.Revision, Stats: st.Gateway.Stats, Logger: o.Logger, DevLogin: true}))
 
 	for i, h := range []http.Handler{st.Gateway, admin, sn} {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
