@@ -103,7 +103,7 @@ func TestE2E_leaseLife(t *testing.T) {
 		t.Fatal(err)
 	}
 	dyn := &vault.Dynamic{Client: c, Role: "analyst-short"}
-	addr := startGateway(t, e, dyn, log, func(c *proxy.Config) { c.IdleTimeout = 3 * time.Second })
+	addr := startGateway(t, e, dyn, log, func(c *proxy.Config) { c.IdleTimeout = 4 * time.Second })
 	db, _ := clientDB(t, e, addr, "analyst")
 	ctx := context.Background()
 	conn, err := db.Conn(ctx)
@@ -112,8 +112,8 @@ func TestE2E_leaseLife(t *testing.T) {
 	}
 	defer conn.Close()
 
-	// The role's TTL is 4s; keep the session busy for 10s.
-	for i := range 5 {
+	// The role's TTL is 6s; keep the session busy for 12s (renewals every 4s).
+	for i := range 6 {
 		time.Sleep(2 * time.Second)
 		var one int
 		if err := conn.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {

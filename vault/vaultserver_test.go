@@ -116,7 +116,7 @@ func (v *vaultServer) setupDatabase(t testing.TB, standinAddr string) {
 	}{
 		"analyst":       {roleTTL{"10m", "1h"}, false, "CREATE USER {{name}} PASSWORD='{{password}}' DEFAULT_ROLE=" + vaultRoleName + "; " + grant},
 		"analyst-key":   {roleTTL{"10m", "1h"}, true, "CREATE USER {{name}} RSA_PUBLIC_KEY='{{public_key}}' DEFAULT_ROLE=" + vaultRoleName + "; " + grant},
-		"analyst-short": {roleTTL{"4s", "10m"}, false, "CREATE USER {{name}} PASSWORD='{{password}}' DEFAULT_ROLE=" + vaultRoleName + "; " + grant},
+		"analyst-short": {roleTTL{"6s", "10m"}, false, "CREATE USER {{name}} PASSWORD='{{password}}' DEFAULT_ROLE=" + vaultRoleName + "; " + grant},
 	} {
 		data := map[string]any{
 			"db_name":             "standin",
