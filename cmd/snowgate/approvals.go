@@ -18,6 +18,10 @@ func init() {
 }
 
 func runApprovals(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(stderr, "usage: snowgate approvals list|approve|reject [flags]\n\nRun 'snowgate approvals VERB --help' for a verb's flags.")
+		return nil
+	}
 	if len(args) == 0 || (args[0] != "list" && args[0] != "approve" && args[0] != "reject") {
 		return fmt.Errorf("usage: snowgate approvals list|approve|reject [flags]")
 	}

@@ -22,7 +22,7 @@ import (
 
 func init() {
 	commands["audit"] = command{
-		summary: "the audit trail: verify (tamper check), show, replay (one session), export (JSON lines)",
+		summary: "the audit trail: verify (tamper check), show, replay (one session), export, shadow (a candidate policy)",
 		run:     runAudit,
 	}
 }
