@@ -11,9 +11,11 @@ OPA_VERSION := v1.22.3
 CHROMIUM ?= /usr/bin/chromium
 REGISTRY ?= /usr/bin/docker-registry
 VAULT   ?= $(HOME)/.cache/snowgate/vault-1.21.0/vault
+JDBC_VERSION := 3.24.0
+JDBC_JAR := $(HOME)/.m2/repository/net/snowflake/snowflake-jdbc/$(JDBC_VERSION)/snowflake-jdbc-$(JDBC_VERSION).jar
 PG_BIN  ?= $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 TEST_ENV := SNOWGATE_PYTHON=$(VENV)/bin/python SNOWGATE_NODE_PATH=$(NODE)/node_modules SNOWGATE_OPA=$(OPA) \
-	SNOWGATE_FAKESNOW=$(FAKESNOW)/bin/fakesnow SNOWGATE_CHROMIUM=$(CHROMIUM) SNOWGATE_PG_BIN=$(PG_BIN) SNOWGATE_REGISTRY=$(REGISTRY) SNOWGATE_VAULT=$(VAULT) PATH=$(GOBIN):$(PATH)
+	SNOWGATE_FAKESNOW=$(FAKESNOW)/bin/fakesnow SNOWGATE_CHROMIUM=$(CHROMIUM) SNOWGATE_PG_BIN=$(PG_BIN) SNOWGATE_REGISTRY=$(REGISTRY) SNOWGATE_VAULT=$(VAULT) SNOWGATE_JDBC_JAR=$(JDBC_JAR) PATH=$(GOBIN):$(PATH)
 
 .PHONY: help dev test deps build bench fuzz lint
 
@@ -30,7 +32,7 @@ test: deps ## run every test with the real drivers, OPA and the other components
 	$(OPA) test --coverage --threshold 90 rego opa-tests > /dev/null   # the stock opa: Rego tests pass, coverage >= 90%
 	$(TEST_ENV) $(GO) test -count=1 -timeout 30m ./...
 
-deps: $(VENV)/.ok $(FAKESNOW)/.ok $(NODE)/.ok $(OPA) $(VAULT) ## install the test clients and tools into .cache
+deps: $(VENV)/.ok $(FAKESNOW)/.ok $(NODE)/.ok $(OPA) $(VAULT) $(JDBC_JAR) ## install the test clients and tools into .cache
 
 $(VENV)/.ok: proxy/testdata/clients/requirements.txt
 	python3 -m venv $(VENV)
@@ -50,6 +52,9 @@ $(NODE)/.ok: proxy/testdata/clients/package.json
 
 $(VAULT): ## Vault v1.21.0 with its Snowflake plugin, built once into ~/.cache (minutes, cold)
 	.ci/build-vault.sh > /dev/null
+
+$(JDBC_JAR):
+	mvn -q dependency:get -Dartifact=net.snowflake:snowflake-jdbc:$(JDBC_VERSION)
 
 $(OPA):
 	GOBIN=$(GOBIN) $(GO) install github.com/open-policy-agent/opa@$(OPA_VERSION)

@@ -31,7 +31,7 @@ func TestNodeSDK(t *testing.T) {
 	runClient(t, "node", "testdata/clients/node_client.js", []string{"NODE_PATH=" + mods})
 }
 
-func runClient(t *testing.T, interpreter, script string, env []string) {
+func runClient(t *testing.T, interpreter, script string, env []string, flags ...string) {
 	st := startStack(t, allowAll, proxy.Config{})
 	tok, err := st.Issuer.Token("analyst")
 	if err != nil {
@@ -39,7 +39,7 @@ func runClient(t *testing.T, interpreter, script string, env []string) {
 	}
 	host, port, _ := net.SplitHostPort(st.GatewayAddr)
 	abs, _ := filepath.Abs(script)
-	cmd := exec.Command(interpreter, abs)
+	cmd := exec.Command(interpreter, append(flags, abs)...)
 	cmd.Env = append(os.Environ(), append(env, "SNOWGATE_HOST="+host, "SNOWGATE_PORT="+port, "SNOWGATE_TOKEN="+tok)...)
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s output:\n%s", filepath.Base(script), out)
@@ -49,4 +49,12 @@ func runClient(t *testing.T, interpreter, script string, env []string) {
 	if !strings.Contains(string(out), "all checks passed") {
 		t.Fatalf("%s did not finish its checks", script)
 	}
+}
+
+func TestJDBC(t *testing.T) {
+	jar := os.Getenv("SNOWGATE_JDBC_JAR")
+	if jar == "" {
+		t.Fatal("SNOWGATE_JDBC_JAR is not set: run the tests with `make test`, which fetches snowflake-jdbc from Maven Central")
+	}
+	runClient(t, "java", "testdata/clients/JdbcClient.java", nil, "--add-opens=java.base/java.nio=ALL-UNNAMED", "-cp", jar)
 }
