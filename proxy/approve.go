@@ -57,7 +57,6 @@ func (s *Server) approve(ctx context.Context, q *query, stmt statement.Statement
 			return newError(CodePolicyUnavailable, "42501", "snowgate could not record the approval request; the statement was not run", err)
 		}
 	}
-	r.SQLHash = hash
 	log = log.With("approval", r.ID)
 	if s.cfg.ApprovalMode == "ticket" {
 		log.Info("statement held: ticket issued")

@@ -52,7 +52,6 @@ const (
 	CodeInternal             = "390500"
 	CodeUnsupported          = "002099"
 	CodeCredentials          = "390190"
-	CodeResultExpired        = "000709"
 	CodeStatementTooLarge    = "390413"
 	CodeUnknownAuthenticator = "390102"
 )

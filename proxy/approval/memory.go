@@ -3,6 +3,7 @@ package approval
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -47,7 +48,7 @@ func (m *Memory) List(ctx context.Context, states ...State) ([]*Request, error) 
 		if err := json.Unmarshal(b, &r); err != nil {
 			return nil, err
 		}
-		if len(states) == 0 || containsState(states, r.State) {
+		if len(states) == 0 || slices.Contains(states, r.State) {
 			out = append(out, &r)
 		}
 	}

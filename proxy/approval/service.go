@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -167,22 +168,13 @@ func (s *Service) List(ctx context.Context, states ...State) ([]*Request, error)
 			if r, err = s.expire(ctx, r); err != nil {
 				return nil, err
 			}
-			if len(states) > 0 && !containsState(states, r.State) {
+			if len(states) > 0 && !slices.Contains(states, r.State) {
 				continue
 			}
 		}
 		out = append(out, r)
 	}
 	return out, nil
-}
-
-func containsState(states []State, s State) bool {
-	for _, x := range states {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Service) expire(ctx context.Context, r *Request) (*Request, error) {

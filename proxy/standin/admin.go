@@ -12,7 +12,7 @@ import (
 // admin runs the statements DuckDB has no equivalent for: session context
 // (USE, ALTER SESSION), users and roles, databases. handled is false for
 // everything else.
-func (c *conn) admin(ctx context.Context, sqlText string, toks []statement.Token) (out *proxy.Outcome, handled bool, err error) {
+func (c *conn) admin(ctx context.Context, toks []statement.Token) (out *proxy.Outcome, handled bool, err error) {
 	p := &parser{toks: toks}
 	done := func(status string) (*proxy.Outcome, bool, error) {
 		return &proxy.Outcome{Status: status, State: c.snapshot()}, true, nil
@@ -88,9 +88,6 @@ func (c *conn) admin(ctx context.Context, sqlText string, toks []statement.Token
 			return fail(duckError(err))
 		}
 		return done("Database " + name + " successfully created.")
-	case p.accept("SELECT", "CURRENT_ROLE", "(", ")"), p.accept("SELECT", "CURRENT_WAREHOUSE", "(", ")"),
-		p.accept("SELECT", "CURRENT_USER", "(", ")"):
-		_ = sqlText
 	}
 	return nil, false, nil
 }

@@ -94,8 +94,7 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 	if err != nil {
 		return nil, sqlError("001003", "42000", "SQL compilation error: "+err.Error())
 	}
-	toks = significant(toks)
-	if out, handled, err := c.admin(ctx, x.SQL, toks); handled {
+	if out, handled, err := c.admin(ctx, toks); handled {
 		return out, err
 	}
 	sqlText := rewrite(x.SQL, toks)

@@ -20,8 +20,6 @@ var (
 	}
 )
 
-func significant(toks []statement.Token) []statement.Token { return toks }
-
 // rewrite returns sql with the Snowflake-only tokens replaced; everything
 // between tokens (spacing, comments) is kept.
 func rewrite(sql string, toks []statement.Token) string {
