@@ -287,3 +287,29 @@ func TestApproval_webhookAndRestart(t *testing.T) {
 		t.Error("the approved delete removed nothing")
 	}
 }
+
+// TestApproval_keepsMasks: a statement that needs approval and masks runs,
+// once approved, with its masks.
+func TestApproval_keepsMasks(t *testing.T) {
+	st, err := devstack.Start(context.Background(), devstack.Options{PolicyDir: "testdata/approve-masked", ApprovalMode: "ticket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	db := openDB(t, st, "analyst")
+	const q = `SELECT email, city FROM customers WHERE id = 3`
+	var email, city string
+	if err := db.QueryRow(q).Scan(&email, &city); snowflakeCode(err) != 3002 {
+		t.Fatalf("first run: %v, want a ticket", err)
+	}
+	r := pending(t, st)
+	if code, body := adminCall(t, st, "approver", "POST", "/api/v1/approvals/"+r.ID+"/approve", nil); code != 200 {
+		t.Fatalf("approve: %d %v", code, body)
+	}
+	if err := db.QueryRow(q).Scan(&email, &city); err != nil {
+		t.Fatalf("after approval: %v", err)
+	}
+	if email != "********" || city == "" {
+		t.Errorf("after approval the statement ran with email %q, city %q; want email redacted", email, city)
+	}
+}

@@ -70,11 +70,13 @@ func columnKey(c statement.Column) string {
 // masked columns' types so that every masked value stays valid for the
 // type the drivers decode: text, or the original type for null.
 func (p maskPlanSpec) apply(cols []Column) (maskPlan, error) {
-	if len(p.byOutput) == 0 {
-		return nil, nil
-	}
+	// Checked even when no output is masked: a result column the analysis
+	// did not see could carry a masked source.
 	if p.outputs != len(cols) {
 		return nil, fmt.Errorf("the statement has %d result columns by analysis but %d upstream, so masking cannot be guaranteed", p.outputs, len(cols))
+	}
+	if len(p.byOutput) == 0 {
+		return nil, nil
 	}
 	plan := make(maskPlan, len(cols))
 	for i, strategy := range p.byOutput {

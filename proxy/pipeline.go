@@ -92,10 +92,21 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 			queryTag = auditID // Snowflake's query history joins the trail
 		}
 		switch d.Action {
-		case engine.ActionAllow, engine.ActionMask:
-			if len(d.Masks) == 0 {
-				break
-			}
+		case engine.ActionAllow, engine.ActionMask, engine.ActionRequireApproval:
+		case engine.ActionDeny:
+			log.Info("statement denied", "reasons", d.Reasons)
+			return nil, newError(CodeAccessDenied, "42501", denyMessage("denied", d), nil)
+		default:
+			log.Warn("decision not enforceable", "reasons", d.Reasons)
+			return nil, newError(CodeAccessDenied, "42501", denyMessage("cannot be enforced ("+string(d.Action)+")", d), nil)
+		}
+		// Masks hold whatever lets the statement run: allow, mask, or an
+		// approval. They are planned before anyone is asked to approve.
+		if d.Action == engine.ActionMask && len(d.Masks) == 0 {
+			log.Warn("mask decision without masks")
+			return nil, newError(CodeAccessDenied, "42501", denyMessage("cannot be enforced (a mask decision that names no columns)", d), nil)
+		}
+		if len(d.Masks) > 0 {
 			byOutput, err := planMasks(d.Masks, stmt, s.maskKey)
 			if err != nil {
 				log.Info("statement denied: masks cannot be applied", "err", err)
@@ -103,17 +114,12 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 			}
 			masks = &maskPlanSpec{byOutput: byOutput, outputs: len(stmt.Outputs), key: s.maskKey}
 			log = log.With("masked_columns", len(byOutput))
-		case engine.ActionDeny:
-			log.Info("statement denied", "reasons", d.Reasons)
-			return nil, newError(CodeAccessDenied, "42501", denyMessage("denied", d), nil)
-		case engine.ActionRequireApproval:
+		}
+		if d.Action == engine.ActionRequireApproval {
 			log.Info("statement needs approval", "reasons", d.Reasons)
 			if err := s.approve(ctx, q, stmt, binds, d, log); err != nil {
 				return nil, err
 			}
-		default:
-			log.Warn("decision not enforceable", "reasons", d.Reasons)
-			return nil, newError(CodeAccessDenied, "42501", denyMessage("cannot be enforced ("+string(d.Action)+")", d), nil)
 		}
 	}
 	res, err := s.runUpstream(ctx, sess, stmt, Exec{SQL: stmt.SQL, Kind: stmt.Kind, Binds: binds, QueryTag: queryTag, Describe: req.DescribeOnly}, masks, log)
