@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -127,7 +128,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (any, error) {
 		"healthCheckInterval":     int(s.cfg.PingPong.Seconds()),
 		"newClientForUpgrade":     nil,
 		"sessionId":               sess.id,
-		"parameters":              parameters(),
+		"parameters":              sessionParameters,
 		"sessionInfo": map[string]any{
 			"databaseName": nullable(st.Database), "schemaName": nullable(st.Schema),
 			"warehouseName": nullable(st.Warehouse), "roleName": nullable(st.Role),
@@ -443,27 +444,34 @@ func remoteIP(r *http.Request) string {
 	return host
 }
 
-// parameters are the session parameters every login and query response
-// carries; drivers build their type converters from them.
-func parameters() []map[string]any {
-	return []map[string]any{
-		{"name": "AUTOCOMMIT", "value": true},
-		{"name": "CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY", "value": 3600},
-		{"name": "CLIENT_STAGE_ARRAY_BINDING_THRESHOLD", "value": 0},
-		{"name": "CLIENT_PREFETCH_THREADS", "value": 4},
-		{"name": "CLIENT_RESULT_COLUMN_CASE_INSENSITIVE", "value": false},
-		{"name": "CLIENT_TELEMETRY_ENABLED", "value": false},
-		{"name": "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED", "value": false},
-		{"name": "CLIENT_HONOR_CLIENT_TZ_FOR_TIMESTAMP_NTZ", "value": true},
-		{"name": "TIMEZONE", "value": "UTC"},
-		{"name": "TIMESTAMP_OUTPUT_FORMAT", "value": "YYYY-MM-DD HH24:MI:SS.FF3 TZHTZM"},
-		{"name": "TIMESTAMP_NTZ_OUTPUT_FORMAT", "value": "YYYY-MM-DD HH24:MI:SS.FF3"},
-		{"name": "TIMESTAMP_LTZ_OUTPUT_FORMAT", "value": ""},
-		{"name": "TIMESTAMP_TZ_OUTPUT_FORMAT", "value": ""},
-		{"name": "DATE_OUTPUT_FORMAT", "value": "YYYY-MM-DD"},
-		{"name": "TIME_OUTPUT_FORMAT", "value": "HH24:MI:SS"},
-		{"name": "BINARY_OUTPUT_FORMAT", "value": "HEX"},
-		{"name": "QUERY_CONTEXT_CACHE_SIZE", "value": 5},
-		{"name": "JS_TREAT_INTEGER_AS_BIGINT", "value": false},
+// sessionParameters are the session parameters every login and query
+// response carries (drivers build their type converters from them),
+// encoded once.
+var sessionParameters = mustJSON([]map[string]any{
+	{"name": "AUTOCOMMIT", "value": true},
+	{"name": "CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY", "value": 3600},
+	{"name": "CLIENT_STAGE_ARRAY_BINDING_THRESHOLD", "value": 0},
+	{"name": "CLIENT_PREFETCH_THREADS", "value": 4},
+	{"name": "CLIENT_RESULT_COLUMN_CASE_INSENSITIVE", "value": false},
+	{"name": "CLIENT_TELEMETRY_ENABLED", "value": false},
+	{"name": "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED", "value": false},
+	{"name": "CLIENT_HONOR_CLIENT_TZ_FOR_TIMESTAMP_NTZ", "value": true},
+	{"name": "TIMEZONE", "value": "UTC"},
+	{"name": "TIMESTAMP_OUTPUT_FORMAT", "value": "YYYY-MM-DD HH24:MI:SS.FF3 TZHTZM"},
+	{"name": "TIMESTAMP_NTZ_OUTPUT_FORMAT", "value": "YYYY-MM-DD HH24:MI:SS.FF3"},
+	{"name": "TIMESTAMP_LTZ_OUTPUT_FORMAT", "value": ""},
+	{"name": "TIMESTAMP_TZ_OUTPUT_FORMAT", "value": ""},
+	{"name": "DATE_OUTPUT_FORMAT", "value": "YYYY-MM-DD"},
+	{"name": "TIME_OUTPUT_FORMAT", "value": "HH24:MI:SS"},
+	{"name": "BINARY_OUTPUT_FORMAT", "value": "HEX"},
+	{"name": "QUERY_CONTEXT_CACHE_SIZE", "value": 5},
+	{"name": "JS_TREAT_INTEGER_AS_BIGINT", "value": false},
+})
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
 	}
+	return b
 }

@@ -265,7 +265,7 @@ func (r *result) render(queryID, base string) ([]byte, error) {
 	rowset = append(rowset, r.inline...)
 	rowset = append(rowset, ']')
 	data := map[string]any{
-		"parameters":         parameters(),
+		"parameters":         sessionParameters,
 		"rowtype":            rowTypes(r.columns),
 		"rowset":             json.RawMessage(rowset),
 		"total":              r.total,
