@@ -145,11 +145,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (engine.Identity, tim
 	if raw == "" {
 		return engine.Identity{}, time.Time{}, ErrMissingToken
 	}
+	if alg := headerAlg(raw); alg != "unknown" && !slices.Contains(knownAlgorithms, jose.SignatureAlgorithm(alg)) {
+		return engine.Identity{}, time.Time{}, fmt.Errorf("%w: %s", ErrAlgorithm, alg)
+	}
 	jws, err := jose.ParseSigned(raw, knownAlgorithms)
 	if err != nil {
-		if strings.Contains(err.Error(), "unexpected signature algorithm") {
-			return engine.Identity{}, time.Time{}, fmt.Errorf("%w: %s", ErrAlgorithm, headerAlg(raw))
-		}
 		return engine.Identity{}, time.Time{}, ErrMalformed
 	}
 	if len(jws.Signatures) != 1 {
