@@ -252,5 +252,6 @@ func flagNames(f Flags) []string {
 	add(f.SystemFunction, "system_function")
 	add(f.ExternalFunction, "external_function")
 	add(f.Scripting, "scripting")
+	add(f.UntracedSource, "untraced_source")
 	return out
 }

@@ -63,6 +63,7 @@ type walker struct {
 	star      bool
 	problems  []string
 	catalog   map[string][]string
+	opaque    bool // something read has no traceable source
 }
 
 // colSet is an insertion-ordered set of columns that stays linear however

@@ -14,7 +14,7 @@ func init() {
 	for _, f := range strings.Fields(`ANY_VALUE APPROX_COUNT_DISTINCT APPROX_PERCENTILE APPROX_PERCENTILE_ACCUMULATE
 		APPROX_TOP_K APPROX_TOP_K_ACCUMULATE APPROXIMATE_COUNT_DISTINCT APPROXIMATE_JACCARD_INDEX
 		APPROXIMATE_SIMILARITY ARRAY_AGG ARRAY_UNION_AGG ARRAY_UNIQUE_AGG AVG BITAND_AGG BITOR_AGG
-		BITXOR_AGG BIT_AND BIT_OR BIT_XOR BOOLAND_AGG BOOLOR_AGG BOOLXOR_AGG CORR COUNT COUNT_IF
+		BITXOR_AGG BITMAP_CONSTRUCT_AGG BITMAP_OR_AGG BITMAP_AND_AGG BIT_AND BIT_OR BIT_XOR BOOLAND_AGG BOOLOR_AGG BOOLXOR_AGG CORR COUNT COUNT_IF
 		COVAR_POP COVAR_SAMP GROUPING GROUPING_ID GROUP_CONCAT HASH_AGG HLL HLL_ACCUMULATE HLL_COMBINE
 		KURTOSIS LISTAGG MAX MAX_BY MEDIAN MIN MIN_BY MINHASH MINHASH_COMBINE MODE OBJECT_AGG
 		PERCENTILE_CONT PERCENTILE_DISC REGR_AVGX REGR_AVGY REGR_COUNT REGR_INTERCEPT REGR_R2
@@ -84,6 +84,10 @@ func (v *exprVisitor) Enter(n ast.Node) (ast.Node, bool) {
 			return n, true
 		case "#all":
 			return n, true
+		case "#var": // a session variable holds whatever was put in it
+			v.traced = false
+			v.w.opaque = true
+			return n, true
 		}
 		v.take(v.w.expr(x, v.sc, v.role))
 		return n, true
@@ -105,6 +109,10 @@ func (v *exprVisitor) Enter(n ast.Node) (ast.Node, bool) {
 		v.windowSpec(&x.Spec)
 		return n, true
 	case *ast.FuncCallExpr:
+		if strings.HasPrefix(x.FnName.O, opaqueCall) {
+			v.traced = false
+			v.w.opaque = true
+		}
 		if aggregates[strings.ToUpper(x.FnName.O)] {
 			v.agg = true
 		}

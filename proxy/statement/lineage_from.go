@@ -118,6 +118,7 @@ func (w *walker) funcRelation(alias string, tf tableFunc, args []relCol) *relati
 	switch tf.name {
 	case "RESULT_SCAN":
 		r.untraced = true
+		w.opaque = true
 		return r
 	case "FLATTEN":
 		r.known = true
@@ -128,6 +129,10 @@ func (w *walker) funcRelation(alias string, tf tableFunc, args []relCol) *relati
 			r.cols = append(r.cols, relCol{name: n, sources: r.fnSrc, transform: TransformExpression, traced: traced})
 		}
 	default:
+		if !tracedTableFunctions[tf.name] { // history, metadata, user-defined: their rows come from elsewhere
+			r.untraced = true
+			w.opaque = true
+		}
 		for _, n := range tf.columns {
 			r.cols = append(r.cols, relCol{name: n, sources: r.fnSrc, transform: TransformExpression, traced: traced})
 		}
@@ -152,7 +157,8 @@ func (w *walker) tableName(tn *ast.TableName, sc *scope) *relation {
 		}
 		lt := w.lw.tables[k]
 		if lt.stage != nil {
-			return &relation{alias: "#s" + name[1:], stage: true, base: &Column{Database: lt.stage.Database, Schema: lt.stage.Schema, Table: "@" + lt.stage.Name}}
+			w.opaque = true // staged files: content unknown
+			return &relation{alias: "#s" + name[1:], stage: true, untraced: true, base: &Column{Database: lt.stage.Database, Schema: lt.stage.Schema, Table: "@" + lt.stage.Name}}
 		}
 		parts = lt.name.parts
 	} else {

@@ -12,7 +12,13 @@ import (
 // relColumn finds a column of a relation.
 func (w *walker) relColumn(r *relation, name string) (relCol, bool) {
 	if r.untraced {
-		return relCol{name: name, transform: TransformExpression}, true
+		c := relCol{name: name, transform: TransformExpression}
+		if r.base != nil { // a stage: name the files' column, still untraced
+			b := *r.base
+			b.Name = name
+			c.sources = []Column{b}
+		}
+		return c, true
 	}
 	if r.known {
 		for _, c := range r.cols {

@@ -329,7 +329,7 @@ func (l *lowerer) step(i int) (int, error) {
 		if t.Value[1] >= '0' && t.Value[1] <= '9' {
 			l.emit(`"`+t.Value+`"`, t.Pos)
 		} else {
-			l.emit("?", t.Pos) // a session variable's value
+			l.emit(`"#var"`, t.Pos) // a session variable's value: untraced
 		}
 		return i + 1, nil
 	case TokStage:

@@ -2,6 +2,7 @@ package statement
 
 import (
 	"strconv"
+	"strings"
 )
 
 // tableRef lowers a table or stage reference the classifier found in a FROM
@@ -104,7 +105,7 @@ func (l *lowerer) tableFunc(i int) (int, error) {
 	if !ok || !l.peek(end).isOp("(") {
 		return 0, l.fail(j, "table function expected")
 	}
-	fn := q.parts[len(q.parts)-1]
+	fn := strings.Join(q.parts, ".") // a qualified name is never the built-in
 	if wrapped {
 		l.stack = append(l.stack, frame{kind: frameDrop, start: len(l.out), fn: fn, aliasAfter: true})
 	}

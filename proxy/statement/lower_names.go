@@ -88,12 +88,20 @@ func (l *lowerer) call(i int, fn string, open int) (int, error) {
 		f.kind = frameKnownCall
 		l.emit(fn, t.Pos)
 	case over:
+		if !knownFunction(fn) {
+			return 0, l.fail(i, "window function %s is not a known built-in", fn)
+		}
 		f.kind = frameKnownCall
 		l.lossy("window function " + fn + " read as an aggregate")
 		l.emit("GROUP_CONCAT", t.Pos)
 	default:
 		f.kind = frameCall
-		l.emit(`"`+strings.ReplaceAll(fn, `"`, `""`)+`"`, t.Pos)
+		name := fn
+		cte := l.peek(closeAt).is("AS") && l.peek(closeAt+1).isOp("(") // WITH name (cols) AS (...)
+		if !knownFunction(fn) && !cte { // its result may come from anywhere
+			name = opaqueCall + fn
+		}
+		l.emit(`"`+strings.ReplaceAll(name, `"`, `""`)+`"`, t.Pos)
 	}
 	l.stack = append(l.stack, f)
 	l.emitGlued("(", l.t[open].Pos)

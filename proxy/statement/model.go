@@ -179,4 +179,11 @@ type Flags struct {
 	SystemFunction   bool `json:"system_function"`   // SYSTEM$... called
 	ExternalFunction bool `json:"external_function"` // CREATE EXTERNAL FUNCTION or a call to one
 	Scripting        bool `json:"scripting"`         // a Snowflake Scripting block
+	// UntracedSource is set when the statement reads data whose lineage
+	// cannot be traced, anywhere in it: a function that is not a known
+	// built-in (user-defined, external, qualified, system), a table function
+	// other than FLATTEN/SPLIT_TO_TABLE/STRTOK_SPLIT_TO_TABLE/GENERATOR
+	// (history and metadata functions, RESULT_SCAN), a stage, a session
+	// variable.
+	UntracedSource bool `json:"untraced_source"`
 }

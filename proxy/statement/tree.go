@@ -80,6 +80,7 @@ func readTree(ctx context.Context, st *Statement, r *reading, env Env) []string 
 	st.Columns.Filtered = append(st.Columns.Filtered, w.filtered.list...)
 	st.Columns.Grouped = append(st.Columns.Grouped, w.grouped.list...)
 	st.Star = st.Star || w.star
+	st.Flags.UntracedSource = st.Flags.UntracedSource || w.opaque
 	return append(problems, crossCheck(st, w.tables)...)
 }
 
