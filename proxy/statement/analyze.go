@@ -21,6 +21,10 @@ type Env struct {
 	// Catalog expands '*'. When nil, outputs of '*' over tables are untraced,
 	// never guessed.
 	Catalog Catalog
+	// FoldQuoted resolves names as an upstream that ignores case even for
+	// quoted identifiers (the DuckDB stand-in, or Snowflake with
+	// QUOTED_IDENTIFIERS_IGNORE_CASE): "customers" then names CUSTOMERS.
+	FoldQuoted bool
 }
 
 // internalError prefixes the Parse.Error of a statement whose analysis hit
@@ -45,6 +49,16 @@ func Analyze(ctx context.Context, sql string, env Env) ([]Statement, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}
+	if env.FoldQuoted {
+		env.Database, env.Schema = strings.ToUpper(env.Database), strings.ToUpper(env.Schema)
+		for _, p := range pieces {
+			for i := range p.toks {
+				if p.toks[i].Kind == TokQuotedIdent {
+					p.toks[i].Value = strings.ToUpper(p.toks[i].Value)
+				}
+			}
+		}
+	}
 	out := make([]Statement, 0, len(pieces))
 	for i, p := range pieces {
 		st := analyzeOne(ctx, sql, p, env)
@@ -64,7 +78,7 @@ func analyzeOne(ctx context.Context, sql string, p piece, env Env) (st Statement
 		if r := recover(); r != nil {
 			st = Statement{SQL: text, Fingerprint: fingerprint(toks), Kind: KindUnknown, Category: CategoryUnknown,
 				Parse:   Parse{Error: fmt.Sprintf("%s: %v", internalError, r)},
-				Objects: []Object{}, Functions: []string{}, Outputs: []Output{},
+				Objects: []Object{}, Functions: []string{}, Outputs: []Output{}, Effects: []Effect{},
 				Columns: Columns{Read: []Column{}, Written: []Column{}, Filtered: []Column{}, Grouped: []Column{}}}
 		}
 	}()
@@ -80,6 +94,7 @@ func analyzeOne(ctx context.Context, sql string, p piece, env Env) (st Statement
 		Columns:     Columns{Read: []Column{}, Written: append([]Column{}, r.written.list...), Filtered: []Column{}, Grouped: []Column{}},
 		Outputs:     []Output{},
 		Where:       Where{Present: r.where, AlwaysTrue: r.whereTrue},
+		Effects:     append([]Effect{}, r.effects...),
 	}
 	if st.Objects == nil {
 		st.Objects = []Object{}

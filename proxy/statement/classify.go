@@ -63,6 +63,7 @@ type reading struct {
 	seen      map[string]bool // objects and functions already listed
 	whereTrue bool            // a WHERE clause that is literally always true
 	where     bool            // a top-level WHERE clause
+	effects   []Effect        // what the statement can destroy
 }
 
 // query is a span of tokens holding a query (SELECT/WITH/VALUES) whose read
@@ -75,6 +76,9 @@ type query struct {
 	// synthetic marks a query the classifier assembled (UPDATE and DELETE
 	// read as the SELECT of the same rows); its refs index its own tokens.
 	synthetic bool
+	// bounds is 1 + the index of the effect whose predicate is this
+	// query's WHERE (UPDATE and DELETE), 0 for none.
+	bounds int
 }
 
 // tableRef is a table (or stage) reference in a FROM list.
@@ -128,7 +132,13 @@ func (r *reading) absorb(in *reading) {
 		r.addFunction(f)
 	}
 	r.problems = append(r.problems, in.problems...)
-	r.queries = append(r.queries, in.queries...)
+	for _, q := range in.queries {
+		if q.bounds > 0 {
+			q.bounds += len(r.effects)
+		}
+		r.queries = append(r.queries, q)
+	}
+	r.effects = append(r.effects, in.effects...)
 	r.written.add(in.written.list...)
 }
 
@@ -159,6 +169,7 @@ func orFlags(a, b Flags) Flags {
 		SystemFunction:   a.SystemFunction || b.SystemFunction,
 		ExternalFunction: a.ExternalFunction || b.ExternalFunction,
 		Scripting:        a.Scripting || b.Scripting,
+		UntracedSource:   a.UntracedSource || b.UntracedSource,
 	}
 }
 

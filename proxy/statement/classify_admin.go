@@ -38,6 +38,9 @@ func (c *classifier) listStage(kind Kind, access Access) {
 		return
 	}
 	c.r.add(stageObject(t[1], access, c.env))
+	if kind == KindRemove {
+		c.r.effect(EffectRowsRemoved, stageObject(t[1], access, c.env), false, "REMOVE deletes staged files")
+	}
 }
 
 func (c *classifier) use() {
@@ -183,6 +186,8 @@ func (c *classifier) set() {
 			c.r.problem("%s inside SET", tok.Value)
 		}
 	}
+	// SET v = (SELECT ...) copies data into a variable: its columns are read.
+	c.r.queries = append(c.r.queries, c.subquery(1)...)
 }
 
 func (c *classifier) explain() {

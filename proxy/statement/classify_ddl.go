@@ -132,8 +132,10 @@ func (c *classifier) create() {
 	t := c.toks
 	c.r.setKind(KindCreate)
 	i := 1
+	replace := ""
 	if i+1 < len(t) && t[i].is("OR") && (t[i+1].is("REPLACE") || t[i+1].is("ALTER")) {
 		c.r.flags.CreateOrReplace = t[i+1].is("REPLACE")
+		replace = "CREATE OR " + t[i+1].Value
 		i += 2
 	}
 	external := false
@@ -156,6 +158,15 @@ func (c *classifier) create() {
 	}
 	i = skipIfExists(t, i)
 	end := c.objectName(i, typ, AccessCreate)
+	if replace != "" && end > i {
+		if q, _, ok := parseName(t, i); ok {
+			o := q.object(typ, "", c.env)
+			c.r.effect(EffectObjectReplaced, o, false, replace+" "+strings.ToUpper(typ)+" replaces an existing object")
+			if protectionTypes[typ] {
+				c.r.effect(EffectProtectionRemoved, o, false, replace+" "+strings.ToUpper(typ)+" rewrites a protection")
+			}
+		}
+	}
 	c.createBody(typ, end)
 }
 
@@ -269,6 +280,9 @@ func (c *classifier) alter() {
 	}
 	i = skipIfExists(t, i)
 	end := c.objectName(i, typ, AccessAlter)
+	if q, _, ok := parseName(t, i); ok {
+		c.alterEffects(q.object(typ, "", c.env), typ, end)
+	}
 	for k := end; k+1 < len(t); k++ {
 		switch {
 		case t[k].is("RENAME") && t[k+1].is("TO"):
@@ -300,6 +314,13 @@ func (c *classifier) drop(kind Kind, access Access) {
 	}
 	i = skipIfExists(t, i)
 	for {
+		if q, _, ok := parseName(t, i); ok && kind == KindDrop {
+			o := q.object(typ, "", c.env)
+			c.r.effect(EffectObjectDropped, o, false, "DROP "+strings.ToUpper(typ))
+			if protectionTypes[typ] {
+				c.r.effect(EffectProtectionRemoved, o, false, "DROP "+strings.ToUpper(typ))
+			}
+		}
 		i = c.objectName(i, typ, access)
 		if i < len(t) && t[i].isOp("(") { // DROP FUNCTION f(INT)
 			i = skipParens(t, i)
@@ -322,6 +343,7 @@ func (c *classifier) truncate() {
 	}
 	i = skipIfExists(t, i)
 	c.target(i, AccessDelete)
+	c.r.effect(EffectRowsRemoved, c.last, false, "TRUNCATE")
 }
 
 func (c *classifier) comment() {

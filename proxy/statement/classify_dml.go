@@ -55,6 +55,7 @@ func (c *classifier) insertAt(i int) {
 				c.target(k+1, AccessWrite)
 				if overwrite {
 					c.target(k+1, AccessDelete)
+					c.r.effect(EffectRowsReplaced, c.last, false, "INSERT OVERWRITE truncates the table first")
 				}
 			}
 		}
@@ -70,6 +71,7 @@ func (c *classifier) insertAt(i int) {
 	tbl := c.last
 	if overwrite {
 		c.target(i+1, AccessDelete)
+		c.r.effect(EffectRowsReplaced, tbl, false, "INSERT OVERWRITE truncates the table first")
 	}
 	if end < len(t) && t[end].isOp("(") && !(end+1 < len(t) && (t[end+1].is("SELECT") || t[end+1].is("WITH"))) {
 		c.columnList(end, tbl)
@@ -108,11 +110,14 @@ func (c *classifier) update() {
 func (c *classifier) updateAt(i int) {
 	c.r.setKind(KindUpdate)
 	end := c.target(i+1, AccessWrite)
-	c.setColumns(end, c.last)
+	tbl := c.last
+	c.setColumns(end, tbl)
 	c.whereFlags(end)
+	c.r.effect(EffectRowsReplaced, tbl, c.r.where && !c.r.whereTrue, "UPDATE")
 	c.scanReads(end, len(c.toks))
 	if end > i+1 {
 		c.updateQuery(i, end)
+		c.boundBy(len(c.r.effects))
 	}
 }
 
@@ -130,9 +135,11 @@ func (c *classifier) deleteAt(i int) {
 	}
 	end := c.target(i, AccessDelete)
 	c.whereFlags(end)
+	c.r.effect(EffectRowsRemoved, c.last, c.r.where && !c.r.whereTrue, "DELETE")
 	c.scanReads(end, len(t))
 	if end > i {
 		c.deleteQuery(i, end)
+		c.boundBy(len(c.r.effects))
 	}
 }
 
@@ -251,6 +258,7 @@ func (c *classifier) mergeAt(i int) {
 			break
 		}
 	}
+	c.mergeEffects(tbl, end)
 	c.scanReads(end, len(t))
 	if end > i+1 {
 		c.mergeQuery(i+1, end)
@@ -324,6 +332,7 @@ func (c *classifier) copyInto() {
 			c.r.flags.ExternalLocation = true
 		}
 	}
+	c.copyEffects()
 }
 
 // location records a quoted external location.

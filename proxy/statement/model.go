@@ -26,6 +26,10 @@ type Statement struct {
 	Star      bool     `json:"star"`
 	Functions []string `json:"functions"` // upper-case names of every function called
 	Flags     Flags    `json:"flags"`
+	// Effects lists what the statement can destroy or overwrite: rows
+	// removed or replaced, objects replaced, swapped or dropped, protections
+	// removed, each with whether a predicate bounds it.
+	Effects []Effect `json:"effects"`
 }
 
 // Kind is what the statement does, e.g. "select" or "grant".

@@ -10,7 +10,6 @@ import (
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/mysql"
-	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
@@ -68,6 +67,12 @@ func readTree(ctx context.Context, st *Statement, r *reading, env Env) []string 
 		default:
 			problems = append(problems, fmt.Sprintf("syntax tree reads a %T where the classifier saw a query", stmt))
 			continue
+		}
+		if sel, ok := stmt.(*ast.SelectStmt); ok && q.bounds > 0 && q.bounds <= len(st.Effects) && sel.Where != nil && alwaysTrue(sel.Where) {
+			st.Effects[q.bounds-1].Bounded = false
+			if qi == 0 {
+				st.Where.AlwaysTrue = true
+			}
 		}
 		outs := w.query(stmt, nil)
 		if qi == 0 && st.Kind == KindSelect && len(r.queries) == 1 {
@@ -191,44 +196,4 @@ func topClauses(st *Statement, stmt ast.StmtNode, lw *lowered) {
 	if st.Limit == nil && lw.topLimit != nil {
 		st.Limit = lw.topLimit
 	}
-}
-
-// alwaysTrue recognises conditions that hold for every row: TRUE, a
-// non-zero number, x = x, a = a for equal literals, and OR with any of them.
-func alwaysTrue(e ast.ExprNode) bool {
-	switch x := e.(type) {
-	case *ast.ParenthesesExpr:
-		return alwaysTrue(x.Expr)
-	case *test_driver.ValueExpr:
-		switch v := x.GetValue().(type) {
-		case int64:
-			return v != 0
-		case uint64:
-			return v != 0
-		}
-	case *ast.BinaryOperationExpr:
-		switch x.Op {
-		case opcode.LogicOr:
-			return alwaysTrue(x.L) || alwaysTrue(x.R)
-		case opcode.LogicAnd:
-			return alwaysTrue(x.L) && alwaysTrue(x.R)
-		case opcode.EQ, opcode.GE, opcode.LE, opcode.NullEQ:
-			return sameOperand(x.L, x.R)
-		}
-	case *ast.IsNullExpr:
-		return false
-	}
-	return false
-}
-
-func sameOperand(a, b ast.ExprNode) bool {
-	switch x := a.(type) {
-	case *test_driver.ValueExpr:
-		y, ok := b.(*test_driver.ValueExpr)
-		return ok && x.GetValue() != nil && fmt.Sprint(x.GetValue()) == fmt.Sprint(y.GetValue())
-	case *ast.ColumnNameExpr:
-		y, ok := b.(*ast.ColumnNameExpr)
-		return ok && x.Name.Name.O == y.Name.Name.O && x.Name.Table.O == y.Name.Table.O
-	}
-	return false
 }
