@@ -98,7 +98,7 @@ func (l *lowerer) call(i int, fn string, open int) (int, error) {
 		f.kind = frameCall
 		name := fn
 		cte := l.peek(closeAt).is("AS") && l.peek(closeAt+1).isOp("(") // WITH name (cols) AS (...)
-		if !knownFunction(fn) && !cte { // its result may come from anywhere
+		if !knownFunction(fn) && !cte {                                // its result may come from anywhere
 			name = opaqueCall + fn
 		}
 		l.emit(`"`+strings.ReplaceAll(name, `"`, `""`)+`"`, t.Pos)
