@@ -124,7 +124,13 @@ func (w *walker) query(n ast.Node, sc *scope) []relCol {
 		if q.With != nil {
 			sc = w.with(q.With, sc)
 		}
-		return w.setOpr(q.SelectList, sc)
+		outs := w.setOpr(q.SelectList, sc)
+		if q.OrderBy != nil {
+			for _, it := range q.OrderBy.Items {
+				w.byItem(it.Expr, outs, &scope{parent: sc, outs: outs}, roleGroup)
+			}
+		}
+		return outs
 	case *ast.SetOprSelectList:
 		return w.setOpr(q, sc)
 	case *ast.SubqueryExpr:
@@ -139,7 +145,11 @@ func (w *walker) setOpr(l *ast.SetOprSelectList, sc *scope) []relCol {
 		sc = w.with(l.With, sc)
 	}
 	var outs []relCol
+	matching := false // UNION, INTERSECT, EXCEPT/MINUS compare whole rows
 	for k, s := range l.Selects {
+		if op := afterSetOperator(s); k > 0 && (op == nil || *op != ast.UnionAll) {
+			matching = true
+		}
 		o := w.query(s, sc)
 		if k == 0 {
 			outs = append(outs, o...)
@@ -156,7 +166,22 @@ func (w *walker) setOpr(l *ast.SetOprSelectList, sc *scope) []relCol {
 			outs[i] = mergeCol(outs[i], o[i])
 		}
 	}
+	if matching {
+		for _, o := range outs {
+			w.grouped.add(o.sources...)
+		}
+	}
 	return outs
+}
+
+func afterSetOperator(n ast.Node) *ast.SetOprType {
+	switch x := n.(type) {
+	case *ast.SelectStmt:
+		return x.AfterSetOperator
+	case *ast.SetOprSelectList:
+		return x.AfterSetOperator
+	}
+	return nil
 }
 
 // mergeCol combines the same output position of two set-operation branches.
