@@ -78,7 +78,7 @@ func analyzeOne(ctx context.Context, sql string, p piece, env Env) (st Statement
 		if r := recover(); r != nil {
 			st = Statement{SQL: text, Fingerprint: fingerprint(toks), Kind: KindUnknown, Category: CategoryUnknown,
 				Parse:   Parse{Error: fmt.Sprintf("%s: %v", internalError, r)},
-				Objects: []Object{}, Functions: []string{}, Outputs: []Output{}, Effects: []Effect{},
+				Objects: []Object{}, Functions: []string{}, Outputs: []Output{}, Effects: []Effect{}, Derived: []Derivation{},
 				Columns: Columns{Read: []Column{}, Written: []Column{}, Filtered: []Column{}, Grouped: []Column{}}}
 		}
 	}()
@@ -103,6 +103,7 @@ func analyzeOne(ctx context.Context, sql string, p piece, env Env) (st Statement
 		st.Functions = []string{}
 	}
 	problems := r.problems
+	st.Derived = derivations(ctx, toks, r, env)
 	problems = append(problems, readTree(ctx, &st, r, env)...)
 	st.Parse.Complete = len(problems) == 0 && st.Kind != KindUnknown
 	if len(problems) > 0 {

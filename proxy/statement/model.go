@@ -30,6 +30,10 @@ type Statement struct {
 	// removed or replaced, objects replaced, swapped or dropped, protections
 	// removed, each with whether a predicate bounds it.
 	Effects []Effect `json:"effects"`
+	// Derived lists what the statement writes into the tables and views it
+	// creates or fills, per target column with the columns the values come
+	// from, so that classifications follow copies (derive.go).
+	Derived []Derivation `json:"derived"`
 }
 
 // Kind is what the statement does, e.g. "select" or "grant".

@@ -75,6 +75,7 @@ func readTree(ctx context.Context, st *Statement, r *reading, env Env) []string 
 			}
 		}
 		outs := w.query(stmt, nil)
+		fillDerived(st, qi, outs)
 		if qi == 0 && st.Kind == KindSelect && len(r.queries) == 1 {
 			st.Outputs = outputs(outs)
 			topClauses(st, stmt, lw)
