@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -48,6 +49,9 @@ type Engine struct {
 	opts   Options
 	log    *slog.Logger
 	active atomic.Pointer[policy]
+
+	dataMu sync.Mutex     // serialises activations with SetData
+	data   map[string]any // SetData's documents by storage path (data.go)
 }
 
 // New loads the policy named by opts and prepares its queries.
@@ -99,6 +103,11 @@ func (e *Engine) activate(ctx context.Context, b *bundle.Bundle) error {
 		return errors.New("activate: no bundle")
 	}
 	p, err := prepare(ctx, b)
+	if err == nil {
+		e.dataMu.Lock()
+		defer e.dataMu.Unlock()
+		err = e.applyData(ctx, p)
+	}
 	if err != nil {
 		e.log.Error("policy activation failed", slog.String("revision", b.Manifest.Revision), slog.Any("error", err))
 		return fmt.Errorf("activate policy: %w", err)

@@ -23,6 +23,7 @@ const bundleName = "snowgate"
 // policy is one activated bundle with its prepared queries.
 type policy struct {
 	revision string
+	store    storage.Store // the bundle's data, and the engine's (SetData)
 	decide   rego.PreparedEvalQuery
 	connect  rego.PreparedEvalQuery
 }
@@ -72,7 +73,7 @@ func prepare(ctx context.Context, b *bundle.Bundle) (p *policy, err error) {
 	if rev == "" {
 		rev = contentRevision(b)
 	}
-	return &policy{revision: rev, decide: decide, connect: connect}, nil
+	return &policy{revision: rev, store: store, decide: decide, connect: connect}, nil
 }
 
 // parsed returns b with every module parsed (bundles read by OPA's reader

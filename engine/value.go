@@ -101,7 +101,44 @@ func (c *conv) statementValue(s *statement.Statement) ast.Value {
 	if s.Limit != nil {
 		items = append(items, kv("limit", ast.Number(itoa(*s.Limit))))
 	}
+	items = append(items, kv("derived", c.derivedValue(s.Derived)))
 	return obj(items...)
+}
+
+func (c *conv) derivedValue(ds []statement.Derivation) ast.Value {
+	if ds == nil {
+		return ast.Null{}
+	}
+	terms := make([]*ast.Term, len(ds))
+	for i := range ds {
+		d := &ds[i]
+		var cols ast.Value = ast.Null{}
+		if d.Columns != nil {
+			ts := make([]*ast.Term, len(d.Columns))
+			for k := range d.Columns {
+				dc := &d.Columns[k]
+				ts[k] = ast.NewTerm(obj(
+					kv("name", str(dc.Name)),
+					kv("sources", c.columnsValue(dc.Sources)),
+					kvt("transform", c.str(string(dc.Transform))),
+					kvt("traced", boolTerm(dc.Traced)),
+				))
+			}
+			cols = ast.NewArray(ts...)
+		}
+		items := []item{
+			kvt("target", c.objectTerm(&d.Target)),
+			kv("columns", cols),
+			kvt("by_position", boolTerm(d.ByPosition)),
+			kvt("any_column", boolTerm(d.AnyColumn)),
+			kv("reads", c.objectsValue(d.Reads)),
+		}
+		if d.Source != nil {
+			items = append(items, kvt("source", c.objectTerm(d.Source)))
+		}
+		terms[i] = ast.NewTerm(obj(items...))
+	}
+	return ast.NewArray(terms...)
 }
 
 func parseValue(p statement.Parse) ast.Value {
@@ -121,18 +158,21 @@ func (c *conv) objectsValue(objs []statement.Object) ast.Value {
 	}
 	terms := make([]*ast.Term, len(objs))
 	for i := range objs {
-		o := &objs[i]
-		items := []item{kvt("type", c.str(o.Type))}
-		if o.Database != "" {
-			items = append(items, kvt("database", c.str(o.Database)))
-		}
-		if o.Schema != "" {
-			items = append(items, kvt("schema", c.str(o.Schema)))
-		}
-		items = append(items, kvt("name", c.str(o.Name)), kvt("access", c.str(string(o.Access))))
-		terms[i] = ast.NewTerm(obj(items...))
+		terms[i] = c.objectTerm(&objs[i])
 	}
 	return ast.NewArray(terms...)
+}
+
+func (c *conv) objectTerm(o *statement.Object) *ast.Term {
+	items := []item{kvt("type", c.str(o.Type))}
+	if o.Database != "" {
+		items = append(items, kvt("database", c.str(o.Database)))
+	}
+	if o.Schema != "" {
+		items = append(items, kvt("schema", c.str(o.Schema)))
+	}
+	items = append(items, kvt("name", c.str(o.Name)), kvt("access", c.str(string(o.Access))))
+	return ast.NewTerm(obj(items...))
 }
 
 func (c *conv) columnsValue(cols []statement.Column) ast.Value {
@@ -226,6 +266,7 @@ var sharedTerms = func() map[string]*ast.Term {
 		"outputs", "sources", "transform", "traced", "where", "present", "always_true", "limit", "star", "functions", "flags",
 		"create_or_replace", "time_travel", "clone", "external_location", "stage", "user_stage", "identifier", "dynamic_sql",
 		"session_change", "role_change", "no_where", "system_function", "external_function", "scripting",
+		"derived", "target", "by_position", "any_column", "reads",
 		// values
 		"1", "act", "azp", "claim",
 		"select", "insert", "update", "delete", "merge", "create", "drop", "alter", "truncate", "undrop", "grant", "revoke",
