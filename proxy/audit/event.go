@@ -15,10 +15,14 @@ const (
 	TypeStatement    = "statement"     // one statement with its analysis and the decision taken on it
 	TypeApproval     = "approval"      // an approval changed state (requested, approved, rejected, expired)
 	TypeOutcome      = "outcome"       // what running a statement did: rows, bytes, duration, error
+	// TypeClassification: columns a write filled inherited the
+	// classification of their sources, or an inherited classification was
+	// forgotten.
+	TypeClassification = "classification"
 )
 
 // Types lists every event type in the order a session produces them.
-var Types = []string{TypeSessionStart, TypeStatement, TypeApproval, TypeOutcome, TypeSessionEnd, TypeLoginRefused}
+var Types = []string{TypeSessionStart, TypeStatement, TypeApproval, TypeOutcome, TypeClassification, TypeSessionEnd, TypeLoginRefused}
 
 func validType(t string) bool {
 	for _, k := range Types {
@@ -45,7 +49,9 @@ type Event struct {
 	Decision  *Decision  `json:"decision,omitempty"`
 	Outcome   *Outcome   `json:"outcome,omitempty"`
 	Approval  *Approval  `json:"approval,omitempty"`
-	Reason    string     `json:"reason,omitempty"` // session_end, login_refused: why
+	// Classification: what a write's targets inherited, or what was forgotten.
+	Classification *Classification `json:"classification,omitempty"`
+	Reason         string          `json:"reason,omitempty"` // session_end, login_refused: why
 }
 
 // Identity is who acted: the verified human, and the agent typing for them.
@@ -102,6 +108,22 @@ type Approval struct {
 	By    string `json:"by,omitempty"` // the approver's subject
 }
 
+// Classification is a change to inherited classifications.
+type Classification struct {
+	Op      string                 `json:"op"` // inherited or forgotten
+	Records []ClassificationRecord `json:"records"`
+	Reason  string                 `json:"reason,omitempty"` // forgotten: why
+}
+
+// ClassificationRecord is one column's inherited classification.
+type ClassificationRecord struct {
+	ID       string   `json:"id"`
+	Column   string   `json:"column"` // DB.SCHEMA.TABLE.COLUMN
+	Class    string   `json:"class"`
+	Strategy string   `json:"strategy"`
+	From     []string `json:"from,omitempty"` // the source columns
+}
+
 // validate rejects an event the trail could not make sense of. The gateway
 // treats the error like any other failure to record: it refuses the
 // statement.
@@ -114,6 +136,9 @@ func (e *Event) validate() error {
 	}
 	if e.Type == TypeOutcome && e.Outcome == nil {
 		return fmt.Errorf("%w: an outcome event needs an Outcome", ErrInvalidEvent)
+	}
+	if e.Type == TypeClassification && e.Classification == nil {
+		return fmt.Errorf("%w: a classification event needs a Classification", ErrInvalidEvent)
 	}
 	if e.Type == TypeApproval && e.Approval == nil {
 		return fmt.Errorf("%w: an approval event needs an Approval", ErrInvalidEvent)

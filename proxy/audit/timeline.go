@@ -85,6 +85,20 @@ func Summary(e Event) string {
 		if a.By != "" {
 			b.WriteString(" by " + a.By)
 		}
+	case TypeClassification:
+		c := e.Classification
+		cols := make([]string, 0, len(c.Records))
+		for _, r := range c.Records {
+			x := fmt.Sprintf("%s=%s/%s", r.Column, r.Class, r.Strategy)
+			if len(r.From) > 0 {
+				x += " from " + strings.Join(r.From, "+")
+			}
+			cols = append(cols, x)
+		}
+		fmt.Fprintf(&b, "classification %s: %s", c.Op, strings.Join(cols, ", "))
+		if c.Reason != "" {
+			fmt.Fprintf(&b, " (%s)", c.Reason)
+		}
 	case TypeOutcome:
 		o := e.Outcome
 		if o.ErrorCode != "" || o.ErrorMessage != "" {
