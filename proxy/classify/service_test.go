@@ -383,8 +383,8 @@ func TestService_replicas(t *testing.T) {
 
 func TestParseTarget(t *testing.T) {
 	for in, want := range map[string]Target{
-		"demo.public.emails_copy":       {"DEMO", "PUBLIC", "EMAILS_COPY", ""},
-		"DEMO.PUBLIC.T.email":           {"DEMO", "PUBLIC", "T", "EMAIL"},
+		"demo.public.emails_copy":      {"DEMO", "PUBLIC", "EMAILS_COPY", ""},
+		"DEMO.PUBLIC.T.email":          {"DEMO", "PUBLIC", "T", "EMAIL"},
 		`demo."My.Schema".t."e""mail"`: {"DEMO", "My.Schema", "T", `e"mail`},
 	} {
 		got, err := ParseTarget(in)
