@@ -10,6 +10,28 @@ package snowgate.lib
 
 config := data.snowgate.config
 
+# The classifications that copies of classified columns inherited: the
+# gateway records them when a write (CREATE TABLE AS, CREATE VIEW, INSERT
+# ... SELECT, MERGE, CLONE, RENAME, ...) carries classified values into
+# another table or view, and keeps them here, in the shape of
+# config.classifications. Each entry also says where it came from: "from"
+# (the source columns, DB.SCHEMA.TABLE.COLUMN) and "record" (the newest
+# record behind it; "records" lists them all). Column "*" means any column
+# of the table may carry it.
+default inherited_classifications := {}
+
+inherited_classifications := data.snowgate.inherited.classifications
+
+# classifications is every classified column: the configured ones and the
+# inherited ones. A column listed in both keeps its configured entry, whole.
+classifications := object.union(json.remove(inherited_classifications, configured_and_inherited), config.classifications)
+
+configured_and_inherited contains [db, schema, table, column] if {
+	some db, schema, table, column
+	config.classifications[db][schema][table][column]
+	inherited_classifications[db][schema][table][column]
+}
+
 # The session's database and schema, for names the analyser left unqualified.
 # Both are "" when unknown, never undefined: an undefined default would make
 # every lookup that uses it undefined, and the rules that guard with them

@@ -17,7 +17,7 @@ import data.snowgate.lib
 
 cfg := lib.config.masking
 
-classifications := lib.config.classifications
+classifications := lib.classifications
 
 # guarded contains "DB.SCHEMA.TABLE" of every table the statement touches
 # that has a column the caller may not see. All other rules start here, so a
