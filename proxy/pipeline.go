@@ -78,12 +78,14 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 	var masks *maskPlanSpec
 	queryTag := sess.queryTag
 	started := time.Now()
+	var auditID string // the statement's record in the trail
 	if !s.cfg.Unguarded {
 		d := s.cfg.Decider.Decide(ctx, s.input(sess, q, stmt))
 		s.counters.decided(d.Action)
 		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)
 		// Durable before acting: nothing runs that the trail does not hold.
-		auditID, err := s.record(ctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID, QueryID: q.id,
+		var err error
+		auditID, err = s.record(ctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID, QueryID: q.id,
 			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, sess.snapshot()), Decision: auditDecision(d)})
 		if err != nil {
 			return nil, err
@@ -131,6 +133,10 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 	}
 	if err != nil {
 		s.counters.failed.Add(1)
+		return nil, err
+	}
+	if err := s.classifyWrite(ctx, q, stmt, auditID, req.DescribeOnly, log); err != nil {
+		res.close()
 		return nil, err
 	}
 	res.numBinds = len(binds)

@@ -66,6 +66,9 @@ type Config struct {
 	ApprovalPage string
 	// Audit records the audit trail; without it nothing is recorded.
 	Audit Auditor
+	// Classifier records the classifications that copies of classified
+	// columns inherit; without it they are not followed.
+	Classifier Classifier
 	// MaskKey keys the hash mask strategy, so that hashed values join
 	// across queries but cannot be reversed by a dictionary. Random per
 	// process when empty.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/approval"
+	"github.com/snowgate/snowgate/proxy/classify"
 )
 
 // Verifier checks an approver's bearer token.
@@ -29,10 +31,16 @@ type Verifier interface {
 // Config configures the API.
 type Config struct {
 	Approvals *approval.Service
-	Verifier  Verifier
-	Revision  func() string // the active policy revision
-	Stats     func() proxy.Stats
-	Logger    *slog.Logger
+	// Classifications, when set, serves the classifications copies
+	// inherited: anyone signed in may read them; ForgetGroups may forget.
+	Classifications *classify.Service
+	// ForgetGroups may forget an inherited classification. Default
+	// DefaultForgetGroups.
+	ForgetGroups []string
+	Verifier     Verifier
+	Revision     func() string // the active policy revision
+	Stats        func() proxy.Stats
+	Logger       *slog.Logger
 	// DevLogin, in `snowgate dev` only, lets the page sign in as a demo
 	// identity by asking the dev issuer for a token.
 	DevLogin bool
@@ -78,6 +86,9 @@ func New(cfg Config) http.Handler {
 	e.GET("/api/v1/approvals/:id", a.get, a.auth)
 	e.POST("/api/v1/approvals/:id/approve", a.vote(true), a.auth)
 	e.POST("/api/v1/approvals/:id/reject", a.vote(false), a.auth)
+	e.GET("/api/v1/classifications", a.classifications, a.auth)
+	e.GET("/api/v1/classifications/:target", a.classification, a.auth)
+	e.POST("/api/v1/classifications/:target/forget", a.forget, a.auth)
 	return e
 }
 
@@ -177,6 +188,103 @@ func (a *api) vote(approve bool) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusOK, r)
 	}
+}
+
+// DefaultForgetGroups may forget inherited classifications.
+var DefaultForgetGroups = []string{"data-stewards", "platform-admins"}
+
+func (a *api) classifier() (*classify.Service, error) {
+	if a.cfg.Classifications == nil {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "this gateway does not follow classifications into copies")
+	}
+	return a.cfg.Classifications, nil
+}
+
+func target(c echo.Context) (classify.Target, error) {
+	raw := c.Param("target")
+	if s, err := url.PathUnescape(raw); err == nil {
+		raw = s
+	}
+	t, err := classify.ParseTarget(raw)
+	if err != nil {
+		return t, echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	return t, nil
+}
+
+// classifications lists the active inherited classifications (all=true:
+// forgotten ones too).
+func (a *api) classifications(c echo.Context) error {
+	svc, err := a.classifier()
+	if err != nil {
+		return err
+	}
+	recs, err := svc.List(c.Request().Context(), c.QueryParam("all") == "true")
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"classifications": recs})
+}
+
+// classification shows what one table or column inherited, with every
+// record behind it.
+func (a *api) classification(c echo.Context) error {
+	svc, err := a.classifier()
+	if err != nil {
+		return err
+	}
+	t, err := target(c)
+	if err != nil {
+		return err
+	}
+	show, err := svc.Show(c.Request().Context(), t)
+	if errors.Is(err, classify.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("%s: %s", t, err))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, show)
+}
+
+// forget forgets what a table or column inherited; it is audited.
+func (a *api) forget(c echo.Context) error {
+	svc, err := a.classifier()
+	if err != nil {
+		return err
+	}
+	t, err := target(c)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := c.Bind(&body); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "body must be JSON like {\"reason\": \"...\"}")
+		}
+	}
+	id := identityOf(c)
+	groups := a.cfg.ForgetGroups
+	if groups == nil {
+		groups = DefaultForgetGroups
+	}
+	if id.Agent != nil {
+		return echo.NewHTTPError(http.StatusForbidden, "inherited classifications are forgotten by people, not agents ("+id.Agent.ID+")")
+	}
+	if !slices.ContainsFunc(id.Groups, func(g string) bool { return slices.Contains(groups, g) }) {
+		return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("forgetting an inherited classification needs one of the groups %v", groups))
+	}
+	p := person(id)
+	recs, err := svc.Forget(c.Request().Context(), t, classify.Person{Subject: p.Subject, Email: p.Email}, body.Reason)
+	if errors.Is(err, classify.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("%s: %s", t, err))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"target": t.String(), "forgotten": recs})
 }
 
 // metrics serves the Prometheus text format: the active policy revision,

@@ -37,8 +37,10 @@ type Policy interface {
 type Config struct {
 	Store  Store
 	Policy Policy // nil: nothing is read from or handed to a policy (tests)
-	// OnChange, when set, is told about every change (for the audit trail).
-	OnChange     func(ctx context.Context, c Change)
+	// OnChange, when set, is told about every change (for the audit
+	// trail): a forget before it takes effect (an error refuses it), new
+	// records once they are stored (an error is logged).
+	OnChange     func(ctx context.Context, c Change) error
 	Logger       *slog.Logger
 	Now          func() time.Time
 	PollInterval time.Duration // default DefaultPollInterval
@@ -355,7 +357,9 @@ func (s *Service) Record(ctx context.Context, w Write) ([]*Record, error) {
 	perr := s.publish(ctx)
 	if s.cfg.OnChange != nil {
 		o := w.Origin
-		s.cfg.OnChange(ctx, Change{Op: OpInherited, Records: recs, Origin: &o})
+		if err := s.cfg.OnChange(ctx, Change{Op: OpInherited, Records: recs, Origin: &o}); err != nil {
+			s.log.Error("inherited classifications not audited", "records", len(recs), "err", err)
+		}
 	}
 	return recs, perr
 }
@@ -509,6 +513,11 @@ func (s *Service) Forget(ctx context.Context, t Target, by Person, reason string
 		return nil, ErrNotFound
 	}
 	f := Forgotten{By: by, Reason: reason, At: s.cfg.Now()}
+	if s.cfg.OnChange != nil {
+		if err := s.cfg.OnChange(ctx, Change{Op: OpForgotten, Records: hit, Forgotten: &f}); err != nil {
+			return nil, fmt.Errorf("forget %s: not recorded in the audit trail, so not forgotten: %w", t, err)
+		}
+	}
 	if _, err := s.cfg.Store.Forget(ctx, ids, f); err != nil {
 		return nil, err
 	}
@@ -516,9 +525,5 @@ func (s *Service) Forget(ctx context.Context, t Target, by Person, reason string
 		r.Forgotten = &f
 	}
 	s.log.Info("inherited classifications forgotten", "target", t.String(), "records", len(ids), "by", by.Subject)
-	rerr := s.reload(ctx, true)
-	if s.cfg.OnChange != nil {
-		s.cfg.OnChange(ctx, Change{Op: OpForgotten, Records: hit, Forgotten: &f})
-	}
-	return hit, rerr
+	return hit, s.reload(ctx, true)
 }

@@ -269,7 +269,7 @@ func TestService_recordsOnceAndForgets(t *testing.T) {
 			store := open()
 			p := newPolicy(t)
 			var changes []Change
-			svc, err := New(ctx, Config{Store: store, Policy: p, OnChange: func(_ context.Context, c Change) { changes = append(changes, c) }})
+			svc, err := New(ctx, Config{Store: store, Policy: p, OnChange: func(_ context.Context, c Change) error { changes = append(changes, c); return nil }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -396,5 +396,36 @@ func TestParseTarget(t *testing.T) {
 		if _, err := ParseTarget(bad); err == nil {
 			t.Errorf("%s: parsed", bad)
 		}
+	}
+}
+
+// TestService_forgetNeedsTheTrail: a forget the audit trail cannot record
+// does not happen.
+func TestService_forgetNeedsTheTrail(t *testing.T) {
+	ctx := context.Background()
+	p := newPolicy(t)
+	refuse := true
+	svc, err := New(ctx, Config{Store: NewMemory(), Policy: p, OnChange: func(_ context.Context, c Change) error {
+		if refuse && c.Op == OpForgotten {
+			return context.DeadlineExceeded
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Record(ctx, write(t, "CREATE TABLE e1 AS SELECT email FROM customers", nil)); err != nil {
+		t.Fatal(err)
+	}
+	target := Target{"DEMO", "PUBLIC", "E1", ""}
+	if _, err := svc.Forget(ctx, target, Person{Subject: "u-2001"}, ""); err == nil {
+		t.Fatal("forgot without an audit record")
+	}
+	if p.inherited("DEMO", "PUBLIC", "E1", "EMAIL") == nil {
+		t.Error("the refused forget took effect")
+	}
+	refuse = false
+	if _, err := svc.Forget(ctx, target, Person{Subject: "u-2001"}, ""); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	adminapi "github.com/snowgate/snowgate/proxy/admin"
 	"github.com/snowgate/snowgate/proxy/approval"
 	"github.com/snowgate/snowgate/proxy/audit"
+	"github.com/snowgate/snowgate/proxy/classify"
 	"github.com/snowgate/snowgate/proxy/devidp"
 	"github.com/snowgate/snowgate/proxy/identity"
 	"github.com/snowgate/snowgate/proxy/standin"
@@ -55,6 +56,7 @@ type Stack struct {
 	Gateway                             *proxy.Server
 	Approvals                           *approval.Service
 	Audit                               *audit.Log
+	Classifications                     *classify.Service
 
 	servers []*http.Server
 	closers []func() error
@@ -153,6 +155,19 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	st.Approvals = approval.New(approval.Config{Store: store, WebhookURL: o.WebhookURL, PageURL: "http://" + st.AdminAddr + "/", Logger: o.Logger,
 		OnChange: proxy.ApprovalAuditor(st.Audit)})
 
+	// What copies of classified columns inherit, kept with the rest.
+	var cstore classify.Store = classify.NewMemory()
+	if o.DataDir != "" {
+		if cstore, err = classify.OpenSQLite(ctx, filepath.Join(o.DataDir, "classifications.db")); err != nil {
+			return st, err
+		}
+	}
+	st.closers = append(st.closers, cstore.Close)
+	if st.Classifications, err = classify.New(ctx, classify.Config{Store: cstore, Policy: st.Engine,
+		OnChange: proxy.ClassificationAuditor(st.Audit), Logger: o.Logger}); err != nil {
+		return st, fmt.Errorf("classifications: %w", err)
+	}
+
 	gcfg := o.Gateway
 	gcfg.Name, gcfg.Auth, gcfg.Upstream, gcfg.Decider, gcfg.Logger = "gateway", verifier, st.Standin, st.Engine, o.Logger
 	if o.WrapDecider != nil {
@@ -165,6 +180,9 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		gcfg.Audit = st.Audit
 	}
 	gcfg.Approvals, gcfg.ApprovalMode, gcfg.ApprovalPage = st.Approvals, o.ApprovalMode, "http://"+st.AdminAddr+"/"
+	if gcfg.Classifier == nil {
+		gcfg.Classifier = st.Classifications
+	}
 	if st.Gateway, err = proxy.New(gcfg); err != nil {
 		return st, err
 	}
@@ -180,7 +198,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	admin.Handle("/.well-known/", issuer)
 	admin.Handle("/jwks", issuer)
 	admin.Handle("/dev/", issuer)
-	admin.Handle("/", adminapi.New(adminapi.Config{Approvals: st.Approvals, Verifier: verifier, Revision: st.Engine.Revision, Stats: st.Gateway.Stats, Logger: o.Logger, DevLogin: true}))
+	admin.Handle("/", adminapi.New(adminapi.Config{Approvals: st.Approvals, Classifications: st.Classifications, Verifier: verifier, Revision: st.Engine.Revision, Stats: st.Gateway.Stats, Logger: o.Logger, DevLogin: true}))
 
 	for i, h := range []http.Handler{st.Gateway, admin, sn} {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
