@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -50,6 +52,12 @@ type config struct {
 		WebhookURL string `yaml:"webhook_url"` // Slack-compatible webhook told about new requests
 		PageURL    string `yaml:"page_url"`    // the approvals page as approvers reach it
 	} `yaml:"approvals"`
+	// Classifications: what copies of classified columns inherit.
+	Classifications struct {
+		Store        string   `yaml:"store"`         // SQLite file, or postgres:// shared by replicas; default beside approvals.store (the same PostgreSQL database)
+		PollInterval duration `yaml:"poll_interval"` // how often a replica looks for the others' records; default 2s
+		ForgetGroups []string `yaml:"forget_groups"` // who may forget one; default data-stewards and platform-admins
+	} `yaml:"classifications"`
 	Audit struct {
 		DSN            string `yaml:"dsn"`              // sqlite path or postgres:// URL; default audit.db
 		Replica        string `yaml:"replica"`          // this replica's chain name; default the host name
@@ -91,6 +99,12 @@ func loadConfig(path string) (*config, error) {
 	}
 	if c.Approvals.Store == "" {
 		c.Approvals.Store = "approvals.db"
+	}
+	if c.Classifications.Store == "" {
+		c.Classifications.Store = c.Approvals.Store // one PostgreSQL database for the shared state
+		if !strings.HasPrefix(c.Approvals.Store, "postgres://") && !strings.HasPrefix(c.Approvals.Store, "postgresql://") {
+			c.Classifications.Store = filepath.Join(filepath.Dir(c.Approvals.Store), "classifications.db")
+		}
 	}
 	if c.Audit.DSN == "" {
 		c.Audit.DSN = "audit.db"

@@ -21,6 +21,7 @@ import (
 	adminapi "github.com/snowgate/snowgate/proxy/admin"
 	"github.com/snowgate/snowgate/proxy/approval"
 	"github.com/snowgate/snowgate/proxy/audit"
+	"github.com/snowgate/snowgate/proxy/classify"
 	"github.com/snowgate/snowgate/proxy/identity"
 	"github.com/snowgate/snowgate/proxy/snowflake"
 	"github.com/snowgate/snowgate/vault"
@@ -102,10 +103,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer store.Close()
 	approvals := approval.New(approval.Config{Store: store, WebhookURL: c.Approvals.WebhookURL, PageURL: c.Approvals.PageURL, Logger: log,
 		OnChange: proxy.ApprovalAuditor(trail)})
+	var cstore classify.Store
+	if cs := c.Classifications.Store; strings.HasPrefix(cs, "postgres://") || strings.HasPrefix(cs, "postgresql://") {
+		cstore, err = classify.OpenPostgres(ctx, cs)
+	} else {
+		cstore, err = classify.OpenSQLite(ctx, cs)
+	}
+	if err != nil {
+		return err
+	}
+	defer cstore.Close()
+	classifications, err := classify.New(ctx, classify.Config{Store: cstore, Policy: eng, OnChange: proxy.ClassificationAuditor(trail),
+		Logger: log, PollInterval: time.Duration(c.Classifications.PollInterval)})
+	if err != nil {
+		return fmt.Errorf("classifications: %w", err)
+	}
+	go classifications.Run(ctx)
 
 	u := c.Upstream
 	gw, err := proxy.New(proxy.Config{
-		Audit: trail, Approvals: approvals, ApprovalMode: c.Approvals.Mode, ApprovalPage: c.Approvals.PageURL,
+		Audit: trail, Approvals: approvals, ApprovalMode: c.Approvals.Mode, ApprovalPage: c.Approvals.PageURL, Classifier: classifications,
 		Name: "gateway", Auth: verifier, Decider: eng, Logger: log,
 		Upstream:    &snowflake.Upstream{Account: u.Account, Host: u.Host, Port: u.Port, Protocol: u.Protocol},
 		Credentials: creds,
@@ -118,7 +135,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer gw.Close()
 
-	admin := adminapi.New(adminapi.Config{Approvals: approvals, Verifier: verifier, Revision: revision, Stats: gw.Stats, Logger: log})
+	admin := adminapi.New(adminapi.Config{Approvals: approvals, Classifications: classifications, ForgetGroups: c.Classifications.ForgetGroups,
+		Verifier: verifier, Revision: revision, Stats: gw.Stats, Logger: log})
 	return serveAll(ctx, log, []listener{{"gateway", c.Listen, gw}, {"admin", c.AdminListen, admin}})
 }
 
