@@ -1,6 +1,6 @@
 // Command snowgate is the policy gateway for Snowflake: one binary whose
 // subcommands follow the data path (dev, serve, token, policy, conformance,
-// bundle, audit, approvals).
+// bundle, audit, approvals, classify).
 package main
 
 import (
