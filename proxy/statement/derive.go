@@ -483,7 +483,7 @@ func assignments(t []Token, from, to int) ([]string, bool) {
 			return
 		}
 		q, n, good := parseName(t, start)
-		if !good || n >= end || !t[n].isOp("=") {
+		if !good || len(q.parts) == 0 || n >= end || !t[n].isOp("=") {
 			ok = false
 			return
 		}
@@ -670,11 +670,11 @@ func (d *deriver) alter() {
 			return
 		case t[k].is("RENAME") && t[k+1].is("COLUMN") && typ == "table":
 			from, n, ok := parseName(t, k+2)
-			if !ok || n+1 >= len(t) || !t[n].is("TO") {
+			if !ok || len(from.parts) == 0 || n+1 >= len(t) || !t[n].is("TO") {
 				return
 			}
 			to, _, ok := parseName(t, n+1)
-			if !ok {
+			if !ok || len(to.parts) == 0 {
 				return
 			}
 			src := Column{Database: obj.Database, Schema: obj.Schema, Table: obj.Name, Name: from.parts[len(from.parts)-1]}

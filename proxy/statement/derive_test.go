@@ -111,6 +111,7 @@ func TestDerived(t *testing.T) {
 		{"ALTER SCHEMA public RENAME TO pub2", "schema DEMO.PUB2 from schema DEMO.PUBLIC\n"},
 		{"ALTER TABLE customers RENAME COLUMN email TO contact", "table DEMO.PUBLIC.CUSTOMERS\n  CONTACT <- CUSTOMERS.EMAIL (copy)\n"},
 		{"ALTER TABLE customers ADD COLUMN x INT", ""},
+		{"ALTER TABLE customers RENAME COLUMN IDENTIFIER($c) TO contact", ""},
 	} {
 		sts, err := Analyze(context.Background(), tc.sql, env)
 		if err != nil || len(sts) != 1 {
@@ -121,6 +122,9 @@ func TestDerived(t *testing.T) {
 		}
 		if sts[0].Derived == nil {
 			t.Errorf("%s: derived is nil, want a list", tc.sql)
+		}
+		if strings.HasPrefix(sts[0].Parse.Error, internalError) {
+			t.Errorf("%s: %s", tc.sql, sts[0].Parse.Error)
 		}
 	}
 }
