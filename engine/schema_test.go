@@ -48,6 +48,10 @@ func TestSchema_input(t *testing.T) {
 	full.Statement.Kind, full.Statement.Category = "select", "read"
 	full.Statement.Outputs[0].Transform, full.Statement.Outputs[1].Transform = "copy", "aggregate"
 	full.Statement.Objects[0].Access, full.Statement.Objects[1].Access = "read", "write"
+	for i := range full.Statement.Derived {
+		full.Statement.Derived[i].Columns[0].Transform, full.Statement.Derived[i].Columns[1].Transform = "copy", "expression"
+	}
+	full.Statement.Effects[0].Effect, full.Statement.Effects[1].Effect = "rows_removed", "protection_removed"
 	docs := map[string]Input{
 		"every field":      full,
 		"select customers": input(analyst(), selectCustomers()),

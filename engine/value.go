@@ -101,8 +101,25 @@ func (c *conv) statementValue(s *statement.Statement) ast.Value {
 	if s.Limit != nil {
 		items = append(items, kv("limit", ast.Number(itoa(*s.Limit))))
 	}
-	items = append(items, kv("derived", c.derivedValue(s.Derived)))
+	items = append(items, kv("effects", c.effectsValue(s.Effects)), kv("derived", c.derivedValue(s.Derived)))
 	return obj(items...)
+}
+
+func (c *conv) effectsValue(es []statement.Effect) ast.Value {
+	if es == nil {
+		return ast.Null{}
+	}
+	terms := make([]*ast.Term, len(es))
+	for i := range es {
+		e := &es[i]
+		terms[i] = ast.NewTerm(obj(
+			kvt("effect", c.str(string(e.Effect))),
+			kvt("object", c.objectTerm(&e.Object)),
+			kvt("bounded", boolTerm(e.Bounded)),
+			kv("how", str(e.How)),
+		))
+	}
+	return ast.NewArray(terms...)
 }
 
 func (c *conv) derivedValue(ds []statement.Derivation) ast.Value {
@@ -240,6 +257,7 @@ func flagsValue(f *statement.Flags) ast.Value {
 		kvt("system_function", boolTerm(f.SystemFunction)),
 		kvt("external_function", boolTerm(f.ExternalFunction)),
 		kvt("scripting", boolTerm(f.Scripting)),
+		kvt("untraced_source", boolTerm(f.UntracedSource)),
 	)
 }
 
@@ -265,7 +283,9 @@ var sharedTerms = func() map[string]*ast.Term {
 		"objects", "type", "access", "columns", "read", "written", "filtered", "grouped", "table",
 		"outputs", "sources", "transform", "traced", "where", "present", "always_true", "limit", "star", "functions", "flags",
 		"create_or_replace", "time_travel", "clone", "external_location", "stage", "user_stage", "identifier", "dynamic_sql",
-		"session_change", "role_change", "no_where", "system_function", "external_function", "scripting",
+		"session_change", "role_change", "no_where", "system_function", "external_function", "scripting", "untraced_source",
+		"effects", "effect", "object", "bounded", "how",
+		"rows_removed", "rows_replaced", "object_replaced", "object_dropped", "protection_removed",
 		"derived", "target", "by_position", "any_column", "reads",
 		// values
 		"1", "act", "azp", "claim",
