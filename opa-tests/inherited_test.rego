@@ -75,7 +75,10 @@ test_a_copy_keeps_the_deny_in_of_its_source if {
 	some msg in masking.deny with input as doc with data.snowgate.inherited.classifications as recorded
 	msg == "DEMO.PUBLIC.EMAILS_COPY.EMAIL is masked for you and cannot be used in WHERE, JOIN, HAVING or QUALIFY: that could rebuild its values"
 	grouped := object.union(select("EMAILS_COPY", ["ID"]), {"statement": {"columns": {"grouped": [h.col("EMAILS_COPY", "EMAIL")]}}})
+	some msg2 in masking.deny with input as grouped with data.snowgate.inherited.classifications as recorded
+	contains(msg2, "EMAILS_COPY.EMAIL is masked for you and cannot be used in GROUP BY")
 	count(masking.deny) == 0 with input as grouped with data.snowgate.inherited.classifications as recorded
+		with data.snowgate.config.masking.deny_in as []
 }
 
 test_an_uncleared_copy_of_the_copy_is_denied if {

@@ -64,9 +64,21 @@ test_filter_on_masked_column_cleared if {
 	count(masking.deny) == 0 with input as fixtures.filter_on_ssn with input.identity as h.admin
 }
 
-test_group_by_email_allowed_by_column_config if {
-	count(masking.deny) == 0 with input as fixtures.group_by_email
-	masked(masking.mask) == {"DEMO.PUBLIC.CUSTOMERS.EMAIL": "email_domain"} with input as fixtures.group_by_email
+test_group_by_email_denied if {
+	some msg in masking.deny with input as fixtures.group_by_email
+	msg == "DEMO.PUBLIC.CUSTOMERS.EMAIL is masked for you and cannot be used in GROUP BY, ORDER BY, DISTINCT or PARTITION BY: that could rebuild its values"
+}
+
+# A column's own deny_in adds to the global list: it cannot loosen it.
+test_column_deny_in_adds_to_the_global_list if {
+	count(masking.deny) == 0 with input as fixtures.group_by_email with data.snowgate.config.masking.deny_in as []
+	some msg in masking.deny with input as fixtures.group_by_email
+		with data.snowgate.config.masking.deny_in as []
+		with data.snowgate.config.classifications.DEMO.PUBLIC.CUSTOMERS.EMAIL.deny_in as ["grouped"]
+	contains(msg, "EMAIL is masked for you and cannot be used in GROUP BY")
+	some msg2 in masking.deny with input as fixtures.filter_on_ssn
+		with data.snowgate.config.classifications.DEMO.PUBLIC.CUSTOMERS.SSN.deny_in as []
+	contains(msg2, "SSN is masked for you and cannot be used in WHERE")
 }
 
 test_group_by_ssn_denied_by_default_config if {

@@ -7,8 +7,8 @@
 #   cleared unless masking.agents_inherit_clearance is true. A masked column
 #   must not be usable to rebuild its values: used in predicates (WHERE,
 #   JOIN ON, HAVING, QUALIFY) or grouping (GROUP BY, ORDER BY, DISTINCT,
-#   PARTITION BY) it denies, per masking.deny_in or the column's own
-#   deny_in; read into a write (INSERT ... SELECT, CTAS, MERGE, COPY) it
+#   PARTITION BY, set operations) it denies, per masking.deny_in and the
+#   column's own deny_in, which adds to it; read into a write (INSERT ... SELECT, CTAS, MERGE, COPY) it
 #   denies; a result whose lineage cannot be traced denies; a clone of its
 #   table denies.
 package snowgate.rules.masking
@@ -79,9 +79,15 @@ deny contains msg if {
 	some usage in ["filtered", "grouped"]
 	some c in input.statement.columns[usage]
 	cls := hidden(c)
-	usage in object.get(cls, "deny_in", cfg.deny_in)
+	denied_in(cls, usage)
 	msg := sprintf("%s is masked for you and cannot be used in %s: that could rebuild its values", [column_key(c), usage_text[usage]])
 }
+
+# A column's own deny_in adds to masking.deny_in: it can make a usage
+# stricter, never looser.
+denied_in(_, usage) if usage in cfg.deny_in
+
+denied_in(cls, usage) if usage in object.get(cls, "deny_in", [])
 
 deny contains msg if {
 	count(guarded) > 0
