@@ -73,12 +73,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (any, error) {
 		method = "SNOWFLAKE"
 	}
 	q := r.URL.Query()
-	want := OpenParams{
+	// Names as Snowflake resolves them, so that the policy compares them
+	// with its own (DEMO.PUBLIC), whatever case the connection string used.
+	want := s.canonical(OpenParams{
 		Database:  q.Get("databaseName"),
 		Schema:    q.Get("schemaName"),
 		Warehouse: q.Get("warehouse"),
 		Role:      q.Get("roleName"),
-	}
+	})
 	client := clientInfo{App: d.ClientAppID, Version: d.ClientAppVersion, Address: remoteIP(r)}
 	log := s.log.With("client", client.App, "client_version", client.Version, "addr", client.Address, "method", method)
 
@@ -163,9 +165,9 @@ func (s *Server) connectDecision(r *http.Request, p *Principal, want *OpenParams
 	if d.Action != engine.ActionAllow {
 		return newError(CodeLoginRefused, "28000", "snowgate: login refused: "+strings.Join(d.Reasons, "; ")+" (decision "+d.ID+")", nil)
 	}
-	want.Role = d.Role
+	want.Role = s.canonicalName(d.Role)
 	if d.Warehouse != "" {
-		want.Warehouse = d.Warehouse
+		want.Warehouse = s.canonicalName(d.Warehouse)
 	}
 	p.VaultRole = d.VaultRole
 	return nil
@@ -174,8 +176,8 @@ func (s *Server) connectDecision(r *http.Request, p *Principal, want *OpenParams
 // startSession gets upstream credentials, opens the upstream session and
 // registers the new session. Nothing is left half-open on failure.
 func (s *Server) startSession(ctx context.Context, p *Principal, want OpenParams, client clientInfo) (*session, error) {
-	params := p.Upstream
-	d := s.cfg.Defaults
+	params := s.canonical(p.Upstream)
+	d := s.canonical(s.cfg.Defaults)
 	params.Database = pick(want.Database, pick(params.Database, d.Database))
 	params.Schema = pick(want.Schema, pick(params.Schema, d.Schema))
 	params.Warehouse = pick(want.Warehouse, pick(params.Warehouse, d.Warehouse))
@@ -187,8 +189,9 @@ func (s *Server) startSession(ctx context.Context, p *Principal, want OpenParams
 		if err != nil {
 			return nil, newError(CodeCredentials, "08004", "snowgate could not get upstream credentials for this session; try again later", err)
 		}
+		params = s.canonical(params)
 	}
-	conn, err := s.cfg.Upstream.Open(ctx, params)
+	conn, err := s.cfg.Upstream.Open(ctx, s.upstreamNames(params))
 	if err != nil {
 		release()
 		return nil, upstreamLoginError(err)
@@ -203,6 +206,62 @@ func (s *Server) startSession(ctx context.Context, p *Principal, want OpenParams
 	}
 	s.sessions.add(sess)
 	return sess, nil
+}
+
+// canonical puts the database, schema, warehouse and role of p as Snowflake
+// resolves a name given at login: unquoted, upper-cased (demo is DEMO);
+// double-quoted, exactly as written without the quotes ("demo" is demo),
+// or upper-cased too when the upstream ignores the case of quoted names
+// (FoldQuotedIdentifiers). Session state and the policy's input hold these.
+func (s *Server) canonical(p OpenParams) OpenParams {
+	p.Database, p.Schema = s.canonicalName(p.Database), s.canonicalName(p.Schema)
+	p.Warehouse, p.Role = s.canonicalName(p.Warehouse), s.canonicalName(p.Role)
+	return p
+}
+
+func (s *Server) canonicalName(name string) string {
+	name = strings.TrimSpace(name)
+	if len(name) >= 2 && name[0] == '"' && name[len(name)-1] == '"' {
+		name = strings.ReplaceAll(name[1:len(name)-1], `""`, `"`)
+		if s.cfg.FoldQuotedIdentifiers {
+			name = strings.ToUpper(name)
+		}
+		return name
+	}
+	return strings.ToUpper(name)
+}
+
+// upstreamNames writes canonical names as the upstream's login reads them:
+// a name that unquoted would resolve to something else (lower case, spaces)
+// in double quotes. An upstream that ignores the case of quoted names takes
+// them as they are.
+func (s *Server) upstreamNames(p OpenParams) OpenParams {
+	if s.cfg.FoldQuotedIdentifiers {
+		return p
+	}
+	p.Database, p.Schema, p.Warehouse, p.Role = quoteName(p.Database), quoteName(p.Schema), quoteName(p.Warehouse), quoteName(p.Role)
+	return p
+}
+
+// quoteName double-quotes a canonical name unless it is a plain upper-case
+// identifier, which Snowflake reads the same either way.
+func quoteName(name string) string {
+	if name == "" || plainIdentifier(name) {
+		return name
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+func plainIdentifier(name string) bool {
+	for i, r := range name {
+		switch {
+		case r >= 'A' && r <= 'Z', r == '_':
+		case i > 0 && (r >= '0' && r <= '9' || r == '$'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func pick(a, b string) string {

@@ -44,10 +44,14 @@ func planMasks(masks map[string]string, stmt statement.Statement, key []byte) (m
 			if !ok {
 				continue
 			}
-			// partial and email_domain keep part of one value: on anything
-			// but a plain copy (an expression mixing columns, an aggregate
-			// listing many values) they could show what they should hide.
-			if out.Transform != statement.TransformCopy && (s == engine.MaskPartial || s == engine.MaskEmailDomain) {
+			// partial, email_domain and hash show something of the value
+			// they mask. Of a plain copy that is what the policy chose; of
+			// anything derived it can be an oracle: part of an expression
+			// mixing columns or of an aggregate listing many values, or the
+			// hash of a value with a handful of possible results (a CASE
+			// yielding 1 or NULL hashes to one of two tokens). Only redact
+			// and null show nothing.
+			if out.Transform != statement.TransformCopy && s != engine.MaskNull {
 				s = engine.MaskRedact
 			}
 			if strength[s] > strength[plan[i]] {
@@ -67,8 +71,9 @@ func columnKey(c statement.Column) string {
 }
 
 // apply turns the strategy plan into per-column functions, and changes the
-// masked columns' types so that every masked value stays valid for the
-// type the drivers decode: text, or the original type for null.
+// masked columns' types so that every masked value stays valid for the type
+// the drivers decode: the original type for null (every value is NULL),
+// text that is never NULL for the other strategies.
 func (p maskPlanSpec) apply(cols []Column) (maskPlan, error) {
 	// Checked even when no output is masked: a result column the analysis
 	// did not see could carry a masked source.
@@ -83,7 +88,7 @@ func (p maskPlanSpec) apply(cols []Column) (maskPlan, error) {
 		if strategy == engine.MaskNull {
 			cols[i].Nullable = true
 		} else {
-			cols[i] = Column{Name: cols[i].Name, Type: "text", Nullable: true, Database: cols[i].Database, Schema: cols[i].Schema, Table: cols[i].Table}
+			cols[i] = Column{Name: cols[i].Name, Type: "text", Database: cols[i].Database, Schema: cols[i].Schema, Table: cols[i].Table}
 		}
 		plan[i] = maskFunc(strategy, p.key)
 	}
@@ -97,6 +102,11 @@ type maskPlanSpec struct {
 	key      []byte
 }
 
+// redacted is what a redacted cell shows, and what every masked NULL shows
+// under the strategies other than null: were a NULL to pass through, whether
+// a masked value is NULL would be visible, and a masked expression that is
+// NULL or not by the value it hides (CASE WHEN SUBSTR(ssn, 1, 1) = '1' THEN 1
+// END) would give that away one bit at a time.
 const redacted = "********"
 
 func maskFunc(strategy string, key []byte) maskFn {
@@ -106,7 +116,7 @@ func maskFunc(strategy string, key []byte) maskFn {
 	case engine.MaskHash:
 		return func(cell string, valid bool) (string, bool) {
 			if !valid {
-				return "", false
+				return redacted, true
 			}
 			m := hmac.New(sha256.New, key)
 			m.Write([]byte(cell))
@@ -115,7 +125,7 @@ func maskFunc(strategy string, key []byte) maskFn {
 	case engine.MaskPartial:
 		return func(cell string, valid bool) (string, bool) {
 			if !valid {
-				return "", false
+				return redacted, true
 			}
 			n := utf8.RuneCountInString(cell)
 			if n <= 4 {
@@ -127,7 +137,7 @@ func maskFunc(strategy string, key []byte) maskFn {
 	case engine.MaskEmailDomain:
 		return func(cell string, valid bool) (string, bool) {
 			if !valid {
-				return "", false
+				return redacted, true
 			}
 			if at := strings.LastIndexByte(cell, '@'); at >= 0 {
 				return "****" + cell[at:], true
@@ -135,10 +145,5 @@ func maskFunc(strategy string, key []byte) maskFn {
 			return redacted, true
 		}
 	}
-	return func(cell string, valid bool) (string, bool) {
-		if !valid {
-			return "", false
-		}
-		return redacted, true
-	}
+	return func(string, bool) (string, bool) { return redacted, true }
 }

@@ -29,7 +29,7 @@ func (w withQueryID) QueryID() string { return w.id }
 func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds []Bind) (*result, error) {
 	sess := q.session
 	st := sess.snapshot()
-	stmts, err := statement.Analyze(ctx, req.SQLText, statement.Env{Database: st.Database, Schema: st.Schema, Catalog: sess.catalog})
+	stmts, err := statement.Analyze(ctx, req.SQLText, statement.Env{Database: st.Database, Schema: st.Schema, Catalog: sess.catalog, FoldQuoted: s.cfg.FoldQuotedIdentifiers})
 	if err != nil {
 		return nil, newError(CodeCompilation, "42000", "SQL compilation error: "+err.Error(), err)
 	}
@@ -150,8 +150,11 @@ func (s *Server) runUpstream(ctx context.Context, sess *session, stmt statement.
 		if ctx.Err() != nil {
 			return nil, &Error{Code: CodeCanceled, SQLState: "57014", Message: "SQL execution canceled"}
 		}
+		// With masks, neither the client, nor the trail, nor the log sees
+		// what the upstream's message may quote of the masked columns.
+		err = upstreamError(err, masks != nil)
 		log.Info("statement failed upstream", "err", err)
-		return nil, upstreamError(err)
+		return nil, err
 	}
 	s.track(sess, stmt, out)
 	return s.encode(ctx, stmt, out, masks)
@@ -262,7 +265,7 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 			if ctx.Err() != nil {
 				return nil, &Error{Code: CodeCanceled, SQLState: "57014", Message: "SQL execution canceled"}
 			}
-			return nil, upstreamError(err)
+			return nil, upstreamError(err, masks != nil)
 		}
 		for i := range vals {
 			c, ok, err := encodeValue(&res.columns[i], vals[i])
@@ -294,19 +297,29 @@ func stateOf(out *Outcome) SessionState {
 	return SessionState{}
 }
 
-func upstreamError(err error) error {
+// upstreamError is an upstream failure as the client sees it: the
+// upstream's code, SQLSTATE and message. hide is for statements that read
+// columns masked for the caller: the message may quote their values, so
+// none of it that could be a value is kept (hideValues).
+func upstreamError(err error, hide bool) error {
 	var e *Error
-	if errors.As(err, &e) {
-		return e
+	switch {
+	case errors.As(err, &e):
+	default:
+		var se interface {
+			SnowflakeCode() (code, sqlState, message string)
+		}
+		if errors.As(err, &se) {
+			code, state, msg := se.SnowflakeCode()
+			e = newError(code, state, msg, err)
+		} else {
+			e = newError(CodeCompilation, "42000", "SQL execution error: "+err.Error(), err)
+		}
 	}
-	var se interface {
-		SnowflakeCode() (code, sqlState, message string)
+	if hide {
+		return hideValues(e)
 	}
-	if errors.As(err, &se) {
-		code, state, msg := se.SnowflakeCode()
-		return newError(code, state, msg, err)
-	}
-	return newError(CodeCompilation, "42000", "SQL execution error: "+err.Error(), err)
+	return e
 }
 
 func statementTypeID(k statement.Kind) int {

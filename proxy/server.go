@@ -73,6 +73,12 @@ type Config struct {
 	// across queries but cannot be reversed by a dictionary. Random per
 	// process when empty.
 	MaskKey []byte
+	// FoldQuotedIdentifiers says the upstream ignores the case of quoted
+	// identifiers too (the DuckDB stand-in, or Snowflake with
+	// QUOTED_IDENTIFIERS_IGNORE_CASE): "demo" then names DEMO, at login and
+	// in statements. False is Snowflake's rule: unquoted names are upper-
+	// cased, quoted ones kept exactly.
+	FoldQuotedIdentifiers bool
 }
 
 // Server speaks the Snowflake REST protocol.

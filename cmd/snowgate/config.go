@@ -29,6 +29,11 @@ type config struct {
 		Schema    string `yaml:"schema"`
 		Warehouse string `yaml:"warehouse"`
 		Role      string `yaml:"role"`
+		// FoldQuotedIdentifiers: the account ignores the case of quoted
+		// identifiers too (QUOTED_IDENTIFIERS_IGNORE_CASE = TRUE), so
+		// "demo" names DEMO. Default false, Snowflake's default: unquoted
+		// names are upper-cased, quoted ones kept exactly.
+		FoldQuotedIdentifiers bool `yaml:"fold_quoted_identifiers"`
 	} `yaml:"upstream"`
 	Credentials struct {
 		Static *struct {

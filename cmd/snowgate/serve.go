@@ -129,6 +129,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Defaults:    proxy.OpenParams{Database: u.Database, Schema: u.Schema, Warehouse: u.Warehouse, Role: u.Role},
 		TokenTTL:    time.Duration(c.Session.TokenTTL), IdleTimeout: time.Duration(c.Session.IdleTimeout),
 		MaxLife: time.Duration(c.Session.MaxLife), SpoolDir: c.SpoolDir,
+		FoldQuotedIdentifiers: u.FoldQuotedIdentifiers,
 	})
 	if err != nil {
 		return err

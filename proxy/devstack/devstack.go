@@ -170,6 +170,8 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 
 	gcfg := o.Gateway
 	gcfg.Name, gcfg.Auth, gcfg.Upstream, gcfg.Decider, gcfg.Logger = "gateway", verifier, st.Standin, st.Engine, o.Logger
+	// DuckDB ignores the case of quoted names too: "demo" is DEMO there.
+	gcfg.FoldQuotedIdentifiers = true
 	if o.WrapDecider != nil {
 		gcfg.Decider = o.WrapDecider(st.Engine)
 	}
@@ -187,7 +189,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return st, err
 	}
 	st.closers = append(st.closers, st.Gateway.Close)
-	sn, err := proxy.New(proxy.Config{Name: "standin", Auth: st.Standin, Upstream: st.Standin, Unguarded: true, Logger: o.Logger, PingPong: gcfg.PingPong})
+	sn, err := proxy.New(proxy.Config{Name: "standin", Auth: st.Standin, Upstream: st.Standin, Unguarded: true, Logger: o.Logger, PingPong: gcfg.PingPong, FoldQuotedIdentifiers: true})
 	if err != nil {
 		return st, err
 	}
