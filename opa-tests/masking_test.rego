@@ -136,3 +136,29 @@ test_unqualified_without_session_denied if {
 	"cannot tell which database CUSTOMERS is in; qualify the name or set a current database" in masking.deny with input as object.remove(fixtures.select_customers_pii, ["session"])
 		with input.statement.objects as [{"type": "table", "name": "CUSTOMERS", "access": "read"}]
 }
+
+# Data without lineage is handled as the most classified data there is.
+test_result_scan_denied_unless_cleared_for_everything if {
+	some msg in masking.deny with input as fixtures.result_scan
+	contains(msg, "the lineage of result column * cannot be traced, so it could carry classified data you are not cleared for")
+	count(masking.deny) == 0 with input as fixtures.result_scan
+		with input.identity as object.union(h.admin, {"groups": ["pii-readers", "hr-readers", "pci-readers"]})
+}
+
+test_result_scan_in_a_join_is_an_oracle if {
+	some msg in masking.deny with input as fixtures.result_scan_join
+	startswith(msg, "the statement reads data whose lineage cannot be traced")
+}
+
+test_query_history_view_is_untraced if {
+	some msg in masking.deny with input as fixtures.query_history_view
+	startswith(msg, "the statement reads data whose lineage cannot be traced")
+	count(masking.deny) == 0 with input as fixtures.query_history_view
+		with data.snowgate.config.masking.untraced_readers as ["platform-admins"]
+}
+
+test_set_variable_from_masked_column_denied if {
+	some msg in masking.deny with input as fixtures.select_customers_pii
+		with input.statement.kind as "set"
+	msg == "DEMO.PUBLIC.CUSTOMERS.EMAIL is masked for you and cannot be copied into another object"
+}

@@ -10,7 +10,10 @@
 #   PARTITION BY, set operations) it denies, per masking.deny_in and the
 #   column's own deny_in, which adds to it; read into a write (INSERT ... SELECT, CTAS, MERGE, COPY) it
 #   denies; a result whose lineage cannot be traced denies; a clone of its
-#   table denies.
+#   table denies. Data from a source without lineage (RESULT_SCAN,
+#   history functions, stages, unknown functions, variables) is handled as
+#   the most classified data there is: it denies unless the caller is
+#   cleared for every class (or in masking.untraced_readers).
 package snowgate.rules.masking
 
 import data.snowgate.lib
@@ -91,12 +94,49 @@ denied_in(cls, usage) if usage in object.get(cls, "deny_in", [])
 
 deny contains msg if {
 	count(guarded) > 0
-	input.statement.kind in {"insert", "merge", "create", "update", "copy"}
+	input.statement.kind in {"insert", "merge", "create", "update", "copy", "set"}
 	some c in input.statement.columns.read
 	hidden(c)
 	msg := sprintf("%s is masked for you and cannot be copied into another object", [column_key(c)])
 }
 
+# Data whose lineage cannot be traced (RESULT_SCAN of a result snowgate did
+# not record, history and metadata table functions, stages, functions that
+# are not known built-ins, session variables) may carry anything the
+# session could read: unless the caller is cleared for every class of
+# classified data (or is in masking.untraced_readers), it is handled as the
+# most classified of it, which no mask can follow, and denies.
+deny contains msg if {
+	not untraced_reader
+	untraced_source
+	some o in input.statement.outputs
+	not o.traced
+	msg := sprintf("the lineage of result column %s cannot be traced, so it could carry classified data you are not cleared for (%s)", [o.name, untraced_hint])
+}
+
+# Used anywhere else (a filter, a join, an aggregate, a write, a variable),
+# data without lineage is an oracle on what it holds.
+deny contains msg if {
+	not untraced_reader
+	untraced_source
+	every o in object.get(input.statement, "outputs", []) {
+		o.traced
+	}
+	msg := sprintf("the statement reads data whose lineage cannot be traced, so it could carry classified data you are not cleared for (%s)", [untraced_hint])
+}
+
+untraced_source if input.statement.flags.untraced_source == true
+
+# Snowflake's own usage and history views (SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY,
+# ACCESS_HISTORY, ...) hold other statements' text with their literals.
+untraced_source if {
+	some o in input.statement.objects
+	upper(lib.home_database(o)) == "SNOWFLAKE"
+	o.type in {"table", "view"}
+}
+
+# A table with masked columns whose result columns cannot be told apart
+# ('*' over a table the catalog does not know).
 deny contains msg if {
 	some key in guarded
 	some o in input.statement.outputs
@@ -110,6 +150,22 @@ deny contains msg if {
 	count(object.get(input.statement, "outputs", [])) == 0
 	msg := sprintf("the result columns cannot be traced, and %s has masked columns", [key])
 }
+
+untraced_hint := "RESULT_SCAN of a result snowgate did not return to you, query or access history, a stage, a function the analyser does not know, or a variable"
+
+# All classes of classified data, configured and inherited.
+all_classes contains cls.class if {
+	some db, sch, table, column
+	cls := classifications[db][sch][table][column]
+}
+
+untraced_reader if {
+	every class in all_classes {
+		class in cleared_classes
+	}
+}
+
+untraced_reader if lib.in_group(object.get(cfg, "untraced_readers", []))
 
 deny contains msg if {
 	some key in guarded

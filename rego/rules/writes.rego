@@ -1,8 +1,18 @@
 # METADATA
-# title: Bulk writes
+# title: Destructive writes
 # description: |
-#   UPDATE and DELETE without a WHERE clause, or with one that is always true
-#   (WHERE 1=1), change every row: they need approval (approvals.bulk_write).
+#   What a statement can destroy, however it is spelled
+#   (input.statement.effects), needs approval:
+#     rows removed or replaced without a predicate that bounds them (UPDATE
+#     and DELETE without a WHERE clause or with one that is always true once
+#     constants are folded, MERGE ... WHEN MATCHED THEN DELETE or an
+#     unconditional UPDATE, INSERT OVERWRITE, TRUNCATE, COPY with PURGE or
+#     OVERWRITE): approvals.bulk_write;
+#     objects replaced (CREATE OR REPLACE, ALTER ... SWAP WITH, RENAME, CLONE
+#     over a name): approvals.object_replaced;
+#     protections removed (masking, row access and other policies unset or
+#     dropped, tags, time travel turned off, secure views made plain):
+#     approvals.protection_removed.
 package snowgate.rules.writes
 
 import data.snowgate.lib
@@ -17,6 +27,40 @@ approve contains {"rule": "bulk_write", "why": why} if {
 	input.statement.kind == "delete"
 	unbounded
 	why := sprintf("DELETE of every row of %s (%s)", [targets, shape])
+}
+
+# Every other unbounded removal or replacement of rows or files.
+approve contains {"rule": "bulk_write", "why": why} if {
+	some e in input.statement.effects
+	e.effect in {"rows_removed", "rows_replaced"}
+	not e.bounded
+	not plain_update_or_delete(e)
+	why := sprintf("%s: every %s of %s %s", [e.how, unit(e.object), lib.object_key(e.object), verb[e.effect]])
+}
+
+approve contains {"rule": "object_replaced", "why": why} if {
+	some e in input.statement.effects
+	e.effect == "object_replaced"
+	why := sprintf("%s: %s %s", [e.how, e.object.type, lib.object_key(e.object)])
+}
+
+approve contains {"rule": "protection_removed", "why": why} if {
+	some e in input.statement.effects
+	e.effect == "protection_removed"
+	why := sprintf("%s removes a protection of %s %s", [e.how, e.object.type, lib.object_key(e.object)])
+}
+
+verb := {"rows_removed": "may be removed", "rows_replaced": "may be replaced"}
+
+unit(o) := "file" if o.type in {"stage", "location", "table_stage"}
+
+else := "row"
+
+# The UPDATE and DELETE rules above already speak for these.
+plain_update_or_delete(e) if {
+	input.statement.kind in {"update", "delete"}
+	e.how in {"UPDATE", "DELETE"}
+	unbounded
 }
 
 unbounded if not input.statement.where.present
