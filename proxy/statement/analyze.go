@@ -25,6 +25,10 @@ type Env struct {
 	// quoted identifiers (the DuckDB stand-in, or Snowflake with
 	// QUOTED_IDENTIFIERS_IGNORE_CASE): "customers" then names CUSTOMERS.
 	FoldQuoted bool
+	// Results answers what earlier statements of the session returned, so
+	// that RESULT_SCAN of one inherits its lineage. When nil, or when it
+	// does not know the statement, RESULT_SCAN's columns are untraced.
+	Results ResultLineage
 }
 
 // internalError prefixes the Parse.Error of a statement whose analysis hit
@@ -105,6 +109,15 @@ func analyzeOne(ctx context.Context, sql string, p piece, env Env) (st Statement
 	problems := r.problems
 	st.Derived = derivations(ctx, toks, r, env)
 	problems = append(problems, readTree(ctx, &st, r, env)...)
+	for i := range st.ResultScans { // offsets into the statement's own text
+		s := &st.ResultScans[i]
+		if s.src == sql && s.Start >= p.start && s.End <= p.end && s.Start < s.End {
+			s.Start, s.End = s.Start-p.start, s.End-p.start
+		} else {
+			s.Start, s.End = -1, -1
+		}
+		s.src = ""
+	}
 	st.Parse.Complete = len(problems) == 0 && st.Kind != KindUnknown
 	if len(problems) > 0 {
 		st.Parse.Error = strings.Join(dedupe(problems), "; ")

@@ -64,6 +64,7 @@ type walker struct {
 	problems  []string
 	catalog   map[string][]string
 	opaque    bool // something read has no traceable source
+	scans     []ResultScan
 }
 
 // colSet is an insertion-ordered set of columns that stays linear however

@@ -117,6 +117,9 @@ func (w *walker) funcRelation(alias string, tf tableFunc, args []relCol) *relati
 	}
 	switch tf.name {
 	case "RESULT_SCAN":
+		if rr := w.resultRelation(alias, tf); rr != nil {
+			return rr
+		}
 		r.untraced = true
 		w.opaque = true
 		return r

@@ -47,8 +47,9 @@ type loweredTable struct {
 // tableFunc records a table function (FLATTEN, SPLIT_TO_TABLE, ...) that was
 // replaced by a derived table selecting its arguments.
 type tableFunc struct {
-	name    string   // upper-case function name
-	columns []string // column aliases written after the alias, if any
+	name    string     // upper-case function name
+	columns []string   // column aliases written after the alias, if any
+	scan    *resultArg // RESULT_SCAN's argument, when it names a result
 }
 
 // starMod records EXCLUDE / RENAME / REPLACE written after a '*'.
@@ -89,12 +90,13 @@ func (lw *lowered) sourceText(off, n int) string {
 // frame is an open bracket during lowering.
 type frame struct {
 	kind       frameKind
-	start      int    // unit index where the bracketed operand starts
-	fn         string // function name for calls
-	first      bool   // no argument emitted yet (generic calls drop a leading DISTINCT)
-	aliasAfter bool   // a table function: read its alias when this closes
-	wrapped    bool   // TABLE(f(...)): the inner call closes into a dropped ')'
-	derived    bool   // a derived table in FROM: Snowflake lets it go without an alias, TiDB does not
+	start      int        // unit index where the bracketed operand starts
+	fn         string     // function name for calls
+	first      bool       // no argument emitted yet (generic calls drop a leading DISTINCT)
+	aliasAfter bool       // a table function: read its alias when this closes
+	wrapped    bool       // TABLE(f(...)): the inner call closes into a dropped ')'
+	derived    bool       // a derived table in FROM: Snowflake lets it go without an alias, TiDB does not
+	scan       *resultArg // RESULT_SCAN's argument, for the table function's record
 }
 
 type frameKind uint8

@@ -13,7 +13,7 @@ func (l *lowerer) tableRef(i int, ref tableRef) (int, error) {
 	}
 	if ref.result { // FROM $1: an earlier statement's result, untraced
 		l.emit("(SELECT NULL)", l.t[i].Pos)
-		return l.funcAlias(i+1, "RESULT_SCAN")
+		return l.funcAlias(i+1, "RESULT_SCAN", nil)
 	}
 	end := ref.end - l.q.base
 	var enc, alias string
@@ -106,10 +106,14 @@ func (l *lowerer) tableFunc(i int) (int, error) {
 		return 0, l.fail(j, "table function expected")
 	}
 	fn := strings.Join(q.parts, ".") // a qualified name is never the built-in
-	if wrapped {
-		l.stack = append(l.stack, frame{kind: frameDrop, start: len(l.out), fn: fn, aliasAfter: true})
+	var scan *resultArg
+	if fn == "RESULT_SCAN" {
+		scan = l.resultArgAt(end)
 	}
-	f := frame{kind: framePlain, start: len(l.out), fn: fn, aliasAfter: !wrapped}
+	if wrapped {
+		l.stack = append(l.stack, frame{kind: frameDrop, start: len(l.out), fn: fn, aliasAfter: true, scan: scan})
+	}
+	f := frame{kind: framePlain, start: len(l.out), fn: fn, aliasAfter: !wrapped, scan: scan}
 	l.stack = append(l.stack, f)
 	l.emit("(SELECT", l.t[j].Pos)
 	if l.peek(end + 1).isOp(")") {
@@ -119,7 +123,7 @@ func (l *lowerer) tableFunc(i int) (int, error) {
 }
 
 // funcAlias reads the alias after a lowered table function and records it.
-func (l *lowerer) funcAlias(j int, fn string) (int, error) {
+func (l *lowerer) funcAlias(j int, fn string, scan *resultArg) (int, error) {
 	var alias string
 	switch n := l.peek(j); {
 	case n.is("AS"):
@@ -137,7 +141,7 @@ func (l *lowerer) funcAlias(j int, fn string) (int, error) {
 		l.nfn++
 		alias = `"#f` + strconv.Itoa(l.nfn) + `"`
 	}
-	tf := tableFunc{name: fn}
+	tf := tableFunc{name: fn, scan: scan}
 	if l.peek(j).isOp("(") { // alias(col, col, ...)
 		end := l.after(j)
 		for k := j + 1; k < end-1; k++ {

@@ -178,7 +178,7 @@ func (l *lowerer) close(i int) (int, error) {
 	}
 	l.operand = fr.start
 	if fr.aliasAfter {
-		return l.funcAlias(i+1, fr.fn)
+		return l.funcAlias(i+1, fr.fn, fr.scan)
 	}
 	if fr.derived {
 		l.lastRef = fr.start

@@ -34,6 +34,11 @@ type Statement struct {
 	// creates or fills, per target column with the columns the values come
 	// from, so that classifications follow copies (derive.go).
 	Derived []Derivation `json:"derived"`
+	// ResultScans lists the RESULT_SCAN calls of the statement's queries
+	// that name an earlier result in a form Env.Results can answer, for the
+	// gateway to send the upstream's own query id in place of the
+	// argument. Not part of the policy input.
+	ResultScans []ResultScan `json:"-"`
 }
 
 // Kind is what the statement does, e.g. "select" or "grant".
@@ -191,7 +196,7 @@ type Flags struct {
 	// cannot be traced, anywhere in it: a function that is not a known
 	// built-in (user-defined, external, qualified, system), a table function
 	// other than FLATTEN/SPLIT_TO_TABLE/STRTOK_SPLIT_TO_TABLE/GENERATOR
-	// (history and metadata functions, RESULT_SCAN), a stage, a session
-	// variable.
+	// (history and metadata functions, RESULT_SCAN of a result Env.Results
+	// does not know), a stage, a session variable.
 	UntracedSource bool `json:"untraced_source"`
 }

@@ -3,6 +3,7 @@ package statement
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,6 +88,11 @@ func readTree(ctx context.Context, st *Statement, r *reading, env Env) []string 
 	st.Columns.Grouped = append(st.Columns.Grouped, w.grouped.list...)
 	st.Star = st.Star || w.star
 	st.Flags.UntracedSource = st.Flags.UntracedSource || w.opaque
+	for _, s := range w.scans {
+		if !slices.ContainsFunc(st.ResultScans, func(x ResultScan) bool { return x.src == s.src && x.Start == s.Start && x.End == s.End }) {
+			st.ResultScans = append(st.ResultScans, s)
+		}
+	}
 	return append(problems, crossCheck(st, w.tables)...)
 }
 
