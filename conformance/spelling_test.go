@@ -57,7 +57,9 @@ var spellings = []spelling{
 	{"quoted name parts", func(sql string, toks []statement.Token, _ *rand.Rand) string {
 		return eachTokenAt(sql, toks, func(i int, text string) string {
 			t := toks[i]
-			dot := func(j int) bool { return j >= 0 && j < len(toks) && toks[j].Kind == statement.TokOp && toks[j].Value == "." }
+			dot := func(j int) bool {
+				return j >= 0 && j < len(toks) && toks[j].Kind == statement.TokOp && toks[j].Value == "."
+			}
 			if t.Kind == statement.TokIdent && (dot(i-1) || dot(i+1)) && !(i+2 < len(toks) && dot(i+1) && toks[i+2].Kind == statement.TokVariable) {
 				return `"` + t.Value + `"`
 			}
