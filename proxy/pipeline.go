@@ -29,7 +29,12 @@ func (w withQueryID) QueryID() string { return w.id }
 func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds []Bind) (*result, error) {
 	sess := q.session
 	st := sess.snapshot()
-	stmts, err := statement.Analyze(ctx, req.SQLText, statement.Env{Database: st.Database, Schema: st.Schema, Catalog: sess.catalog, FoldQuoted: s.cfg.FoldQuotedIdentifiers})
+	env := statement.Env{Database: st.Database, Schema: st.Schema, Catalog: sess.catalog, FoldQuoted: s.cfg.FoldQuotedIdentifiers}
+	if !s.cfg.Unguarded {
+		q.results = sess.resultSnapshot()
+		env.Results = q.results
+	}
+	stmts, err := statement.Analyze(ctx, req.SQLText, env)
 	if err != nil {
 		return nil, newError(CodeCompilation, "42000", "SQL compilation error: "+err.Error(), err)
 	}
@@ -48,8 +53,22 @@ func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds 
 	// Multi-statement: each statement becomes a child query whose result
 	// the driver fetches by id; the parent lists them.
 	var ids, types []string
-	for _, stmt := range stmts {
+	for i, stmt := range stmts {
 		child, cctx := newQuery(ctx, sess, "", stmt.SQL)
+		child.results = q.results
+		if i > 0 && len(stmt.ResultScans) > 0 && env.Results != nil {
+			// RESULT_SCAN may name a statement of this request that ran
+			// after the request was analysed: read it again against the
+			// session's results as they are now.
+			child.results = sess.resultSnapshot()
+			env.Results = child.results
+			again, err := statement.Analyze(ctx, stmt.SQL, env)
+			if err != nil || len(again) != 1 {
+				return nil, newError(CodeCompilation, "42000", "SQL compilation error: statement could not be read again", err)
+			}
+			again[0].Index, again[0].Count = stmt.Index, stmt.Count
+			stmt = again[0]
+		}
 		s.queries.add(child)
 		res, err := s.statement(cctx, child, stmt, req, nil)
 		if err != nil {
@@ -79,6 +98,7 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 	queryTag := sess.queryTag
 	started := time.Now()
 	var auditID string // the statement's record in the trail
+	upstreamSQL := stmt.SQL
 	if !s.cfg.Unguarded {
 		d := s.cfg.Decider.Decide(ctx, s.input(sess, q, stmt))
 		s.counters.decided(d.Action)
@@ -117,6 +137,14 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 			masks = &maskPlanSpec{byOutput: byOutput, outputs: len(stmt.Outputs), key: s.maskKey}
 			log = log.With("masked_columns", len(byOutput))
 		}
+		if len(stmt.ResultScans) > 0 {
+			text, err := rewriteResultScans(q.results, stmt)
+			if err != nil {
+				log.Info("statement denied: RESULT_SCAN", "err", err)
+				return nil, newError(CodeAccessDenied, "42501", denyMessage("denied", engine.Decision{ID: d.ID, Reasons: append(d.Reasons, err.Error())}), nil)
+			}
+			upstreamSQL = text
+		}
 		if d.Action == engine.ActionRequireApproval {
 			log.Info("statement needs approval", "reasons", d.Reasons)
 			if err := s.approve(ctx, q, stmt, binds, d, log); err != nil {
@@ -124,7 +152,7 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 			}
 		}
 	}
-	res, err := s.runUpstream(ctx, sess, stmt, Exec{SQL: stmt.SQL, Kind: stmt.Kind, Binds: binds, QueryTag: queryTag, Describe: req.DescribeOnly}, masks, log)
+	res, err := s.runUpstream(ctx, q, stmt, Exec{SQL: upstreamSQL, Kind: stmt.Kind, Binds: binds, QueryTag: queryTag, Describe: req.DescribeOnly}, masks, log)
 	if !s.cfg.Unguarded {
 		// The statement and its decision are already durable; the outcome
 		// rides the next commit instead of holding the client's answer (a
@@ -144,9 +172,13 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 	return res, nil
 }
 
-func (s *Server) runUpstream(ctx context.Context, sess *session, stmt statement.Statement, x Exec, masks *maskPlanSpec, log *slog.Logger) (*result, error) {
+func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.Statement, x Exec, masks *maskPlanSpec, log *slog.Logger) (*result, error) {
+	sess := q.session
 	out, err := sess.conn.Run(ctx, x)
 	if err != nil {
+		if !s.cfg.Unguarded {
+			sess.remember(q.id, "", nil) // it ran, or may have: it holds a place, no result
+		}
 		if ctx.Err() != nil {
 			return nil, &Error{Code: CodeCanceled, SQLState: "57014", Message: "SQL execution canceled"}
 		}
@@ -157,7 +189,15 @@ func (s *Server) runUpstream(ctx context.Context, sess *session, stmt statement.
 		return nil, err
 	}
 	s.track(sess, stmt, out)
-	return s.encode(ctx, stmt, out, masks)
+	res, err := s.encode(ctx, stmt, out, masks)
+	var outputs []statement.Output
+	if err == nil && !x.Describe && !s.cfg.Unguarded {
+		outputs = resultOutputs(stmt, res.columns)
+	}
+	if !s.cfg.Unguarded {
+		sess.remember(q.id, out.QueryID, outputs)
+	}
+	return res, err
 }
 
 func errOrNil(err error) *Error {

@@ -30,6 +30,8 @@ type session struct {
 	state         SessionState
 	queryTag      string
 	requests      map[string]*query // by the client's requestId
+	results       []*resultEntry    // the latest statements that ran upstream, oldest first
+	ran           int64             // how many statements have run upstream
 	closed        bool
 }
 

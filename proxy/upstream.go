@@ -61,6 +61,9 @@ type Outcome struct {
 	// State is the upstream session's database, schema, warehouse and role
 	// after the statement, when the statement changed them.
 	State *SessionState
+	// QueryID is the upstream's own id for the statement, when the
+	// upstream reports it (RESULT_SCAN of the statement needs it).
+	QueryID string
 }
 
 // Rows is a result set streamed from upstream.

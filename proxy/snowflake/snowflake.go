@@ -87,6 +87,10 @@ func (c *conn) Run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 	if x.Describe {
 		ctx = sf.WithDescribeOnly(ctx)
 	}
+	// The upstream's own query id, for RESULT_SCAN of the statement later:
+	// gosnowflake sends it here as soon as the upstream answers.
+	idc := make(chan string, 1)
+	ctx = sf.WithQueryIDChan(ctx, idc)
 	args := bindArgs(x.Binds)
 	switch x.Kind {
 	case statement.KindSelect, statement.KindShow, statement.KindDescribe, statement.KindExplain, statement.KindCall, statement.KindList:
@@ -101,7 +105,7 @@ func (c *conn) Run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 			return nil, err
 		}
 		r.unlock = c.mu.Unlock
-		return &proxy.Outcome{Rows: r}, nil
+		return &proxy.Outcome{Rows: r, QueryID: queryID(idc)}, nil
 	}
 	defer c.mu.Unlock()
 	res, err := c.c.ExecContext(ctx, x.SQL, args...)
@@ -109,7 +113,17 @@ func (c *conn) Run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 		return nil, sqlError(err)
 	}
 	n, _ := res.RowsAffected()
-	return &proxy.Outcome{Affected: n}, nil
+	return &proxy.Outcome{Affected: n, QueryID: queryID(idc)}, nil
+}
+
+// queryID returns the id gosnowflake reported, or "" when it reported none.
+func queryID(c <-chan string) string {
+	select {
+	case id := <-c:
+		return id
+	default:
+		return ""
+	}
 }
 
 func bindArgs(binds []proxy.Bind) []any {
