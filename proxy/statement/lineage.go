@@ -65,6 +65,7 @@ type walker struct {
 	catalog   map[string][]string
 	opaque    bool // something read has no traceable source
 	scans     []ResultScan
+	inherited []Object // tables inherited results came from
 }
 
 // colSet is an insertion-ordered set of columns that stays linear however

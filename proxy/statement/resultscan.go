@@ -1,6 +1,7 @@
 package statement
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -151,6 +152,16 @@ func (w *walker) resultRelation(alias string, tf tableFunc) *relation {
 		}
 		if !c.traced {
 			w.opaque = true
+		}
+		for _, s := range c.sources {
+			// the data comes from these tables: the policy's object rules
+			// (what is guarded, who may read it) hold as for the original
+			if s.Table != "" && !strings.HasPrefix(s.Table, "@") {
+				o := Object{Type: "table", Database: s.Database, Schema: s.Schema, Name: s.Table, Access: AccessRead}
+				if !slices.Contains(w.inherited, o) {
+					w.inherited = append(w.inherited, o)
+				}
+			}
 		}
 		r.cols = append(r.cols, c)
 	}

@@ -210,6 +210,9 @@ func TestResultScan_expressions(t *testing.T) {
 	}
 	st = analyzeWith(t, `SELECT * FROM TABLE(RESULT_SCAN('q2')) AS r (a, b)`, history())
 	checkOutputs(t, st, want{"A", []string{"ORDERS.ID"}, true}, want{"B", []string{"ORDERS.AMOUNT"}, true})
+	if len(st.Objects) != 1 || st.Objects[0] != (Object{Type: "table", Database: "DEMO", Schema: "PUBLIC", Name: "ORDERS", Access: AccessRead}) {
+		t.Errorf("objects = %+v, want the table the result came from", st.Objects)
+	}
 	if st.Outputs[1].Transform != TransformAggregate {
 		t.Errorf("transform = %s, want the recorded aggregate", st.Outputs[1].Transform)
 	}

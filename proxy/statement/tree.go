@@ -93,7 +93,16 @@ func readTree(ctx context.Context, st *Statement, r *reading, env Env) []string 
 			st.ResultScans = append(st.ResultScans, s)
 		}
 	}
-	return append(problems, crossCheck(st, w.tables)...)
+	problems = append(problems, crossCheck(st, w.tables)...)
+	// Tables an inherited result (RESULT_SCAN) came from are read, through
+	// it; added after the cross-check, which compares the two readings of
+	// the statement's own text.
+	for _, o := range w.inherited {
+		if !slices.ContainsFunc(st.Objects, func(x Object) bool { return objectKey(x) == objectKey(o) }) {
+			st.Objects = append(st.Objects, o)
+		}
+	}
+	return problems
 }
 
 func appendUnique(s []string, x string) []string {
