@@ -149,6 +149,9 @@ func isConst(e ast.ExprNode) bool {
 type constCheck struct{ ok bool }
 
 func (c *constCheck) Enter(n ast.Node) (ast.Node, bool) {
+	if f, ok := n.(*ast.FuncCallExpr); ok && conditionals[f.FnName.L] {
+		return n, false // constant when its arguments are
+	}
 	switch n.(type) {
 	case *ast.ColumnNameExpr, *ast.SubqueryExpr, *ast.FuncCallExpr, *ast.AggregateFuncExpr, *ast.WindowFuncExpr,
 		ast.ParamMarkerExpr, *ast.VariableExpr, *ast.DefaultExpr, *ast.ExistsSubqueryExpr:
@@ -279,6 +282,109 @@ func constant(e ast.ExprNode) (any, bool) {
 			return nil, false
 		}
 		return binary(x.Op, l, r)
+	case *ast.FuncCallExpr:
+		return conditional(x.FnName.L, x.Args)
+	case *ast.CaseExpr:
+		var subject any
+		if x.Value != nil {
+			v, ok := constant(x.Value)
+			if !ok {
+				return nil, false
+			}
+			subject = v
+		}
+		for _, w := range x.WhenClauses {
+			c, ok := constant(w.Expr)
+			if !ok {
+				return nil, false
+			}
+			var hit bool
+			if x.Value != nil {
+				cmp, ok := compare(subject, c)
+				hit = ok && subject != nil && c != nil && cmp == 0
+			} else {
+				hit, _ = asBool(c)
+			}
+			if hit {
+				return constant(w.Result)
+			}
+		}
+		if x.ElseClause == nil {
+			return nil, true
+		}
+		return constant(x.ElseClause)
+	}
+	return nil, false
+}
+
+// conditionals are the functions that pick one of their arguments, and a
+// few string functions: a call of one is constant when its arguments are.
+var conditionals = map[string]bool{"coalesce": true, "ifnull": true, "nvl": true, "nullif": true, "if": true, "iff": true, "nvl2": true,
+	"concat": true, "upper": true, "lower": true}
+
+func conditional(name string, args []ast.ExprNode) (any, bool) {
+	vals := make([]any, len(args))
+	for i, a := range args {
+		v, ok := constant(a)
+		if !ok {
+			return nil, false
+		}
+		vals[i] = v
+	}
+	switch {
+	case (name == "coalesce" || name == "ifnull" || name == "nvl") && len(vals) > 0:
+		for _, v := range vals {
+			if v != nil {
+				return v, true
+			}
+		}
+		return nil, true
+	case name == "nullif" && len(vals) == 2:
+		if vals[0] == nil || vals[1] == nil {
+			return vals[0], true
+		}
+		c, ok := compare(vals[0], vals[1])
+		if !ok {
+			return nil, false
+		}
+		if c == 0 {
+			return nil, true
+		}
+		return vals[0], true
+	case (name == "if" || name == "iff") && len(vals) == 3:
+		if b, ok := asBool(vals[0]); ok && b {
+			return vals[1], true
+		}
+		return vals[2], true
+	case name == "concat" && len(vals) > 0:
+		var b strings.Builder
+		for _, v := range vals {
+			switch v := v.(type) {
+			case nil:
+				return nil, true
+			case string:
+				b.WriteString(v)
+			default:
+				return nil, false
+			}
+		}
+		return b.String(), true
+	case (name == "upper" || name == "lower") && len(vals) == 1:
+		v, isStr := vals[0].(string)
+		switch {
+		case vals[0] == nil:
+			return nil, true
+		case !isStr:
+			return nil, false
+		case name == "upper":
+			return strings.ToUpper(v), true
+		}
+		return strings.ToLower(v), true
+	case name == "nvl2" && len(vals) == 3:
+		if vals[0] != nil {
+			return vals[1], true
+		}
+		return vals[2], true
 	}
 	return nil, false
 }
