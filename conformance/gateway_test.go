@@ -1,12 +1,15 @@
 package conformance
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -70,8 +73,13 @@ func TestDecisions_throughGateway(t *testing.T) {
 	defer st.Close()
 
 	conns := map[string]*sql.Conn{}
-	conn := func(as, database, schema string) *sql.Conn {
+	fresh := 0
+	conn := func(as, database, schema string, isFresh bool) *sql.Conn {
 		key := as + "/" + database + "/" + schema
+		if isFresh {
+			fresh++
+			key += fmt.Sprintf("/fresh-%d", fresh)
+		}
 		if c, ok := conns[key]; ok {
 			return c
 		}
@@ -100,6 +108,7 @@ func TestDecisions_throughGateway(t *testing.T) {
 	}
 
 	same, compared := 0, 0
+	var pyJobs []pyJob
 	for _, r := range RunDecisions(ctx, cases, direct) {
 		c := r.Case
 		if r.Skipped != "" || !r.Passed() || c.NoCatalog {
@@ -111,7 +120,7 @@ func TestDecisions_throughGateway(t *testing.T) {
 		}
 		rec.take()
 		qctx, _ := sf.WithMultiStatement(ctx, 0)
-		_, err := conn(as, c.Database, c.Schema).ExecContext(qctx, c.SQL)
+		_, err := conn(as, c.Database, c.Schema, c.FreshSession).ExecContext(qctx, c.SQL)
 		got := rec.take()
 		idx := 0
 		if c.Statement != nil {
@@ -144,9 +153,74 @@ func TestDecisions_throughGateway(t *testing.T) {
 			}
 		}
 		same++
+		if c.Statement == nil && (d.Action != engine.ActionAllow || isRead(c.SQL)) {
+			tok, err := st.Issuer.Token(as)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pyJobs = append(pyJobs, pyJob{Case: c, Action: d.Action, SQL: c.SQL, Token: tok})
+		}
 	}
 	t.Logf("%d cases compared through the gateway, %d the same both ways", compared, same)
+	checkPython(t, st.GatewayAddr, pyJobs)
 	if compared < MinDecisionCases {
 		t.Errorf("only %d cases compared through the gateway, want at least %d", compared, MinDecisionCases)
 	}
+}
+
+// pyJob is a decision case for the Python connector.
+type pyJob struct {
+	Case   DecisionCase  `json:"-"`
+	Action engine.Action `json:"-"`
+	SQL    string        `json:"sql"`
+	Token  string        `json:"token"`
+}
+
+// isRead reports whether a case's statement only reads, so running it once
+// more changes nothing.
+func isRead(sql string) bool {
+	w := strings.ToUpper(strings.TrimSpace(sql))
+	return strings.HasPrefix(w, "SELECT") || strings.HasPrefix(w, "WITH")
+}
+
+// checkPython runs the cases through the gateway once more with
+// snowflake-connector-python, as the Python tools agents use do: a denial
+// is error 3001, an approval ticket 3002, and an allowed or masked read
+// runs without a policy error.
+func checkPython(t *testing.T, addr string, jobs []pyJob) {
+	t.Helper()
+	py := os.Getenv("SNOWGATE_PYTHON")
+	if py == "" {
+		t.Fatal("SNOWGATE_PYTHON is not set: run the tests with `make test`")
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	in, _ := json.Marshal(jobs)
+	cmd := exec.Command(py, "../proxy/testdata/clients/python_rows.py")
+	cmd.Env = append(os.Environ(), "SNOWGATE_HOST="+host, "SNOWGATE_PORT="+port)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, stderr.String())
+	}
+	var results []struct {
+		Error string
+		Code  *int
+	}
+	if err := json.Unmarshal(out, &results); err != nil || len(results) != len(jobs) {
+		t.Fatalf("python answered %d results (%v) for %d statements", len(results), err, len(jobs))
+	}
+	for k, res := range results {
+		j := jobs[k]
+		want := map[engine.Action]int{engine.ActionDeny: 3001, engine.ActionRequireApproval: 3002}[j.Action]
+		code := 0
+		if res.Code != nil {
+			code = *res.Code
+		}
+		if (want != 0 && code != want) || (want == 0 && code >= 3001 && code <= 3005) {
+			t.Errorf("%s/%s: decision %s, the Python connector saw %d %s", j.Case.File, j.Case.Name, j.Action, code, res.Error)
+		}
+	}
+	t.Logf("%d cases checked with the Python connector", len(jobs))
 }
