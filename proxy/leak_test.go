@@ -262,3 +262,60 @@ func TestErrorLeak_masked(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskLeak_partialStrategies: what email_domain and partial leave
+// visible, with the columns an uncleared reader sees in clear (id, name),
+// does not rebuild the values of the sample: no simple rule from the name
+// and the domain gives back more than a quarter of the addresses (one habit
+// in six is first.last, the residual risk of email_domain the README
+// states), and the hidden digits of phones and SSNs vary independently of
+// what is shown.
+func TestMaskLeak_partialStrategies(t *testing.T) {
+	st := startStack(t, "", proxy.Config{})
+	const q = `SELECT id, name, email, phone, ssn FROM customers ORDER BY id`
+	clear := queryAll(t, openDB(t, st, "admin"), q)
+	seen := queryAll(t, openDB(t, st, "analyst"), q)
+	if len(clear) != 200 || len(seen) != len(clear) {
+		t.Fatalf("%d rows clear, %d masked", len(clear), len(seen))
+	}
+	guesses := map[string]func(first, last, id string) string{
+		"first.id":   func(f, l, id string) string { return f + "." + id },
+		"first.last": func(f, l, id string) string { return f + "." + l },
+		"flast":      func(f, l, id string) string { return f[:1] + l },
+		"first_l":    func(f, l, id string) string { return f + "_" + l[:1] },
+		"last.f":     func(f, l, id string) string { return l + "." + f[:1] },
+	}
+	for name, guess := range guesses {
+		hits := 0
+		for r := range clear {
+			id, full := seen[r][0].String, strings.Fields(strings.ToLower(seen[r][1].String))
+			masked := seen[r][2].String
+			if !strings.HasPrefix(masked, "****@") {
+				t.Fatalf("row %d: email reads %q, want it masked to its domain", r, masked)
+			}
+			if guess(full[0], full[1], id)+masked[4:] == clear[r][2].String {
+				hits++
+			}
+		}
+		if hits > len(clear)/4 {
+			t.Errorf("guessing %s from the name and the domain gives back %d of %d addresses", name, hits, len(clear))
+		}
+	}
+	hidden := map[string]map[string]bool{"phone": {}, "ssn": {}}
+	for r := range clear {
+		phone := clear[r][3].String
+		if got := seen[r][3].String; got != strings.Repeat("*", len(phone)-4)+phone[len(phone)-4:] {
+			t.Fatalf("row %d: phone reads %q", r, got)
+		}
+		if seen[r][4].String != "********" {
+			t.Fatalf("row %d: ssn reads %q", r, seen[r][4].String)
+		}
+		hidden["phone"][phone[:len(phone)-4]] = true
+		hidden["ssn"][clear[r][4].String[:6]] = true
+	}
+	for col, prefixes := range hidden {
+		if len(prefixes) < len(clear)*9/10 {
+			t.Errorf("only %d distinct hidden %s prefixes in %d rows: the hidden part follows a pattern", len(prefixes), col, len(clear))
+		}
+	}
+}
