@@ -122,6 +122,7 @@ func analyzeOne(ctx context.Context, sql string, p piece, env Env) (st Statement
 	if len(problems) > 0 {
 		st.Parse.Error = strings.Join(dedupe(problems), "; ")
 	}
+	st.Estimate = estimateOf(&st, r, toks, sql)
 	return st
 }
 

@@ -64,6 +64,7 @@ type reading struct {
 	whereTrue bool            // a WHERE clause that is literally always true
 	where     bool            // a top-level WHERE clause
 	effects   []Effect        // what the statement can destroy
+	estimate  *estimateSpan   // a single-table UPDATE or DELETE's target and predicate (estimate.go)
 }
 
 // query is a span of tokens holding a query (SELECT/WITH/VALUES) whose read

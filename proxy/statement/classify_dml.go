@@ -114,6 +114,7 @@ func (c *classifier) updateAt(i int) {
 	c.setColumns(end, tbl)
 	c.whereFlags(end)
 	c.r.effect(EffectRowsReplaced, tbl, c.r.where && !c.r.whereTrue, "UPDATE")
+	c.estimateCandidate(KindUpdate, i, i+1, end)
 	c.scanReads(end, len(c.toks))
 	if end > i+1 {
 		c.updateQuery(i, end)
@@ -136,6 +137,9 @@ func (c *classifier) deleteAt(i int) {
 	end := c.target(i, AccessDelete)
 	c.whereFlags(end)
 	c.r.effect(EffectRowsRemoved, c.last, c.r.where && !c.r.whereTrue, "DELETE")
+	if i == 2 && t[1].is("FROM") {
+		c.estimateCandidate(KindDelete, 0, i, end)
+	}
 	c.scanReads(end, len(t))
 	if end > i {
 		c.deleteQuery(i, end)

@@ -39,6 +39,11 @@ type Statement struct {
 	// gateway to send the upstream's own query id in place of the
 	// argument. Not part of the policy input.
 	ResultScans []ResultScan `json:"-"`
+	// Estimate is set for a single-table UPDATE or DELETE whose WHERE
+	// clause bounds it and can run without effects: the gateway may ask
+	// the upstream how many rows it selects before the policy decides
+	// (estimate.go). Not part of the policy input.
+	Estimate *EstimateQuery `json:"-"`
 }
 
 // Kind is what the statement does, e.g. "select" or "grant".

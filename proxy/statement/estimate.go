@@ -1,0 +1,145 @@
+package statement
+
+// Row estimates: for a single-table UPDATE or DELETE whose WHERE clause
+// bounds it, the gateway can ask the upstream, before the policy decides,
+// how many of the table's rows the predicate selects. It runs the
+// statement's own predicate, so the analysis offers one only when running
+// it has no effect: no function that is not a known built-in, no system or
+// external function, no dynamic SQL, no subquery, a complete analysis.
+
+// EstimateQuery is what the upstream needs to estimate the rows a write
+// touches: the target table and the predicate, as written in the statement.
+type EstimateQuery struct {
+	// Object is the target table, resolved against the session (Access
+	// empty).
+	Object Object
+	// Target is the target's source text, the name and its alias as
+	// written: "orders", "demo.public.orders AS o".
+	Target string
+	// Predicate is the WHERE clause's condition as written, without the
+	// WHERE keyword.
+	Predicate string
+	// Kind is update or delete.
+	Kind Kind
+}
+
+// estimateSpan is where the parts of an estimate query lie among the
+// statement's tokens.
+type estimateSpan struct {
+	obj           Object
+	kind          Kind
+	nameAt, alias int // the target's tokens are [nameAt, alias)
+	where         int // the WHERE keyword
+	effect        int // 1 + the index of the effect the WHERE bounds
+}
+
+// estimateCandidate records the estimate span of a top-level UPDATE
+// (verb at 0, target at [1, nameEnd)) or DELETE FROM (target at [2,
+// nameEnd)) when the statement's shape is the plain single-table one:
+// the name, an optional [AS] alias, then SET ... WHERE (with no FROM) or
+// WHERE, and a predicate with no subquery, variable, stage or sequence.
+func (c *classifier) estimateCandidate(kind Kind, verbAt, nameAt, nameEnd int) {
+	t := c.toks
+	if c.nest != 0 || verbAt != 0 || nameEnd <= nameAt {
+		return
+	}
+	if q, end, ok := parseName(t, nameAt); !ok || end != nameEnd || q.ident || q.dynamic != "" {
+		return
+	}
+	next := "WHERE"
+	if kind == KindUpdate {
+		next = "SET"
+	}
+	alias := nameEnd
+	switch {
+	case alias < len(t) && t[alias].is(next):
+	case alias+1 < len(t) && t[alias].is("AS") && isAliasToken(t[alias+1]) && alias+2 < len(t) && t[alias+2].is(next):
+		alias += 2
+	case alias < len(t) && isAliasToken(t[alias]) && alias+1 < len(t) && t[alias+1].is(next):
+		alias++
+	default:
+		return
+	}
+	where := alias
+	if kind == KindUpdate {
+		where = c.clauseAt(alias, "WHERE")
+		if c.clauseAt(alias, "FROM") < where {
+			return
+		}
+	}
+	if where >= len(t) || !t[where].is("WHERE") || where+1 >= len(t) || !plainPredicate(t[where+1:]) {
+		return
+	}
+	o := c.last
+	o.Access = ""
+	c.r.estimate = &estimateSpan{obj: o, kind: kind, nameAt: nameAt, alias: alias, where: where, effect: len(c.r.effects)}
+}
+
+func isAliasToken(t Token) bool {
+	if t.Kind == TokQuotedIdent {
+		return true
+	}
+	if t.Kind != TokIdent {
+		return false
+	}
+	switch t.Value {
+	case "WHERE", "SET", "FROM", "USING", "AS", "AT", "BEFORE", "CHANGES", "SAMPLE", "TABLESAMPLE":
+		return false
+	}
+	return true
+}
+
+// plainPredicate reports whether a WHERE condition can be embedded in
+// another query as it is: balanced parentheses, and nothing that reads
+// beyond the row (subqueries, session variables, stages, sequences) or
+// ends the statement.
+func plainPredicate(t []Token) bool {
+	depth := 0
+	for _, x := range t {
+		switch x.Kind {
+		case TokVariable, TokStage, TokURI, TokIllegal, TokDollarString:
+			return false
+		case TokIdent:
+			switch x.Value {
+			case "SELECT", "WITH", "NEXTVAL", "TABLE", "LATERAL", "VALUES", "EXISTS":
+				return false
+			}
+		case TokOp:
+			switch x.Value {
+			case "(", "[", "{":
+				depth++
+			case ")", "]", "}":
+				depth--
+				if depth < 0 {
+					return false
+				}
+			case ";", "->>":
+				return false
+			}
+		}
+	}
+	return depth == 0
+}
+
+// estimateOf returns the statement's estimate query, or nil when there is
+// none or running its predicate could have an effect.
+func estimateOf(st *Statement, r *reading, toks []Token, src string) *EstimateQuery {
+	e := r.estimate
+	if e == nil || !st.Parse.Complete || st.Kind != e.kind {
+		return nil
+	}
+	f := st.Flags
+	if f.UntracedSource || f.SystemFunction || f.ExternalFunction || f.DynamicSQL || f.Identifier || f.Scripting || f.Stage {
+		return nil
+	}
+	if !st.Where.Present || st.Where.AlwaysTrue || e.effect < 1 || e.effect > len(st.Effects) || !st.Effects[e.effect-1].Bounded {
+		return nil
+	}
+	last := toks[len(toks)-1]
+	return &EstimateQuery{
+		Object:    e.obj,
+		Kind:      e.kind,
+		Target:    src[toks[e.nameAt].Pos:toks[e.alias-1].End],
+		Predicate: src[toks[e.where+1].Pos:last.End],
+	}
+}
