@@ -18,7 +18,32 @@ type Input struct {
 	Session   Session             `json:"session"`
 	Statement statement.Statement `json:"statement"`
 	Request   Request             `json:"request"`
+	// Estimate is the upstream's estimate of the rows an UPDATE or DELETE
+	// touches, when the gateway could obtain one before the decision;
+	// absent otherwise.
+	Estimate *Estimate `json:"estimate,omitempty"`
 }
+
+// Estimate is how much of its target table a bounded UPDATE or DELETE
+// touches, as the upstream estimated it before the decision by running the
+// statement's own WHERE clause (which the analysis found free of effects).
+type Estimate struct {
+	Object string `json:"object"` // the target table, DB.SCHEMA.TABLE
+	// Rows of Total are selected: rows with Method "count", micro-partitions
+	// the predicate cannot prune with "explain_partitions" (an upper bound).
+	Rows  int64   `json:"rows"`
+	Total int64   `json:"total"`
+	Share float64 `json:"share"` // Rows / Total, 0 when Total is 0
+	// Method is how the upstream estimated: "count" (exact counts) or
+	// "explain_partitions" (Snowflake's EXPLAIN, partitions after pruning).
+	Method string `json:"method"`
+}
+
+// The estimate methods.
+const (
+	EstimateCount             = "count"
+	EstimateExplainPartitions = "explain_partitions"
+)
 
 // Identity is the verified caller: the human, and the agent acting for them.
 type Identity struct {

@@ -52,6 +52,7 @@ func TestSchema_input(t *testing.T) {
 		full.Statement.Derived[i].Columns[0].Transform, full.Statement.Derived[i].Columns[1].Transform = "copy", "expression"
 	}
 	full.Statement.Effects[0].Effect, full.Statement.Effects[1].Effect = "rows_removed", "protection_removed"
+	full.Estimate.Method = EstimateExplainPartitions
 	docs := map[string]Input{
 		"every field":      full,
 		"select customers": input(analyst(), selectCustomers()),

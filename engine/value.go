@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -15,13 +16,23 @@ import (
 // added here fails the tests.
 func inputValue(in *Input) ast.Value {
 	var c conv
-	return obj(
+	items := []item{
 		kvt("version", shared(in.Version)),
 		kv("identity", identityValue(&in.Identity)),
 		kv("session", sessionValue(&in.Session)),
 		kv("statement", c.statementValue(&in.Statement)),
 		kv("request", obj(kv("id", str(in.Request.ID)), kv("time", timeValue(in.Request.Time)))),
-	)
+	}
+	if e := in.Estimate; e != nil {
+		items = append(items, kv("estimate", obj(
+			kv("object", str(e.Object)),
+			kv("rows", ast.Number(itoa(e.Rows))),
+			kv("total", ast.Number(itoa(e.Total))),
+			kv("share", ast.Number(strconv.FormatFloat(e.Share, 'g', -1, 64))),
+			kvt("method", shared(e.Method)),
+		)))
+	}
+	return obj(items...)
 }
 
 func identityValue(id *Identity) ast.Value {
@@ -287,6 +298,7 @@ var sharedTerms = func() map[string]*ast.Term {
 		"effects", "effect", "object", "bounded", "how",
 		"rows_removed", "rows_replaced", "object_replaced", "object_dropped", "protection_removed",
 		"derived", "target", "by_position", "any_column", "reads",
+		"estimate", "rows", "total", "share", "method", "count", "explain_partitions",
 		// values
 		"1", "act", "azp", "claim",
 		"select", "insert", "update", "delete", "merge", "create", "drop", "alter", "truncate", "undrop", "grant", "revoke",

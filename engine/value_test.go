@@ -19,6 +19,8 @@ func fill(v reflect.Value, depth int) {
 		v.SetBool(true)
 	case reflect.Int, reflect.Int64:
 		v.SetInt(7)
+	case reflect.Float64:
+		v.SetFloat(0.25)
 	case reflect.Pointer:
 		p := reflect.New(v.Type().Elem())
 		fill(p.Elem(), depth)
