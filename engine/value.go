@@ -247,6 +247,7 @@ func (c *conv) outputsValue(outs []statement.Output) ast.Value {
 			kv("sources", c.columnsValue(o.Sources)),
 			kvt("transform", c.str(string(o.Transform))),
 			kvt("traced", boolTerm(o.Traced)),
+			kvt("may_fail", boolTerm(o.MayFail)),
 		))
 	}
 	return ast.NewArray(terms...)
@@ -295,7 +296,7 @@ var sharedTerms = func() map[string]*ast.Term {
 		"outputs", "sources", "transform", "traced", "where", "present", "always_true", "limit", "star", "functions", "flags",
 		"create_or_replace", "time_travel", "clone", "external_location", "stage", "user_stage", "identifier", "dynamic_sql",
 		"session_change", "role_change", "no_where", "system_function", "external_function", "scripting", "untraced_source",
-		"effects", "effect", "object", "bounded", "how",
+		"effects", "effect", "object", "bounded", "how", "may_fail",
 		"rows_removed", "rows_replaced", "object_replaced", "object_dropped", "protection_removed",
 		"derived", "target", "by_position", "any_column", "reads",
 		"estimate", "rows", "total", "share", "method", "count", "explain_partitions",

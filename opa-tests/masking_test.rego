@@ -162,3 +162,13 @@ test_set_variable_from_masked_column_denied if {
 		with input.statement.kind as "set"
 	msg == "DEMO.PUBLIC.CUSTOMERS.EMAIL is masked for you and cannot be copied into another object"
 }
+
+# An expression over a masked column that can fail is an oracle.
+test_fallible_expression_over_masked_column_denied if {
+	out := {"name": "X", "sources": [h.col("CUSTOMERS", "SSN")], "transform": "expression", "traced": true, "may_fail": true}
+	some msg in masking.deny with input as fixtures.select_customers_pii with input.statement.outputs as [out]
+	msg == "result column X computes over DEMO.PUBLIC.CUSTOMERS.SSN, which is masked for you, with something that can fail: whether it fails would tell the value; leave the column out or use a TRY_ form"
+	count(masking.deny) == 0 with input as fixtures.select_customers_pii with input.statement.outputs as [object.union(out, {"may_fail": false})]
+	count(masking.deny) == 0 with input as fixtures.select_customers_pii with input.statement.outputs as [out]
+		with input.identity as h.admin
+}

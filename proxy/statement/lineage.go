@@ -17,6 +17,7 @@ type relCol struct {
 	transform Transform
 	traced    bool
 	hidden    bool // a REPLACE helper field, not an output
+	mayFail   bool // computed by something that can raise an error (fallible.go)
 }
 
 // relation is a FROM item as the enclosing query sees it.
@@ -190,6 +191,7 @@ func afterSetOperator(n ast.Node) *ast.SetOprType {
 func mergeCol(a, b relCol) relCol {
 	a.sources = addColumns(append([]Column(nil), a.sources...), b.sources...)
 	a.traced = a.traced && b.traced
+	a.mayFail = a.mayFail || b.mayFail
 	if a.transform != b.transform {
 		if a.transform == TransformAggregate || b.transform == TransformAggregate {
 			a.transform = TransformAggregate

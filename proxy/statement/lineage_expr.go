@@ -42,7 +42,7 @@ func (w *walker) expr(e ast.ExprNode, sc *scope, r role) relCol {
 	if v.agg {
 		t = TransformAggregate
 	}
-	return relCol{sources: v.src.list, transform: t, traced: v.traced}
+	return relCol{sources: v.src.list, transform: t, traced: v.traced, mayFail: v.fail}
 }
 
 // note records source columns by role.
@@ -64,11 +64,13 @@ type exprVisitor struct {
 	src    colSet
 	traced bool
 	agg    bool
+	fail   bool // something in the expression can raise an error
 }
 
 func (v *exprVisitor) take(c relCol) {
 	v.src.add(c.sources...)
 	v.traced = v.traced && c.traced
+	v.fail = v.fail || c.mayFail
 	if c.transform == TransformAggregate {
 		v.agg = true
 	}
@@ -76,6 +78,7 @@ func (v *exprVisitor) take(c relCol) {
 
 // Enter implements ast.Visitor.
 func (v *exprVisitor) Enter(n ast.Node) (ast.Node, bool) {
+	v.fail = v.fail || fallible(n)
 	switch x := n.(type) {
 	case *ast.ColumnNameExpr:
 		switch x.Name.Name.O {
@@ -94,7 +97,7 @@ func (v *exprVisitor) Enter(n ast.Node) (ast.Node, bool) {
 	case *ast.SubqueryExpr:
 		for _, o := range v.w.query(x.Query, v.sc) {
 			v.w.note(o.sources, v.role)
-			v.take(relCol{sources: o.sources, traced: o.traced, transform: o.transform})
+			v.take(relCol{sources: o.sources, traced: o.traced, transform: o.transform, mayFail: o.mayFail})
 		}
 		return n, true
 	case *ast.AggregateFuncExpr:

@@ -146,7 +146,7 @@ func (w *walker) resultRelation(alias string, tf tableFunc) *relation {
 		if i < len(tf.columns) {
 			name = tf.columns[i]
 		}
-		c := relCol{name: name, sources: append([]Column(nil), o.Sources...), transform: o.Transform, traced: o.Traced}
+		c := relCol{name: name, sources: append([]Column(nil), o.Sources...), transform: o.Transform, traced: o.Traced, mayFail: o.MayFail}
 		if c.transform == "" {
 			c.transform = TransformExpression
 		}

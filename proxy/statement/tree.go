@@ -181,7 +181,7 @@ func outputs(cols []relCol) []Output {
 		if src == nil {
 			src = []Column{}
 		}
-		out = append(out, Output{Name: c.name, Sources: src, Transform: c.transform, Traced: c.traced})
+		out = append(out, Output{Name: c.name, Sources: src, Transform: c.transform, Traced: c.traced, MayFail: c.mayFail})
 	}
 	return out
 }

@@ -72,6 +72,19 @@ mask contains {"column": column_key(c), "strategy": cls.strategy, "reason": reas
 	reason := sprintf("%s masked (%s): classified %s", [c.name, cls.strategy, cls.class])
 }
 
+# An expression over a masked column that can fail (a cast, arithmetic, a
+# parse, a function not known to be total) tells by failing or not what
+# the mask hides, however its result is masked: IFF(ssn LIKE '1%', 1/0, 0).
+deny contains msg if {
+	count(guarded) > 0
+	some o in input.statement.outputs
+	o.may_fail == true
+	o.transform != "copy"
+	some c in o.sources
+	hidden(c)
+	msg := sprintf("result column %s computes over %s, which is masked for you, with something that can fail: whether it fails would tell the value; leave the column out or use a TRY_ form", [o.name, column_key(c)])
+}
+
 usage_text := {
 	"filtered": "WHERE, JOIN, HAVING or QUALIFY",
 	"grouped": "GROUP BY, ORDER BY, DISTINCT or PARTITION BY",
