@@ -38,12 +38,12 @@ type DecisionCase struct {
 	NoCatalog bool `yaml:"no_catalog,omitempty"`
 	// Statement selects the statement of a multi-statement request (from 0).
 	// Without it the request must hold exactly one statement.
-	Statement *int           `yaml:"statement,omitempty"`
+	Statement *int `yaml:"statement,omitempty"`
 	// FreshSession runs the case through the gateway on a new session, for
 	// statements whose reading depends on what the session ran before
 	// (RESULT_SCAN(LAST_QUERY_ID())). The engine has no session history.
-	FreshSession bool `yaml:"fresh_session,omitempty"`
-	Expect    DecisionExpect `yaml:"expect"`
+	FreshSession bool           `yaml:"fresh_session,omitempty"`
+	Expect       DecisionExpect `yaml:"expect"`
 	// KnownGap, when set, says why the case cannot pass yet (e.g. the
 	// analyser does not read the construct). A failing case with a known
 	// gap is reported as skipped; a passing one as a pass, so the note
