@@ -1,12 +1,16 @@
 package proxy_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -123,6 +127,14 @@ func TestClassify_followsCopies(t *testing.T) {
 			for i, v := range view {
 				if strings.Contains(v, "@") || strings.EqualFold(v, raw[i]) {
 					t.Errorf("%s reads the view's expression of EMAIL as %q, want it redacted", as, v)
+				}
+			}
+			// The Python connector reads the copies masked the same way.
+			py := pythonPairs(t, st, as, "SELECT id, email FROM emails_copy ORDER BY id", "SELECT cid, mail FROM contacts ORDER BY cid",
+				"SELECT id, email FROM emails_copy2 ORDER BY id")
+			for i, got := range py {
+				if !sameRows(got, masked) {
+					t.Errorf("%s with the Python connector, query %d, reads\n%v\nwant\n%v", as, i, got, masked)
 				}
 			}
 			// Used where masking cannot protect it, the copy denies like the original.
@@ -264,4 +276,61 @@ func TestClassify_twoGatewaysOnPostgres(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// pythonPairs runs two-column queries as the demo identity through the
+// gateway with snowflake-connector-python and reads each as "ID=VALUE".
+func pythonPairs(t *testing.T, st *devstack.Stack, as string, queries ...string) [][]string {
+	t.Helper()
+	py := os.Getenv("SNOWGATE_PYTHON")
+	if py == "" {
+		t.Fatal("SNOWGATE_PYTHON is not set: run the tests with `make test`")
+	}
+	tok, err := st.Issuer.Token(as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type job struct {
+		SQL   string `json:"sql"`
+		Token string `json:"token"`
+	}
+	var jobs []job
+	for _, q := range queries {
+		jobs = append(jobs, job{q, tok})
+	}
+	in, _ := json.Marshal(jobs)
+	host, port, _ := net.SplitHostPort(st.GatewayAddr)
+	cmd := exec.Command(py, "testdata/clients/python_rows.py")
+	cmd.Env = append(os.Environ(), "SNOWGATE_HOST="+host, "SNOWGATE_PORT="+port)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, stderr.String())
+	}
+	var results []struct {
+		Rows  [][][2]*string
+		Error string
+	}
+	if err := json.Unmarshal(out, &results); err != nil || len(results) != len(queries) {
+		t.Fatalf("python answered %d results (%v) for %d queries", len(results), err, len(queries))
+	}
+	all := make([][]string, len(results))
+	for i, r := range results {
+		if r.Error != "" {
+			t.Fatalf("python: %s: %s", queries[i], r.Error)
+		}
+		for _, row := range r.Rows {
+			if len(row) != 2 || row[0][1] == nil {
+				t.Fatalf("python: %s: row %v", queries[i], row)
+			}
+			v := ""
+			if row[1][1] != nil {
+				v = *row[1][1]
+			}
+			all[i] = append(all[i], *row[0][1]+"="+v)
+		}
+	}
+	return all
 }
