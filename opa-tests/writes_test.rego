@@ -1,6 +1,7 @@
 package snowgate.rules.writes_test
 
 import data.fixtures
+import data.snowgate
 import data.snowgate.rules.writes
 
 test_delete_without_where_needs_approval if {
@@ -68,4 +69,73 @@ test_unset_masking_policy_removes_a_protection if {
 test_bounded_effect_needs_nothing if {
 	count(writes.approve) == 0 with input as fixtures.insert_overwrite
 		with input.statement.effects as [{"effect": "rows_removed", "object": {"type": "table", "name": "ORDERS"}, "bounded": true, "how": "DELETE"}]
+}
+
+# A WHERE clause that is not always true but, by the upstream's estimate,
+# still selects more than config.writes.max_share of the table.
+all_orders := {"object": "DEMO.PUBLIC.ORDERS", "rows": 1000, "total": 1000, "share": 1, "method": "count"}
+
+test_delete_of_most_rows_needs_approval if {
+	writes.approve == {{"rule": "bulk_write", "why": "DELETE of an estimated 100% of DEMO.PUBLIC.ORDERS (1000 of 1000 rows; the WHERE clause bounds it to more than 50%)"}} with input as fixtures.delete_with_where
+		with input.estimate as all_orders
+}
+
+test_update_of_most_rows_needs_approval if {
+	writes.approve == {{"rule": "bulk_write", "why": "UPDATE of an estimated 66.7% of DEMO.PUBLIC.ORDERS (667 of 1000 rows; the WHERE clause bounds it to more than 50%)"}} with input as fixtures.update_with_where
+		with input.estimate as {"object": "DEMO.PUBLIC.ORDERS", "rows": 667, "total": 1000, "share": 0.667, "method": "count"}
+}
+
+test_partitions_estimate_names_its_unit if {
+	some a in writes.approve with input as fixtures.delete_with_where
+		with input.estimate as {"object": "DEMO.PUBLIC.ORDERS", "rows": 240, "total": 250, "share": 0.96, "method": "explain_partitions"}
+	a.why == "DELETE of an estimated 96% of DEMO.PUBLIC.ORDERS (240 of 250 micro-partitions; the WHERE clause bounds it to more than 50%)"
+}
+
+test_share_at_the_limit_allowed if {
+	count(writes.approve) == 0 with input as fixtures.delete_with_where
+		with input.estimate as {"object": "DEMO.PUBLIC.ORDERS", "rows": 500, "total": 1000, "share": 0.5, "method": "count"}
+}
+
+test_small_share_allowed if {
+	count(writes.approve) == 0 with input as fixtures.update_with_where
+		with input.estimate as {"object": "DEMO.PUBLIC.ORDERS", "rows": 1, "total": 1000, "share": 0.001, "method": "count"}
+}
+
+test_empty_table_allowed if {
+	count(writes.approve) == 0 with input as fixtures.delete_with_where
+		with input.estimate as {"object": "DEMO.PUBLIC.ORDERS", "rows": 0, "total": 0, "share": 0, "method": "count"}
+}
+
+test_no_estimate_no_new_rule if {
+	count(writes.approve) == 0 with input as fixtures.delete_with_where
+}
+
+test_max_share_configurable if {
+	count(writes.approve) == 0 with input as fixtures.delete_with_where
+		with input.estimate as all_orders
+		with data.snowgate.config.writes.max_share as 1
+	some a in writes.approve with input as fixtures.delete_with_where
+		with input.estimate as {"object": "DEMO.PUBLIC.ORDERS", "rows": 11, "total": 1000, "share": 0.011, "method": "count"}
+		with data.snowgate.config.writes.max_share as 0.01
+	endswith(a.why, "(11 of 1000 rows; the WHERE clause bounds it to more than 1%)")
+}
+
+test_max_share_default_without_config if {
+	some a in writes.approve with input as fixtures.delete_with_where
+		with input.estimate as all_orders
+		with data.snowgate.config.writes as {}
+	contains(a.why, "more than 50%")
+}
+
+# The always-true rule speaks for unbounded writes; the estimate adds nothing.
+test_unbounded_write_one_reason if {
+	writes.approve == {{"rule": "bulk_write", "why": "DELETE of every row of DEMO.PUBLIC.ORDERS (the WHERE clause is always true)"}} with input as fixtures.delete_always_true
+		with input.estimate as all_orders
+}
+
+test_estimate_decision_requires_approval if {
+	d := snowgate.decision with input as fixtures.delete_with_where with input.estimate as all_orders
+	d.action == "require_approval"
+	d.approval.groups == ["approvers", "data-stewards"]
+	d.approval.why == "DELETE of an estimated 100% of DEMO.PUBLIC.ORDERS (1000 of 1000 rows; the WHERE clause bounds it to more than 50%)"
 }

@@ -8,6 +8,9 @@
 #     constants are folded, MERGE ... WHEN MATCHED THEN DELETE or an
 #     unconditional UPDATE, INSERT OVERWRITE, TRUNCATE, COPY with PURGE or
 #     OVERWRITE): approvals.bulk_write;
+#     UPDATE and DELETE whose WHERE clause bounds them, but which the
+#     upstream estimated before the decision (input.estimate) to touch more
+#     than config.writes.max_share of the table: approvals.bulk_write;
 #     objects replaced (CREATE OR REPLACE, ALTER ... SWAP WITH, RENAME, CLONE
 #     over a name): approvals.object_replaced;
 #     protections removed (masking, row access and other policies unset or
@@ -28,6 +31,29 @@ approve contains {"rule": "bulk_write", "why": why} if {
 	unbounded
 	why := sprintf("DELETE of every row of %s (%s)", [targets, shape])
 }
+
+# A predicate that is not always true may still select (nearly) every row:
+# DELETE FROM orders WHERE id > 0. The gateway asks the upstream how much of
+# the table it selects (input.estimate, absent when it could not say).
+approve contains {"rule": "bulk_write", "why": why} if {
+	input.statement.kind in {"update", "delete"}
+	not unbounded
+	e := input.estimate
+	e.share > max_share
+	why := sprintf("%s of an estimated %s of %s (%d of %d %s; the WHERE clause bounds it to more than %s)", [
+		upper(input.statement.kind), percent(e.share), e.object,
+		e.rows, e.total, estimate_unit(e.method), percent(max_share),
+	])
+}
+
+# The share of a table an UPDATE or DELETE may touch without approval.
+max_share := object.get(object.get(lib.config, "writes", {}), "max_share", 0.5)
+
+percent(x) := sprintf("%v%%", [round(x * 1000) / 10])
+
+estimate_unit(method) := "micro-partitions" if method == "explain_partitions"
+
+else := "rows"
 
 # Every other unbounded removal or replacement of rows or files.
 approve contains {"rule": "bulk_write", "why": why} if {
