@@ -100,7 +100,9 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 	var auditID string // the statement's record in the trail
 	upstreamSQL := stmt.SQL
 	if !s.cfg.Unguarded {
-		d := s.cfg.Decider.Decide(ctx, s.input(sess, q, stmt))
+		in := s.input(sess, q, stmt)
+		in.Estimate = s.estimate(ctx, sess, stmt, log)
+		d := s.cfg.Decider.Decide(ctx, in)
 		s.counters.decided(d.Action)
 		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)
 		// Durable before acting: nothing runs that the trail does not hold.

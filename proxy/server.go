@@ -79,6 +79,10 @@ type Config struct {
 	// in statements. False is Snowflake's rule: unquoted names are upper-
 	// cased, quoted ones kept exactly.
 	FoldQuotedIdentifiers bool
+	// EstimateTimeout bounds how long the upstream may take to estimate
+	// the rows a bounded UPDATE or DELETE touches, before the decision
+	// (estimate.go); 2 s when zero, no estimates when negative.
+	EstimateTimeout time.Duration
 }
 
 // Server speaks the Snowflake REST protocol.

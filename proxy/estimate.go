@@ -1,0 +1,86 @@
+package proxy
+
+// Row estimates before the decision: for a bounded single-table UPDATE or
+// DELETE (statement.EstimateQuery), the gateway asks the upstream how much
+// of the table the statement's WHERE clause selects, so that the policy
+// can hold writes that touch most of a table even though their predicate
+// is not always true (DELETE FROM orders WHERE id > 0).
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy/statement"
+)
+
+// Estimate is an upstream's answer: Rows of Total are selected, by Method
+// (engine.EstimateCount: rows, exactly; engine.EstimateExplainPartitions:
+// micro-partitions left after pruning, an upper bound).
+type Estimate struct {
+	Rows   int64
+	Total  int64
+	Method string
+}
+
+// rowEstimator is implemented by upstream sessions (Conn) that can
+// estimate the rows a predicate selects without changing anything.
+type rowEstimator interface {
+	EstimateRows(ctx context.Context, q statement.EstimateQuery) (Estimate, error)
+}
+
+// defaultEstimateTimeout bounds an estimate when Config.EstimateTimeout is
+// zero.
+const defaultEstimateTimeout = 2 * time.Second
+
+// estimate returns the policy input's estimate for stmt, or nil when the
+// statement has no estimate query, the session's upstream cannot estimate,
+// or the estimate failed (logged): the policy reads an absent estimate as
+// unknown.
+func (s *Server) estimate(ctx context.Context, sess *session, stmt statement.Statement, log *slog.Logger) *engine.Estimate {
+	if stmt.Estimate == nil || s.cfg.EstimateTimeout < 0 {
+		return nil
+	}
+	est, ok := sess.conn.(rowEstimator)
+	if !ok {
+		return nil
+	}
+	timeout := s.cfg.EstimateTimeout
+	if timeout == 0 {
+		timeout = defaultEstimateTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	started := time.Now()
+	e, err := est.EstimateRows(ctx, *stmt.Estimate)
+	if err == nil && (e.Rows < 0 || e.Total < 0) {
+		err = fmt.Errorf("negative counts %d of %d", e.Rows, e.Total)
+	}
+	if err != nil {
+		log.Warn("row estimate failed; deciding without it", "object", objectName(stmt.Estimate.Object), "err", err, "elapsed", time.Since(started))
+		return nil
+	}
+	return inputEstimate(stmt.Estimate.Object, e)
+}
+
+func inputEstimate(o statement.Object, e Estimate) *engine.Estimate {
+	share := 0.0
+	if e.Total > 0 {
+		share = min(float64(e.Rows)/float64(e.Total), 1)
+	}
+	return &engine.Estimate{Object: objectName(o), Rows: e.Rows, Total: e.Total, Share: share, Method: e.Method}
+}
+
+// objectName is DB.SCHEMA.NAME, leaving out the parts that are empty.
+func objectName(o statement.Object) string {
+	parts := make([]string, 0, 3)
+	for _, p := range []string{o.Database, o.Schema, o.Name} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ".")
+}
