@@ -5,7 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/devstack"
 )
 
@@ -74,5 +76,38 @@ func TestEstimate_holdsWritesOfMostRows(t *testing.T) {
 	}
 	if n := number(orders); n != before-1 {
 		t.Errorf("after DELETE ... WHERE id = 42: %d orders, want %d", n, before-1)
+	}
+}
+
+// TestEstimate_off: with estimates turned off the policy has none, and a
+// bounded write runs whatever share of the table it touches.
+func TestEstimate_off(t *testing.T) {
+	st := startStack(t, "", proxy.Config{EstimateTimeout: -1})
+	res, err := openDB(t, st, "agent").Exec(`UPDATE orders SET status = status WHERE amount >= 0`)
+	if err != nil {
+		t.Fatalf("without estimates: %v", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1000 {
+		t.Errorf("affected %d, want 1000", n)
+	}
+}
+
+// BenchmarkEstimate_gateway: a bounded UPDATE of one row through the
+// gateway with gosnowflake, with the estimate before the decision and
+// without.
+func BenchmarkEstimate_gateway(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		timeout time.Duration
+	}{{"estimate", 0}, {"no_estimate", -1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			st := startStack(b, "", proxy.Config{EstimateTimeout: bc.timeout})
+			db := openDB(b, st, "agent")
+			for b.Loop() {
+				if _, err := db.Exec(`UPDATE orders SET status = status WHERE id = 42`); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
