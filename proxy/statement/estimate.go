@@ -91,11 +91,15 @@ func isAliasToken(t Token) bool {
 
 // plainPredicate reports whether a WHERE condition can be embedded in
 // another query as it is: balanced parentheses, and nothing that reads
-// beyond the row (subqueries, session variables, stages, sequences) or
-// ends the statement.
+// beyond the row (subqueries, session variables, stages, sequences), that
+// needs the request's bind values (?, :1, :name) or that ends the
+// statement.
 func plainPredicate(t []Token) bool {
 	depth := 0
-	for _, x := range t {
+	for i, x := range t {
+		if x.isOp("?") || x.isOp(":") && (i == 0 || t[i-1].isOp("(") || t[i-1].isOp(",") || isComparison(t[i-1])) {
+			return false
+		}
 		switch x.Kind {
 		case TokVariable, TokStage, TokURI, TokIllegal, TokDollarString:
 			return false
@@ -142,4 +146,24 @@ func estimateOf(st *Statement, r *reading, toks []Token, src string) *EstimateQu
 		Target:    src[toks[e.nameAt].Pos:toks[e.alias-1].End],
 		Predicate: src[toks[e.where+1].Pos:last.End],
 	}
+}
+
+// isComparison reports whether t is an operator after which a bind
+// variable (:1, :name) can stand.
+func isComparison(t Token) bool {
+	if t.Kind == TokIdent {
+		switch t.Value {
+		case "AND", "OR", "NOT", "IN", "LIKE", "ILIKE", "BETWEEN", "IS", "WHEN", "THEN", "ELSE":
+			return true
+		}
+		return false
+	}
+	if t.Kind != TokOp {
+		return false
+	}
+	switch t.Value {
+	case "=", "<", ">", "<=", ">=", "<>", "!=", "+", "-", "*", "/", "%", "||":
+		return true
+	}
+	return false
 }

@@ -20,6 +20,8 @@ func TestEstimate(t *testing.T) {
 		{sql: `DELETE FROM "ORDERS" "x" WHERE "x"."STATUS" IN ('a', 'b') AND (id < 10 OR id > 990)`, target: `"ORDERS" "x"`,
 			predicate: `"x"."STATUS" IN ('a', 'b') AND (id < 10 OR id > 990)`, kind: KindDelete, object: orders},
 		{sql: "UPDATE orders SET status = status WHERE amount >= 0", target: "orders", predicate: "amount >= 0", kind: KindUpdate, object: orders},
+		{sql: "DELETE FROM events WHERE payload:device::string = 'ios'", target: "events", predicate: "payload:device::string = 'ios'", kind: KindDelete,
+			object: Object{Type: "table", Database: "DEMO", Schema: "PUBLIC", Name: "EVENTS"}},
 		{sql: "UPDATE orders o SET o.status = 'x', amount = amount * 2 WHERE o.id BETWEEN 1 AND 10", target: "orders o",
 			predicate: "o.id BETWEEN 1 AND 10", kind: KindUpdate, object: orders},
 		{sql: "UPDATE orders AS o SET status = upper(status) WHERE lower(o.currency) = 'eur' /* c */", target: "orders AS o",
@@ -58,6 +60,11 @@ func TestEstimate_none(t *testing.T) {
 		"DELETE FROM orders WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = customer_id)",
 		"DELETE FROM orders WHERE id > $cutoff",
 		"DELETE FROM orders WHERE id > seq1.nextval",
+		// bind values: the request's, not the statement's
+		"DELETE FROM orders WHERE id > ?",
+		"DELETE FROM orders WHERE id > :1",
+		"DELETE FROM orders WHERE status = :s AND id > 0",
+		"DELETE FROM orders WHERE id IN (:1, :2)",
 		// functions that are not known built-ins, or that have effects
 		"DELETE FROM orders WHERE my_udf(id) > 0",
 		"DELETE FROM orders WHERE analytics.public.f(id)",
