@@ -163,6 +163,11 @@ type Output struct {
 	// Traced is false when the output's sources could not be determined
 	// (e.g. SELECT * over a table the catalog does not know).
 	Traced bool `json:"traced"`
+	// MayFail is true when computing the output can raise an error (a
+	// cast, arithmetic, a parse or conversion function, a function not
+	// known to be total): over a masked column, whether the statement fails
+	// would tell something of the value the mask hides.
+	MayFail bool `json:"may_fail"`
 }
 
 // Transform says how an output derives from its sources.
