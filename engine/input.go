@@ -34,8 +34,9 @@ type Estimate struct {
 	Rows  int64   `json:"rows"`
 	Total int64   `json:"total"`
 	Share float64 `json:"share"` // Rows / Total, 0 when Total is 0
-	// Method is how the upstream estimated: "count" (exact counts) or
-	// "explain_partitions" (Snowflake's EXPLAIN, partitions after pruning).
+	// Method is how the upstream estimated: "count" (exact counts),
+	// "explain_partitions" (Snowflake's EXPLAIN, partitions after pruning),
+	// or "failed" (no estimate could be had).
 	Method string `json:"method"`
 }
 
@@ -43,6 +44,10 @@ type Estimate struct {
 const (
 	EstimateCount             = "count"
 	EstimateExplainPartitions = "explain_partitions"
+	// EstimateFailed: the statement called for an estimate and the
+	// upstream could not give one (an error, the time bound); Rows, Total
+	// and Share are 0 and the policy should treat the write as unbounded.
+	EstimateFailed = "failed"
 )
 
 // Identity is the verified caller: the human, and the agent acting for them.

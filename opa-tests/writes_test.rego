@@ -139,3 +139,9 @@ test_estimate_decision_requires_approval if {
 	d.approval.groups == ["approvers", "data-stewards"]
 	d.approval.why == "DELETE of an estimated 100% of DEMO.PUBLIC.ORDERS (1000 of 1000 rows; the WHERE clause bounds it to more than 50%)"
 }
+
+# An estimate the statement called for and could not get is no bound.
+test_failed_estimate_needs_approval if {
+	writes.approve == {{"rule": "bulk_write", "why": "DELETE of DEMO.PUBLIC.ORDERS: how much of the table its WHERE clause selects could not be estimated"}} with input as fixtures.delete_with_where
+		with input.estimate as {"object": "DEMO.PUBLIC.ORDERS", "rows": 0, "total": 0, "share": 0, "method": "failed"}
+}

@@ -37,9 +37,9 @@ type rowEstimator interface {
 const defaultEstimateTimeout = 2 * time.Second
 
 // estimate returns the policy input's estimate for stmt, or nil when the
-// statement has no estimate query, the session's upstream cannot estimate,
-// or the estimate failed (logged): the policy reads an absent estimate as
-// unknown.
+// statement has no estimate query or the session's upstream cannot
+// estimate. An estimate that fails (logged) reaches the policy as method
+// "failed", which the default library holds like an unbounded write.
 func (s *Server) estimate(ctx context.Context, sess *session, stmt statement.Statement, log *slog.Logger) *engine.Estimate {
 	if stmt.Estimate == nil || s.cfg.EstimateTimeout < 0 {
 		return nil
@@ -60,8 +60,8 @@ func (s *Server) estimate(ctx context.Context, sess *session, stmt statement.Sta
 		err = fmt.Errorf("negative counts %d of %d", e.Rows, e.Total)
 	}
 	if err != nil {
-		log.Warn("row estimate failed; deciding without it", "object", objectName(stmt.Estimate.Object), "err", err, "elapsed", time.Since(started))
-		return nil
+		log.Warn("row estimate failed; the policy is told so", "object", objectName(stmt.Estimate.Object), "err", err, "elapsed", time.Since(started))
+		return &engine.Estimate{Object: objectName(stmt.Estimate.Object), Method: engine.EstimateFailed}
 	}
 	return inputEstimate(stmt.Estimate.Object, e)
 }

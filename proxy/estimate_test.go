@@ -92,6 +92,24 @@ func TestEstimate_off(t *testing.T) {
 	}
 }
 
+// TestEstimate_failedHolds: a bounded write whose estimate cannot be had
+// (here the time bound runs out at once) is held, not run unbounded.
+func TestEstimate_failedHolds(t *testing.T) {
+	st, err := devstack.Start(context.Background(), devstack.Options{ApprovalMode: "ticket", Gateway: proxy.Config{EstimateTimeout: time.Nanosecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	agent := openDB(t, st, "agent")
+	_, err = agent.Exec(`DELETE FROM orders WHERE id = 42`)
+	if snowflakeCode(err) != 3002 || !strings.Contains(err.Error(), "could not be estimated") {
+		t.Fatalf("DELETE with a failed estimate: %v, want a ticket saying it could not be estimated", err)
+	}
+	if n := queryAll(t, agent, `SELECT count(*) FROM orders WHERE id = 42`)[0][0].String; n != "1" {
+		t.Errorf("the held DELETE ran: %s rows left with id 42", n)
+	}
+}
+
 // BenchmarkEstimate_gateway: a bounded UPDATE of one row through the
 // gateway with gosnowflake, with the estimate before the decision and
 // without.

@@ -39,11 +39,20 @@ approve contains {"rule": "bulk_write", "why": why} if {
 	input.statement.kind in {"update", "delete"}
 	not unbounded
 	e := input.estimate
+	e.method != "failed"
 	e.share > max_share
 	why := sprintf("%s of an estimated %s of %s (%d of %d %s; the WHERE clause bounds it to more than %s)", [
 		upper(input.statement.kind), percent(e.share), e.object,
 		e.rows, e.total, estimate_unit(e.method), percent(max_share),
 	])
+}
+
+# An estimate the statement called for and the upstream could not give
+# (an error, the time bound): it cannot be shown to be bounded.
+approve contains {"rule": "bulk_write", "why": why} if {
+	input.statement.kind in {"update", "delete"}
+	input.estimate.method == "failed"
+	why := sprintf("%s of %s: how much of the table its WHERE clause selects could not be estimated", [upper(input.statement.kind), input.estimate.object])
 }
 
 # The share of a table an UPDATE or DELETE may touch without approval.
