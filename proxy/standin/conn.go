@@ -45,11 +45,10 @@ func (s *Standin) Open(ctx context.Context, p proxy.OpenParams) (proxy.Conn, err
 	if schema == "" {
 		schema = Schema
 	}
-	for _, q := range []string{"SET TimeZone = 'UTC'", tzMacro} {
-		if _, err := c.ExecContext(ctx, q); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("stand-in connection: %w", err)
-		}
+	// The time zone is UTC for every session: see lockDown.
+	if _, err := c.ExecContext(ctx, tzMacro); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("stand-in connection: %w", err)
 	}
 	if _, err := c.ExecContext(ctx, "USE "+quoteIdent(db)+"."+quoteIdent(schema)); err != nil {
 		// A convenience of the stand-in: a database or schema named at
@@ -97,7 +96,13 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 	if out, handled, err := c.admin(ctx, toks); handled {
 		return out, err
 	}
+	if err := refuse(toks); err != nil {
+		return nil, err
+	}
 	sqlText := rewrite(x.SQL, toks)
+	if err := c.checkStatement(ctx, sqlText); err != nil {
+		return nil, err
+	}
 	args, err := bindArgs(x.Binds)
 	if err != nil {
 		return nil, err

@@ -20,13 +20,24 @@ var (
 	}
 )
 
-// rewrite returns sql with the Snowflake-only tokens replaced; everything
-// between tokens (spacing, comments) is kept.
+// rewrite returns sql with the Snowflake-only tokens replaced. The text is
+// rebuilt from the tokens, so that DuckDB reads the statement the gateway
+// analysed: comments go (DuckDB does not know Snowflake's // comments),
+// and strings are written as DuckDB reads them (it does not know the
+// backslash escapes of Snowflake's strings, nor its $$ strings' rules).
+// The spacing between tokens is kept.
 func rewrite(sql string, toks []statement.Token) string {
 	var b strings.Builder
 	last := 0
+	gap := func(pos int) {
+		between := sql[last:pos]
+		if strings.TrimSpace(between) != "" { // a comment
+			between = " "
+		}
+		b.WriteString(between)
+	}
 	emit := func(t statement.Token, text string) {
-		b.WriteString(sql[last:t.Pos])
+		gap(t.Pos)
 		b.WriteString(text)
 		last = t.End
 	}
@@ -34,13 +45,24 @@ func rewrite(sql string, toks []statement.Token) string {
 		t := toks[i]
 		// 'literal'::TIMESTAMP_TZ keeps its offset: see tzMacro.
 		if t.Kind == statement.TokString && i+2 < len(toks) && toks[i+1].Value == "::" && toks[i+2].Kind == statement.TokIdent && toks[i+2].Value == "TIMESTAMP_TZ" {
-			b.WriteString(sql[last:t.Pos])
-			b.WriteString("sg_tz(" + sql[t.Pos:t.End] + ")")
+			gap(t.Pos)
+			b.WriteString("sg_tz(" + quoteString(t.Value) + ")")
 			last = toks[i+2].End
 			i += 2
 			continue
 		}
-		if t.Kind != statement.TokIdent {
+		switch t.Kind {
+		case statement.TokString, statement.TokDollarString:
+			text := quoteString(t.Value)
+			// E'...' is a DuckDB string with backslash escapes.
+			if i > 0 && toks[i-1].End == t.Pos && toks[i-1].Kind == statement.TokIdent && toks[i-1].Value == "E" {
+				text = " " + text
+			}
+			emit(t, text)
+			continue
+		case statement.TokIdent:
+		default:
+			emit(t, sql[t.Pos:t.End])
 			continue
 		}
 		prevDot := i > 0 && toks[i-1].Kind == statement.TokOp && toks[i-1].Value == "."
@@ -48,6 +70,7 @@ func rewrite(sql string, toks []statement.Token) string {
 		prevCast := i > 0 && toks[i-1].Kind == statement.TokOp && toks[i-1].Value == "::"
 		switch {
 		case prevDot:
+			emit(t, sql[t.Pos:t.End])
 		case nextParen && funcRewrites[t.Value] != "":
 			emit(t, funcRewrites[t.Value])
 		case !nextParen && typeRewrites[t.Value] != "":
@@ -60,9 +83,11 @@ func rewrite(sql string, toks []statement.Token) string {
 			} else {
 				emit(t, "DECIMAL(38,0)")
 			}
+		default:
+			emit(t, sql[t.Pos:t.End])
 		}
 	}
-	b.WriteString(sql[last:])
+	gap(len(sql))
 	return b.String()
 }
 

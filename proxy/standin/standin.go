@@ -8,6 +8,12 @@
 // SQL runs on DuckDB after a few token-level rewrites of Snowflake-only
 // types and functions (see dialect.go). A Snowflake database is a DuckDB
 // catalog, so three-part names work.
+//
+// DuckDB can do much that Snowflake cannot: read and write files, install
+// and load extensions, change its own settings, run SQL held in strings.
+// None of it is reachable through the stand-in: DuckDB runs with external
+// access off and its configuration locked, and the stand-in runs only the
+// statements and functions a Snowflake account could (see confine.go).
 package standin
 
 import (
@@ -15,7 +21,9 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -34,6 +42,10 @@ type Standin struct {
 	sys   string // the DuckDB catalog that holds the user registry
 	log   *slog.Logger
 	users *users
+
+	// locked is set once DuckDB's external access is off and its
+	// configuration locked: from then on no file can be attached.
+	locked bool
 }
 
 // Open starts the stand-in. With dir empty, everything is in memory;
@@ -46,7 +58,7 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Standin, error) {
 	if dir != "" {
 		path = filepath.Join(dir, "standin.duckdb")
 	}
-	connector, err := duckdb.NewConnector(path, nil)
+	connector, err := duckdb.NewConnector(path+"?"+duckOptions, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}
@@ -61,20 +73,68 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Standin, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.attachExisting(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.lockDown(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Standin) Close() error { return s.db.Close() }
 
-// attach makes a Snowflake database available as a DuckDB catalog.
+// attach makes a Snowflake database available as a DuckDB catalog. Before
+// the stand-in is locked down, a database of a persistent stand-in is a
+// file in its directory. Afterwards DuckDB opens no file, so a database
+// first named then lives in memory until the stand-in stops.
 func (s *Standin) attach(ctx context.Context, name string) error {
+	if s.locked {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_databases() WHERE lower(database_name) = lower(?)`, name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if s.dir != "" {
+			s.log.Warn("stand-in: a database created after start is kept in memory, not in the data directory, and is gone when the stand-in stops", "database", name)
+		}
+		_, err := s.db.ExecContext(ctx, `ATTACH IF NOT EXISTS ':memory:' AS `+quoteIdent(name))
+		return err
+	}
 	src := ":memory:"
 	if s.dir != "" {
 		src = filepath.Join(s.dir, name+".duckdb")
 	}
 	_, err := s.db.ExecContext(ctx, fmt.Sprintf(`ATTACH IF NOT EXISTS %s AS %s`, quoteString(src), quoteIdent(name)))
 	return err
+}
+
+// attachExisting attaches, before the lock-down, every database a
+// persistent stand-in holds in its directory, so that databases created
+// in an earlier run are there in this one.
+func (s *Standin) attachExisting(ctx context.Context) error {
+	if s.dir == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("read stand-in directory: %w", err)
+	}
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".duckdb")
+		if !ok || name == "" || name == "standin" || !e.Type().IsRegular() {
+			continue
+		}
+		if err := s.attach(ctx, name); err != nil {
+			s.log.Warn("stand-in: a database file in the data directory cannot be attached", "file", e.Name(), "err", err)
+		}
+	}
+	return nil
 }
 
 // setup creates the user registry and, once, the sample data.
