@@ -46,9 +46,11 @@ func (s *Standin) Open(ctx context.Context, p proxy.OpenParams) (proxy.Conn, err
 		schema = Schema
 	}
 	// The time zone is UTC for every session: see lockDown.
-	if _, err := c.ExecContext(ctx, tzMacro); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("stand-in connection: %w", err)
+	for _, m := range []string{tzMacro, dateaddMacro} {
+		if _, err := c.ExecContext(ctx, m); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("stand-in connection: %w", err)
+		}
 	}
 	if _, err := c.ExecContext(ctx, "USE "+quoteIdent(db)+"."+quoteIdent(schema)); err != nil {
 		// A convenience of the stand-in: a database or schema named at

@@ -17,6 +17,15 @@ var (
 		"PARSE_JSON": "json", "TRY_PARSE_JSON": "json", "TO_VARIANT": "to_json", "TO_OBJECT": "to_json", "TO_ARRAY": "to_json",
 		"OBJECT_CONSTRUCT": "json_object", "OBJECT_CONSTRUCT_KEEP_NULL": "json_object", "ARRAY_CONSTRUCT": "json_array",
 		"NVL": "coalesce", "IFF": "if", "SYSDATE": "now", "TO_TIMESTAMP_TZ": "sg_tz",
+		"DATEADD": "sg_dateadd", "TIMEADD": "sg_dateadd", "TIMESTAMPADD": "sg_dateadd",
+		"TIMEDIFF": "datediff", "TIMESTAMPDIFF": "datediff",
+	}
+	// partFunctions take a date or time part as their first argument,
+	// which Snowflake lets be a bare word (DATEADD(year, 1, d)) and DuckDB
+	// reads as a column: the stand-in passes it as a string.
+	partFunctions = map[string]bool{
+		"DATEADD": true, "TIMEADD": true, "TIMESTAMPADD": true, "DATEDIFF": true, "TIMEDIFF": true,
+		"TIMESTAMPDIFF": true, "DATE_TRUNC": true, "DATE_PART": true, "TIME_SLICE": true,
 	}
 )
 
@@ -68,9 +77,13 @@ func rewrite(sql string, toks []statement.Token) string {
 		prevDot := i > 0 && toks[i-1].Kind == statement.TokOp && toks[i-1].Value == "."
 		nextParen := i+1 < len(toks) && toks[i+1].Kind == statement.TokOp && toks[i+1].Value == "("
 		prevCast := i > 0 && toks[i-1].Kind == statement.TokOp && toks[i-1].Value == "::"
+		partArg := i >= 2 && toks[i-1].Value == "(" && toks[i-2].Kind == statement.TokIdent && partFunctions[toks[i-2].Value] &&
+			i+1 < len(toks) && toks[i+1].Value == ","
 		switch {
 		case prevDot:
 			emit(t, sql[t.Pos:t.End])
+		case partArg:
+			emit(t, quoteString(strings.ToLower(t.Value)))
 		case nextParen && funcRewrites[t.Value] != "":
 			emit(t, funcRewrites[t.Value])
 		case !nextParen && typeRewrites[t.Value] != "":
@@ -98,6 +111,22 @@ const tzMacro = `CREATE OR REPLACE TEMP MACRO sg_tz(s) AS {'ts': CAST(s AS TIMES
 	(CASE WHEN regexp_extract(s, '([+-])(\d{2}):?(\d{2})\s*$', 1) = '-' THEN -1 ELSE 1 END) *
 	(TRY_CAST(regexp_extract(s, '([+-])(\d{2}):?(\d{2})\s*$', 2) AS INTEGER) * 60 +
 	 TRY_CAST(regexp_extract(s, '([+-])(\d{2}):?(\d{2})\s*$', 3) AS INTEGER)), 0)}`
+
+// dateaddMacro is Snowflake's DATEADD(part, n, d) (and TIMEADD,
+// TIMESTAMPADD), with the part as a string and its Snowflake synonyms.
+const dateaddMacro = `CREATE OR REPLACE TEMP MACRO sg_dateadd(part, n, d) AS d + CASE
+	WHEN lower(part) IN ('year', 'y', 'yy', 'yyy', 'yyyy', 'yr', 'years', 'yrs') THEN to_years(CAST(n AS INTEGER))
+	WHEN lower(part) IN ('quarter', 'q', 'qtr', 'qtrs', 'quarters') THEN to_months(CAST(n AS INTEGER) * 3)
+	WHEN lower(part) IN ('month', 'mm', 'mon', 'mons', 'months') THEN to_months(CAST(n AS INTEGER))
+	WHEN lower(part) IN ('week', 'w', 'wk', 'weekofyear', 'woy', 'wy', 'weeks') THEN to_weeks(CAST(n AS INTEGER))
+	WHEN lower(part) IN ('day', 'd', 'dd', 'days', 'dayofmonth') THEN to_days(CAST(n AS INTEGER))
+	WHEN lower(part) IN ('hour', 'h', 'hh', 'hr', 'hours', 'hrs') THEN to_hours(CAST(n AS BIGINT))
+	WHEN lower(part) IN ('minute', 'm', 'mi', 'min', 'minutes', 'mins') THEN to_minutes(CAST(n AS BIGINT))
+	WHEN lower(part) IN ('second', 's', 'sec', 'seconds', 'secs') THEN to_seconds(CAST(n AS DOUBLE))
+	WHEN lower(part) IN ('millisecond', 'ms', 'msec', 'milliseconds') THEN to_milliseconds(CAST(n AS DOUBLE))
+	WHEN lower(part) IN ('microsecond', 'us', 'usec', 'microseconds') THEN to_microseconds(CAST(n AS BIGINT))
+	WHEN lower(part) IN ('nanosecond', 'ns', 'nsec', 'nanosec', 'nsecond', 'nanoseconds', 'nanosecs') THEN to_microseconds(CAST(n AS BIGINT) // 1000)
+	END`
 
 // tzStruct is how DuckDB names the type of sg_tz's result.
 const tzStruct = `STRUCT("ts" TIMESTAMPTZ, "tz" INTEGER)`
