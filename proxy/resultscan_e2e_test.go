@@ -42,12 +42,10 @@ func (r *decisionRecorder) last() (engine.Input, engine.Decision) {
 
 // TestResultScan_gateway: an agent's RESULT_SCAN of its own earlier result
 // reaches the policy with that result's lineage, so the policy masks it as
-// it masked the original; other sessions' ids and unknown ids stay
-// untraced. The DuckDB stand-in behind the dev stack cannot answer
-// RESULT_SCAN and reports no upstream query ids, so the test checks the
-// policy input and decision the gateway builds, and that the gateway then
-// refuses to send an id the upstream would not know (the rewrite to the
-// upstream's id is covered by TestResults_history).
+// it masked the original, and the rows come back masked exactly as the
+// original's did (the stand-in answers RESULT_SCAN by running the stored
+// query again, under the upstream id the gateway sends in place of its
+// own); other sessions' ids and unknown ids stay untraced and are denied.
 func TestResultScan_gateway(t *testing.T) {
 	rec := &decisionRecorder{}
 	st, err := devstack.Start(context.Background(), devstack.Options{WrapDecider: func(e *engine.Engine) proxy.Decider { rec.Engine = e; return rec }})
@@ -74,21 +72,37 @@ func TestResultScan_gateway(t *testing.T) {
 		t.Cleanup(func() { c.Close() })
 		return c
 	}
+	var lastRows [][]sql.NullString
 	run := func(c *sql.Conn, q string) (string, error) {
 		idc := make(chan string, 1)
 		rows, err := c.QueryContext(sf.WithQueryIDChan(context.Background(), idc), q)
 		if err != nil {
 			return "", err
 		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		lastRows = nil
 		for rows.Next() {
+			row := make([]sql.NullString, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range row {
+				ptrs[i] = &row[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return "", err
+			}
+			lastRows = append(lastRows, row)
 		}
-		rows.Close()
-		return <-idc, nil
+		return <-idc, rows.Err()
 	}
 	agent := open("agent")
-	id, err := run(agent, `SELECT email, ssn FROM customers WHERE id <= 5`)
+	id, err := run(agent, `SELECT email, ssn FROM customers WHERE id <= 5 ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
+	}
+	masked := lastRows
+	if len(masked) != 5 || masked[0][1].String != "********" || !strings.HasPrefix(masked[0][0].String, "****@") {
+		t.Fatalf("the original reads %v, want it masked", masked)
 	}
 	orig, origDecision := rec.last()
 	if origDecision.Action != engine.ActionMask || len(origDecision.Masks) == 0 {
@@ -115,9 +129,32 @@ func TestResultScan_gateway(t *testing.T) {
 		if d.Action != origDecision.Action || !reflect.DeepEqual(d.Masks, origDecision.Masks) {
 			t.Errorf("%s: decision %s %v, want the original's %s %v", q, d.Action, d.Masks, origDecision.Action, origDecision.Masks)
 		}
-		if err == nil || !strings.Contains(err.Error(), "did not report its own id") {
-			t.Errorf("%s: err %v, want the gateway to refuse the unknown upstream id", q, err)
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
+			continue
 		}
+		if !reflect.DeepEqual(lastRows, masked) {
+			t.Errorf("%s reads\n%v\nwant it masked as the original\n%v", q, lastRows, masked)
+		}
+	}
+	// An expression over the stored result is masked as over the original.
+	if _, err := run(agent, `SELECT UPPER(email) AS e FROM TABLE(RESULT_SCAN('`+id+`'))`); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range lastRows {
+		if row[0].String != "********" {
+			t.Errorf("an expression over the stored email reads %q, want it redacted", row[0].String)
+		}
+	}
+	// A cleared caller's stored result read back by the same caller is clear.
+	admin := open("admin")
+	aid, err := run(admin, `SELECT email, ssn FROM customers WHERE id <= 5 ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear := lastRows
+	if _, err := run(admin, `SELECT * FROM TABLE(RESULT_SCAN('`+aid+`'))`); err != nil || !reflect.DeepEqual(lastRows, clear) || reflect.DeepEqual(clear, masked) {
+		t.Errorf("admin's stored result: %v %v, want %v", err, lastRows, clear)
 	}
 	// another session's result, and an id nobody ran, stay untraced
 	other := open("agent")

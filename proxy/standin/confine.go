@@ -183,6 +183,9 @@ func refuse(toks []statement.Token) error {
 		if i+1 >= len(toks) || toks[i+1].Kind != statement.TokOp || toks[i+1].Value != "(" || tableName(toks, i) {
 			continue
 		}
+		if _, _, ok := resultScanAt(toks, i-2); ok {
+			continue // Snowflake's; rewriteWith puts the stored query in its place
+		}
 		if what, ok := calls[name]; ok {
 			return refused(what + " (" + t.Value + ")")
 		}

@@ -28,8 +28,9 @@ type conn struct {
 	c    *sql.Conn
 	user string
 
-	mu    sync.Mutex // held from a statement's start until its rows are closed
-	state proxy.SessionState
+	mu      sync.Mutex // held from a statement's start until its rows are closed
+	state   proxy.SessionState
+	results []keptResult // the last queries answered, for RESULT_SCAN (resultscan.go)
 }
 
 // Open implements proxy.Upstream.
@@ -101,7 +102,10 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 	if err := refuse(toks); err != nil {
 		return nil, err
 	}
-	sqlText := rewrite(x.SQL, toks)
+	sqlText, err := rewriteWith(x.SQL, toks, c.storedQuery)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkStatement(ctx, sqlText); err != nil {
 		return nil, err
 	}
@@ -129,7 +133,11 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &proxy.Outcome{Rows: r, State: c.snapshot()}, nil
+		out := &proxy.Outcome{Rows: r, State: c.snapshot()}
+		if x.Kind == statement.KindSelect && !x.Describe && len(args) == 0 {
+			out.QueryID = c.keep(sqlText)
+		}
+		return out, nil
 	}
 	if _, err := c.c.ExecContext(ctx, sqlText, args...); err != nil {
 		return nil, duckError(err)

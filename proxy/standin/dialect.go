@@ -36,6 +36,14 @@ var (
 // backslash escapes of Snowflake's strings, nor its $$ strings' rules).
 // The spacing between tokens is kept.
 func rewrite(sql string, toks []statement.Token) string {
+	s, _ := rewriteWith(sql, toks, nil)
+	return s
+}
+
+// rewriteWith is rewrite that also replaces TABLE(RESULT_SCAN('<id>')) by
+// the query stored under that id (resultscan.go); an id it does not know
+// is an error, as on Snowflake.
+func rewriteWith(sql string, toks []statement.Token, stored func(id string) (string, bool)) (string, error) {
 	var b strings.Builder
 	last := 0
 	gap := func(pos int) {
@@ -52,6 +60,17 @@ func rewrite(sql string, toks []statement.Token) string {
 	}
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
+		if id, end, ok := resultScanAt(toks, i); ok && stored != nil {
+			q, known := stored(id)
+			if !known {
+				return "", sqlError("002003", "02000", "SQL compilation error: Statement "+id+" not found")
+			}
+			gap(t.Pos)
+			b.WriteString("(" + q + ")")
+			last = toks[end].End
+			i = end
+			continue
+		}
 		// 'literal'::TIMESTAMP_TZ keeps its offset: see tzMacro.
 		if t.Kind == statement.TokString && i+2 < len(toks) && toks[i+1].Value == "::" && toks[i+2].Kind == statement.TokIdent && toks[i+2].Value == "TIMESTAMP_TZ" {
 			gap(t.Pos)
@@ -101,7 +120,7 @@ func rewrite(sql string, toks []statement.Token) string {
 		}
 	}
 	gap(len(sql))
-	return b.String()
+	return b.String(), nil
 }
 
 // tzMacro gives the stand-in TIMESTAMP_TZ values that keep their offset,
