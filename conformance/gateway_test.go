@@ -158,7 +158,7 @@ func TestDecisions_throughGateway(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			pyJobs = append(pyJobs, pyJob{Case: c, Action: d.Action, SQL: c.SQL, Token: tok})
+			pyJobs = append(pyJobs, pyJob{Case: c, Action: d.Action, SQL: c.SQL, Token: tok, Fresh: c.FreshSession})
 		}
 	}
 	t.Logf("%d cases compared through the gateway, %d the same both ways", compared, same)
@@ -174,6 +174,7 @@ type pyJob struct {
 	Action engine.Action `json:"-"`
 	SQL    string        `json:"sql"`
 	Token  string        `json:"token"`
+	Fresh  bool          `json:"fresh,omitempty"`
 }
 
 // isRead reports whether a case's statement only reads, so running it once
@@ -188,6 +189,32 @@ func isRead(sql string) bool {
 // is error 3001, an approval ticket 3002, and an allowed or masked read
 // runs without a policy error.
 func checkPython(t *testing.T, addr string, jobs []pyJob) {
+	t.Helper()
+	for k, res := range runPython(t, addr, jobs, len(jobs)) {
+		j := jobs[k]
+		want := map[engine.Action]int{engine.ActionDeny: 3001, engine.ActionRequireApproval: 3002}[j.Action]
+		code := 0
+		if res.Code != nil {
+			code = *res.Code
+		}
+		if (want != 0 && code != want) || (want == 0 && code >= 3001 && code <= 3005) {
+			t.Errorf("%s/%s: decision %s, the Python connector saw %d %s", j.Case.File, j.Case.Name, j.Action, code, res.Error)
+		}
+	}
+	t.Logf("%d cases checked with the Python connector", len(jobs))
+}
+
+// pyResult is what python_rows.py answers for one statement: its rows,
+// every value as [Python type name, str(value) or null], or its error.
+type pyResult struct {
+	Rows  [][][2]*string
+	Error string
+	Code  *int
+}
+
+// runPython runs n statements (jobs, a JSON list of {sql, token, fresh})
+// through the gateway at addr with snowflake-connector-python.
+func runPython(t *testing.T, addr string, jobs any, n int) []pyResult {
 	t.Helper()
 	py := os.Getenv("SNOWGATE_PYTHON")
 	if py == "" {
@@ -204,23 +231,9 @@ func checkPython(t *testing.T, addr string, jobs []pyJob) {
 	if err != nil {
 		t.Fatalf("python: %v\n%s", err, stderr.String())
 	}
-	var results []struct {
-		Error string
-		Code  *int
+	var results []pyResult
+	if err := json.Unmarshal(out, &results); err != nil || len(results) != n {
+		t.Fatalf("python answered %d results (%v) for %d statements", len(results), err, n)
 	}
-	if err := json.Unmarshal(out, &results); err != nil || len(results) != len(jobs) {
-		t.Fatalf("python answered %d results (%v) for %d statements", len(results), err, len(jobs))
-	}
-	for k, res := range results {
-		j := jobs[k]
-		want := map[engine.Action]int{engine.ActionDeny: 3001, engine.ActionRequireApproval: 3002}[j.Action]
-		code := 0
-		if res.Code != nil {
-			code = *res.Code
-		}
-		if (want != 0 && code != want) || (want == 0 && code >= 3001 && code <= 3005) {
-			t.Errorf("%s/%s: decision %s, the Python connector saw %d %s", j.Case.File, j.Case.Name, j.Action, code, res.Error)
-		}
-	}
-	t.Logf("%d cases checked with the Python connector", len(jobs))
+	return results
 }

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -174,28 +172,7 @@ func TestMasking_throughGateway(t *testing.T) {
 	}
 	t.Logf("%d of %d masking cases checked with gosnowflake", len(ran), len(file.Cases))
 
-	py := os.Getenv("SNOWGATE_PYTHON")
-	if py == "" {
-		t.Fatal("SNOWGATE_PYTHON is not set: run the tests with `make test`")
-	}
-	in, _ := json.Marshal(jobs)
-	cmd := exec.Command(py, "../proxy/testdata/clients/python_rows.py")
-	cmd.Env = append(os.Environ(), "SNOWGATE_HOST="+host, "SNOWGATE_PORT="+port)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python: %v\n%s", err, stderr.String())
-	}
-	var results []struct {
-		Rows  [][][2]*string
-		Error string
-	}
-	if err := json.Unmarshal(out, &results); err != nil || len(results) != len(jobs) {
-		t.Fatalf("python answered %d results (%v) for %d statements", len(results), err, len(jobs))
-	}
-	for k, res := range results {
+	for k, res := range runPython(t, st.GatewayAddr, jobs, len(jobs)) {
 		c := ran[k]
 		if res.Error != "" {
 			t.Errorf("%s: python: %s", c.Name, res.Error)

@@ -1,6 +1,7 @@
 """Runs statements through snowgate with snowflake-connector-python.
 
-Reads a JSON list of {"sql", "token"} on stdin and prints, for each, the
+Reads a JSON list of {"sql", "token", "fresh"} on stdin (fresh: run on a
+session of its own) and prints, for each, the
 rows with every value as [python type name, str(value) or null], or an error
 with the Snowflake error number when the connector gives one.
 """
@@ -13,13 +14,18 @@ import snowflake.connector
 host, port = os.environ["SNOWGATE_HOST"], int(os.environ["SNOWGATE_PORT"])
 conns = {}
 out = []
-for job in json.load(sys.stdin):
+def connect(tok):
+    return snowflake.connector.connect(
+        account="snowgate", host=host, port=port, protocol="http",
+        authenticator="oauth", token=tok, database="DEMO", schema="PUBLIC")
+
+
+for n, job in enumerate(json.load(sys.stdin)):
     tok = job["token"]
-    if tok not in conns:
-        conns[tok] = snowflake.connector.connect(
-            account="snowgate", host=host, port=port, protocol="http",
-            authenticator="oauth", token=tok, database="DEMO", schema="PUBLIC")
-    cur = conns[tok].cursor()
+    key = (tok, n) if job.get("fresh") else tok  # "fresh": a session of its own
+    if key not in conns:
+        conns[key] = connect(tok)
+    cur = conns[key].cursor()
     try:
         cur.execute(job["sql"])
         out.append({"rows": [[[type(v).__name__, None if v is None else str(v)] for v in row] for row in cur.fetchall()]})
