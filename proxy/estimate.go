@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,7 +30,8 @@ type Estimate struct {
 // rowEstimator is implemented by upstream sessions (Conn) that can
 // estimate the rows a predicate selects without changing anything.
 type rowEstimator interface {
-	EstimateRows(ctx context.Context, q statement.EstimateQuery) (Estimate, error)
+	// EstimateRows runs q; binds are the values of q.Predicate's ?, in order.
+	EstimateRows(ctx context.Context, q statement.EstimateQuery, binds []Bind) (Estimate, error)
 }
 
 // defaultEstimateTimeout bounds an estimate when Config.EstimateTimeout is
@@ -40,7 +42,7 @@ const defaultEstimateTimeout = 2 * time.Second
 // statement has no estimate query or the session's upstream cannot
 // estimate. An estimate that fails (logged) reaches the policy as method
 // "failed", which the default library holds like an unbounded write.
-func (s *Server) estimate(ctx context.Context, sess *session, stmt statement.Statement, log *slog.Logger) *engine.Estimate {
+func (s *Server) estimate(ctx context.Context, sess *session, stmt statement.Statement, binds []Bind, log *slog.Logger) *engine.Estimate {
 	if stmt.Estimate == nil || s.cfg.EstimateTimeout < 0 {
 		return nil
 	}
@@ -55,7 +57,11 @@ func (s *Server) estimate(ctx context.Context, sess *session, stmt statement.Sta
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	started := time.Now()
-	e, err := est.EstimateRows(ctx, *stmt.Estimate)
+	values, err := predicateBinds(stmt.Estimate.Binds, binds)
+	var e Estimate
+	if err == nil {
+		e, err = est.EstimateRows(ctx, *stmt.Estimate, values)
+	}
 	if err == nil && (e.Rows < 0 || e.Total < 0) {
 		err = fmt.Errorf("negative counts %d of %d", e.Rows, e.Total)
 	}
@@ -64,6 +70,25 @@ func (s *Server) estimate(ctx context.Context, sess *session, stmt statement.Sta
 		return &engine.Estimate{Object: objectName(stmt.Estimate.Object), Method: engine.EstimateFailed}
 	}
 	return inputEstimate(stmt.Estimate.Object, e)
+}
+
+// predicateBinds picks the request's bind values the predicate uses, in
+// its order. An array bind (a statement run once per value) has no single
+// estimate: the estimate fails, and the policy holds the write.
+func predicateBinds(idx []int, binds []Bind) ([]Bind, error) {
+	out := make([]Bind, 0, len(idx))
+	for k, i := range idx {
+		if i < 0 || i >= len(binds) {
+			return nil, fmt.Errorf("the predicate uses bind %d of %d", i+1, len(binds))
+		}
+		if binds[i].Array {
+			return nil, fmt.Errorf("bind %d is an array: the statement runs once per value", i+1)
+		}
+		b := binds[i]
+		b.Name = strconv.Itoa(k + 1)
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 func inputEstimate(o statement.Object, e Estimate) *engine.Estimate {

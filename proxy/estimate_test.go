@@ -92,6 +92,41 @@ func TestEstimate_off(t *testing.T) {
 	}
 }
 
+// TestEstimate_binds: the predicate's bind values reach the estimate, so
+// a bound predicate that selects every row is held like a literal one, and
+// one that selects a row runs.
+func TestEstimate_binds(t *testing.T) {
+	st, err := devstack.Start(context.Background(), devstack.Options{ApprovalMode: "ticket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	agent := openDB(t, st, "agent")
+	for _, c := range []struct {
+		sql  string
+		args []any
+	}{
+		{`DELETE FROM orders WHERE id > ?`, []any{0}},
+		{`UPDATE orders SET status = ? WHERE amount >= ? AND currency <> ?`, []any{"held", 0, "none"}},
+		{`DELETE FROM orders WHERE id BETWEEN :1 AND :2`, []any{1, 1000}},
+	} {
+		_, err := agent.Exec(c.sql, c.args...)
+		if snowflakeCode(err) != 3002 || !strings.Contains(err.Error(), "of an estimated 100% of DEMO.PUBLIC.ORDERS") {
+			t.Errorf("%s %v: %v, want a ticket for every row", c.sql, c.args, err)
+		}
+	}
+	res, err := agent.Exec(`DELETE FROM orders WHERE id = ?`, 42)
+	if err != nil {
+		t.Fatalf("DELETE of one bound row: %v", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Errorf("DELETE of one bound row affected %d", n)
+	}
+	if n := queryAll(t, agent, `SELECT count(*) FROM orders`)[0][0].String; n != "999" {
+		t.Errorf("%s orders left, want 999", n)
+	}
+}
+
 // TestEstimate_failedHolds: a bounded write whose estimate cannot be had
 // (here the time bound runs out at once) is held, not run unbounded.
 func TestEstimate_failedHolds(t *testing.T) {

@@ -101,7 +101,7 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 	upstreamSQL := stmt.SQL
 	if !s.cfg.Unguarded {
 		in := s.input(sess, q, stmt)
-		in.Estimate = s.estimate(ctx, sess, stmt, log)
+		in.Estimate = s.estimate(ctx, sess, stmt, binds, log)
 		d := s.cfg.Decider.Decide(ctx, in)
 		s.counters.decided(d.Action)
 		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)

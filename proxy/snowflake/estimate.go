@@ -22,13 +22,13 @@ import (
 // partitionsTotal): an upper bound of the share of the table the
 // predicate can select, at micro-partition granularity. EXPLAIN needs no
 // running warehouse and uses no compute credits.
-func (c *conn) EstimateRows(ctx context.Context, q statement.EstimateQuery) (proxy.Estimate, error) {
+func (c *conn) EstimateRows(ctx context.Context, q statement.EstimateQuery, binds []proxy.Bind) (proxy.Estimate, error) {
 	if q.Target == "" || q.Predicate == "" {
 		return proxy.Estimate{}, errors.New("snowflake estimate: no target or predicate")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	rows, err := c.c.QueryContext(ctx, "EXPLAIN USING JSON SELECT 1 FROM "+q.Target+" WHERE "+q.Predicate)
+	rows, err := c.c.QueryContext(ctx, "EXPLAIN USING JSON SELECT 1 FROM "+q.Target+" WHERE "+q.Predicate, bindArgs(binds)...)
 	if err != nil {
 		return proxy.Estimate{}, fmt.Errorf("snowflake estimate: %w", sqlError(err))
 	}

@@ -21,12 +21,12 @@ import (
 // It runs like any statement of the session (the dialect rewrite and the
 // confinement checks apply), on the session's own connection. The analysis
 // offers an estimate only for predicates that run without effects.
-func (c *conn) EstimateRows(ctx context.Context, q statement.EstimateQuery) (proxy.Estimate, error) {
+func (c *conn) EstimateRows(ctx context.Context, q statement.EstimateQuery, binds []proxy.Bind) (proxy.Estimate, error) {
 	if q.Target == "" || q.Predicate == "" {
 		return proxy.Estimate{}, errors.New("stand-in estimate: no target or predicate")
 	}
 	sqlText := "SELECT count_if(" + q.Predicate + "), count(*) FROM " + q.Target
-	out, err := c.Run(ctx, proxy.Exec{SQL: sqlText, Kind: statement.KindSelect})
+	out, err := c.Run(ctx, proxy.Exec{SQL: sqlText, Kind: statement.KindSelect, Binds: binds})
 	if err != nil {
 		return proxy.Estimate{}, fmt.Errorf("stand-in estimate: %w", err)
 	}

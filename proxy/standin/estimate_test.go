@@ -41,7 +41,7 @@ func TestEstimateRows(t *testing.T) {
 		{"orders", "NULL", 0, 1000},
 		{"customers c", "c.id BETWEEN 1 AND 20", 20, 200},
 	} {
-		got, err := c.EstimateRows(ctx, statement.EstimateQuery{Target: tc.target, Predicate: tc.predicate})
+		got, err := c.EstimateRows(ctx, statement.EstimateQuery{Target: tc.target, Predicate: tc.predicate}, nil)
 		want := proxy.Estimate{Rows: tc.rows, Total: tc.total, Method: engine.EstimateCount}
 		if err != nil || got != want {
 			t.Errorf("%s WHERE %s: %+v, %v; want %+v", tc.target, tc.predicate, got, err, want)
@@ -52,7 +52,7 @@ func TestEstimateRows(t *testing.T) {
 		{Target: "orders", Predicate: "no_such_column > 0"},
 		{Target: "orders", Predicate: ""},
 	} {
-		if got, err := c.EstimateRows(ctx, bad); err == nil {
+		if got, err := c.EstimateRows(ctx, bad, nil); err == nil {
 			t.Errorf("%+v: %+v, want an error", bad, got)
 		}
 	}
@@ -85,7 +85,7 @@ func BenchmarkEstimateRows(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			q := statement.EstimateQuery{Target: bc.target, Predicate: bc.predicate}
 			for b.Loop() {
-				if _, err := c.EstimateRows(ctx, q); err != nil {
+				if _, err := c.EstimateRows(ctx, q, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

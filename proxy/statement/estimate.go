@@ -1,5 +1,10 @@
 package statement
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Row estimates: for a single-table UPDATE or DELETE whose WHERE clause
 // bounds it, the gateway can ask the upstream, before the policy decides,
 // how many of the table's rows the predicate selects. It runs the
@@ -17,8 +22,11 @@ type EstimateQuery struct {
 	// written: "orders", "demo.public.orders AS o".
 	Target string
 	// Predicate is the WHERE clause's condition as written, without the
-	// WHERE keyword.
+	// WHERE keyword, its bind variables (?, :1) written as ?.
 	Predicate string
+	// Binds are, for each ? of Predicate in order, the index (from 0) of
+	// the request's bind value it stands for.
+	Binds []int
 	// Kind is update or delete.
 	Kind Kind
 }
@@ -92,12 +100,13 @@ func isAliasToken(t Token) bool {
 // plainPredicate reports whether a WHERE condition can be embedded in
 // another query as it is: balanced parentheses, and nothing that reads
 // beyond the row (subqueries, session variables, stages, sequences), that
-// needs the request's bind values (?, :1, :name) or that ends the
-// statement.
+// ends the statement, or that binds a value by name (:name); positional
+// binds (?, :1) are carried over (bindMarker).
 func plainPredicate(t []Token) bool {
 	depth := 0
 	for i, x := range t {
-		if x.isOp("?") || x.isOp(":") && (i == 0 || t[i-1].isOp("(") || t[i-1].isOp(",") || isComparison(t[i-1])) {
+		if x.isOp(":") && (i == 0 || t[i-1].isOp("(") || t[i-1].isOp(",") || isComparison(t[i-1])) &&
+			(i+1 >= len(t) || t[i+1].Kind != TokNumber) {
 			return false
 		}
 		switch x.Kind {
@@ -139,13 +148,64 @@ func estimateOf(st *Statement, r *reading, toks []Token, src string) *EstimateQu
 	if !st.Where.Present || st.Where.AlwaysTrue || e.effect < 1 || e.effect > len(st.Effects) || !st.Effects[e.effect-1].Bounded {
 		return nil
 	}
-	last := toks[len(toks)-1]
+	pred, binds, ok := predicateText(toks, e.where+1, src)
+	if !ok {
+		return nil
+	}
 	return &EstimateQuery{
 		Object:    e.obj,
 		Kind:      e.kind,
 		Target:    src[toks[e.nameAt].Pos:toks[e.alias-1].End],
-		Predicate: src[toks[e.where+1].Pos:last.End],
+		Predicate: pred,
+		Binds:     binds,
 	}
+}
+
+// predicateText is the source of toks[from:] with every bind variable
+// written as ?, and the request's bind index of each. A statement that
+// mixes ? with :1, or numbers a bind 0, has none.
+func predicateText(toks []Token, from int, src string) (string, []int, bool) {
+	questions := 0 // ? before the predicate: its first ? is the next bind
+	for _, t := range toks[:from] {
+		if t.isOp("?") {
+			questions++
+		}
+	}
+	var b strings.Builder
+	var binds []int
+	numbered := false
+	last := toks[from].Pos
+	for i := from; i < len(toks); i++ {
+		t := toks[i]
+		switch {
+		case t.isOp("?"):
+			b.WriteString(src[last:t.Pos] + "?")
+			binds = append(binds, questions)
+			questions++
+			last = t.End
+		case t.isOp(":") && i+1 < len(toks) && toks[i+1].Kind == TokNumber && toks[i+1].Pos == t.End && bindPosition(toks, i):
+			n, err := strconv.Atoi(toks[i+1].Value)
+			if err != nil || n < 1 {
+				return "", nil, false
+			}
+			b.WriteString(src[last:t.Pos] + "?")
+			binds = append(binds, n-1)
+			numbered = true
+			last = toks[i+1].End
+			i++
+		}
+	}
+	b.WriteString(src[last:toks[len(toks)-1].End])
+	if numbered && questions > 0 {
+		return "", nil, false
+	}
+	return b.String(), binds, true
+}
+
+// bindPosition reports whether the : at toks[i] starts a bind variable
+// rather than a path (v:a) or a cast (::).
+func bindPosition(toks []Token, i int) bool {
+	return i == 0 || toks[i-1].isOp("(") || toks[i-1].isOp(",") || isComparison(toks[i-1])
 }
 
 // isComparison reports whether t is an operator after which a bind

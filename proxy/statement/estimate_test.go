@@ -2,6 +2,7 @@ package statement
 
 import (
 	"context"
+	"fmt"
 	"testing"
 )
 
@@ -60,11 +61,10 @@ func TestEstimate_none(t *testing.T) {
 		"DELETE FROM orders WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = customer_id)",
 		"DELETE FROM orders WHERE id > $cutoff",
 		"DELETE FROM orders WHERE id > seq1.nextval",
-		// bind values: the request's, not the statement's
-		"DELETE FROM orders WHERE id > ?",
-		"DELETE FROM orders WHERE id > :1",
+		// bind values by name, or ? mixed with :1
 		"DELETE FROM orders WHERE status = :s AND id > 0",
-		"DELETE FROM orders WHERE id IN (:1, :2)",
+		"UPDATE orders SET status = ? WHERE id > :1",
+		"DELETE FROM orders WHERE id > :0",
 		// functions that are not known built-ins, or that have effects
 		"DELETE FROM orders WHERE my_udf(id) > 0",
 		"DELETE FROM orders WHERE analytics.public.f(id)",
@@ -119,4 +119,31 @@ func analyzeOneOf(t *testing.T, sql string, env Env) Statement {
 		t.Fatalf("%s: %d statements, %v", sql, len(stmts), err)
 	}
 	return stmts[0]
+}
+
+// TestEstimate_binds: positional binds of the predicate are written as ?
+// and mapped to the request's bind values, counting the binds before it.
+func TestEstimate_binds(t *testing.T) {
+	env := Env{Database: "DEMO", Schema: "PUBLIC"}
+	for _, c := range []struct {
+		sql, predicate string
+		binds          []int
+	}{
+		{"DELETE FROM orders WHERE id > ?", "id > ?", []int{0}},
+		{"DELETE FROM orders WHERE id > :1", "id > ?", []int{0}},
+		{"DELETE FROM orders WHERE id IN (:2, :1)", "id IN (?, ?)", []int{1, 0}},
+		{"UPDATE orders SET status = ?, amount = ? WHERE id > ? AND currency = ?", "id > ? AND currency = ?", []int{2, 3}},
+		{"UPDATE orders SET status = :3 WHERE id BETWEEN :1 AND :2", "id BETWEEN ? AND ?", []int{0, 1}},
+		{"DELETE FROM events WHERE payload:n::int > :1", "payload:n::int > ?", []int{0}},
+	} {
+		st := analyzeOneOf(t, c.sql, env)
+		e := st.Estimate
+		if e == nil {
+			t.Errorf("%s: no estimate", c.sql)
+			continue
+		}
+		if e.Predicate != c.predicate || fmt.Sprint(e.Binds) != fmt.Sprint(c.binds) {
+			t.Errorf("%s: predicate %q binds %v, want %q %v", c.sql, e.Predicate, e.Binds, c.predicate, c.binds)
+		}
+	}
 }
