@@ -14,7 +14,8 @@ import (
 // data, any function not known to be total) fails or not by the values it
 // reads. Over a masked column that is an oracle however the result is
 // masked: IFF(ssn LIKE '1%', 1/0, 0) errors exactly when the SSN starts
-// with 1. The list of total functions errs on the side of leaving names
+// with 1, and IFF(ssn LIKE '1%', (SELECT ... a slow query), 0) takes long
+// exactly then. The list of total functions errs on the side of leaving names
 // out: a function missing here makes an output fallible, never safe.
 
 // fallible reports whether the node itself can raise an error at run time.
@@ -39,6 +40,25 @@ func fallible(n ast.Node) bool {
 		return !totalFunctions[strings.ToUpper(x.Name)]
 	case *ast.PatternRegexpExpr:
 		return !isConst(x.Pattern)
+	}
+	return false
+}
+
+// branching reports whether n evaluates some of its operands only for
+// some values of the others (CASE, IFF, COALESCE, AND/OR, ...): a subquery
+// there runs, or not, by the values read, and it can be made slow or made
+// to fail, so the time or the outcome tells which branch was taken.
+func branching(n ast.Node) bool {
+	switch x := n.(type) {
+	case *ast.CaseExpr:
+		return true
+	case *ast.FuncCallExpr:
+		switch strings.ToUpper(x.FnName.O) {
+		case "IF", "IFF", "COALESCE", "NVL", "NVL2", "IFNULL", "NULLIF", "DECODE", "ZEROIFNULL", "NULLIFZERO":
+			return true
+		}
+	case *ast.BinaryOperationExpr:
+		return x.Op == opcode.LogicAnd || x.Op == opcode.LogicOr
 	}
 	return false
 }

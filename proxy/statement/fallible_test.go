@@ -26,6 +26,7 @@ func TestFallible(t *testing.T) {
 		{"SELECT COUNT(ssn), MAX(email), SUM(id), LISTAGG(email, ',') FROM customers", []bool{false, false, true, false}},
 		{"SELECT REGEXP_LIKE(email, ssn), my_udf(ssn) FROM customers", []bool{true, true}},
 		{"SELECT ROW_NUMBER() OVER (ORDER BY id), SUM(id) OVER () FROM customers", []bool{false, true}},
+		{"SELECT IFF(ssn LIKE '1%', (SELECT COUNT(*) FROM customers), 0), IFF(EXISTS (SELECT 1 FROM customers), 1, 0) FROM customers", []bool{true, true}},
 	}
 	for _, c := range cases {
 		st, err := Analyze(context.Background(), c.sql, env)
@@ -40,6 +41,29 @@ func TestFallible(t *testing.T) {
 			if o.MayFail != c.want[i] {
 				t.Errorf("%s: output %d (%s) may_fail %v, want %v", c.sql, i, o.Name, o.MayFail, c.want[i])
 			}
+		}
+	}
+}
+
+// TestFallible_branches: a subquery is an oracle only where whether it runs
+// depends on the values read (a CASE branch, IFF, COALESCE, AND/OR): it can
+// be made slow or made to fail. Evaluated on every row, it is neither.
+func TestFallible_branches(t *testing.T) {
+	env := Env{Database: "DEMO", Schema: "PUBLIC", Catalog: mapCatalog{"DEMO.PUBLIC.CUSTOMERS": {"ID", "NAME", "EMAIL", "PHONE", "SSN"}}}
+	for sql, want := range map[string]bool{
+		"SELECT (SELECT MAX(ssn) FROM customers) AS x FROM customers":                               false,
+		"SELECT IFF(ssn LIKE '1%', (SELECT COUNT(*) FROM customers), 0) FROM customers":             true,
+		"SELECT CASE WHEN ssn > '5' THEN (SELECT MIN(id) FROM customers) END FROM customers":        true,
+		"SELECT COALESCE(NULLIF(ssn, 'x'), (SELECT MAX(name) FROM customers)) FROM customers":       true,
+		"SELECT ssn LIKE '1%' AND EXISTS (SELECT 1 FROM customers c2, customers c3) FROM customers": true,
+		"SELECT UPPER((SELECT MAX(ssn) FROM customers)) FROM customers":                             false,
+	} {
+		st, err := Analyze(context.Background(), sql, env)
+		if err != nil || len(st) != 1 || len(st[0].Outputs) != 1 {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		if got := st[0].Outputs[0].MayFail; got != want {
+			t.Errorf("%s: may_fail %v, want %v", sql, got, want)
 		}
 	}
 }

@@ -65,6 +65,7 @@ type exprVisitor struct {
 	traced bool
 	agg    bool
 	fail   bool // something in the expression can raise an error
+	cond   int  // depth of branching expressions (fallible.go) around the node
 }
 
 func (v *exprVisitor) take(c relCol) {
@@ -79,6 +80,9 @@ func (v *exprVisitor) take(c relCol) {
 // Enter implements ast.Visitor.
 func (v *exprVisitor) Enter(n ast.Node) (ast.Node, bool) {
 	v.fail = v.fail || fallible(n)
+	if branching(n) {
+		v.cond++
+	}
 	switch x := n.(type) {
 	case *ast.ColumnNameExpr:
 		switch x.Name.Name.O {
@@ -95,6 +99,7 @@ func (v *exprVisitor) Enter(n ast.Node) (ast.Node, bool) {
 		v.take(v.w.expr(x, v.sc, v.role))
 		return n, true
 	case *ast.SubqueryExpr:
+		v.fail = v.fail || v.cond > 0
 		for _, o := range v.w.query(x.Query, v.sc) {
 			v.w.note(o.sources, v.role)
 			v.take(relCol{sources: o.sources, traced: o.traced, transform: o.transform, mayFail: o.mayFail})
@@ -170,4 +175,9 @@ func (v *exprVisitor) allColumns() {
 }
 
 // Leave implements ast.Visitor.
-func (v *exprVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+func (v *exprVisitor) Leave(n ast.Node) (ast.Node, bool) {
+	if branching(n) {
+		v.cond--
+	}
+	return n, true
+}
