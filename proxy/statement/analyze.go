@@ -109,6 +109,13 @@ func analyzeOne(ctx context.Context, sql string, p piece, env Env) (st Statement
 	problems := r.problems
 	st.Derived = derivations(ctx, toks, r, env)
 	problems = append(problems, readTree(ctx, &st, r, env)...)
+	for _, o := range st.Objects {
+		// Snowflake's own usage and history views (ACCOUNT_USAGE.QUERY_HISTORY,
+		// ACCESS_HISTORY, ...) hold other statements' text with its literals.
+		if o.Database == "SNOWFLAKE" && (o.Type == "table" || o.Type == "view") && o.Access == AccessRead {
+			st.Flags.UntracedSource = true
+		}
+	}
 	for i := range st.ResultScans { // offsets into the statement's own text
 		s := &st.ResultScans[i]
 		if s.src == sql && s.Start >= p.start && s.End <= p.end && s.Start < s.End {

@@ -207,6 +207,7 @@ type Flags struct {
 	// built-in (user-defined, external, qualified, system), a table function
 	// other than FLATTEN/SPLIT_TO_TABLE/STRTOK_SPLIT_TO_TABLE/GENERATOR
 	// (history and metadata functions, RESULT_SCAN of a result Env.Results
-	// does not know), a stage, a session variable.
+	// does not know), a stage, a session variable, Snowflake's own usage
+	// and history views (tables and views of the SNOWFLAKE database).
 	UntracedSource bool `json:"untraced_source"`
 }

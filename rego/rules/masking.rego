@@ -120,8 +120,8 @@ deny contains msg if {
 # classified data (or is in masking.untraced_readers), it is handled as the
 # most classified of it, which no mask can follow, and denies.
 deny contains msg if {
-	not untraced_reader
 	untraced_source
+	not untraced_reader
 	some o in input.statement.outputs
 	not o.traced
 	msg := sprintf("the lineage of result column %s cannot be traced, so it could carry classified data you are not cleared for (%s)", [o.name, untraced_hint])
@@ -130,23 +130,18 @@ deny contains msg if {
 # Used anywhere else (a filter, a join, an aggregate, a write, a variable),
 # data without lineage is an oracle on what it holds.
 deny contains msg if {
-	not untraced_reader
 	untraced_source
+	not untraced_reader
 	every o in object.get(input.statement, "outputs", []) {
 		o.traced
 	}
 	msg := sprintf("the statement reads data whose lineage cannot be traced, so it could carry classified data you are not cleared for (%s)", [untraced_hint])
 }
 
+# The analyser sets the flag for RESULT_SCAN, history functions and
+# Snowflake's usage views (SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY, ...),
+# stages, unknown functions and variables.
 untraced_source if input.statement.flags.untraced_source == true
-
-# Snowflake's own usage and history views (SNOWFLAKE.ACCOUNT_USAGE.QUERY_HISTORY,
-# ACCESS_HISTORY, ...) hold other statements' text with their literals.
-untraced_source if {
-	some o in input.statement.objects
-	upper(lib.home_database(o)) == "SNOWFLAKE"
-	o.type in {"table", "view"}
-}
 
 # A table with masked columns whose result columns cannot be told apart
 # ('*' over a table the catalog does not know).
