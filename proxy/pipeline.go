@@ -31,7 +31,7 @@ func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds 
 	st := sess.snapshot()
 	env := statement.Env{Database: st.Database, Schema: st.Schema, Catalog: sess.catalog, FoldQuoted: s.cfg.FoldQuotedIdentifiers}
 	if !s.cfg.Unguarded {
-		q.results = sess.resultSnapshot()
+		q.results = sess.resultView()
 		env.Results = q.results
 	}
 	stmts, err := statement.Analyze(ctx, req.SQLText, env)
@@ -60,7 +60,7 @@ func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds 
 			// RESULT_SCAN may name a statement of this request that ran
 			// after the request was analysed: read it again against the
 			// session's results as they are now.
-			child.results = sess.resultSnapshot()
+			child.results = sess.resultView()
 			env.Results = child.results
 			again, err := statement.Analyze(ctx, stmt.SQL, env)
 			if err != nil || len(again) != 1 {
@@ -179,7 +179,7 @@ func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.State
 	out, err := sess.conn.Run(ctx, x)
 	if err != nil {
 		if !s.cfg.Unguarded {
-			sess.remember(q.id, "", nil) // it ran, or may have: it holds a place, no result
+			sess.remember(q.id, "", nil, nil) // it ran, or may have: it holds a place, no result
 		}
 		if ctx.Err() != nil {
 			return nil, &Error{Code: CodeCanceled, SQLState: "57014", Message: "SQL execution canceled"}
@@ -192,12 +192,12 @@ func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.State
 	}
 	s.track(sess, stmt, out)
 	res, err := s.encode(ctx, stmt, out, masks)
-	var outputs []statement.Output
-	if err == nil && !x.Describe && !s.cfg.Unguarded {
-		outputs = resultOutputs(stmt, res.columns)
-	}
 	if !s.cfg.Unguarded {
-		sess.remember(q.id, out.QueryID, outputs)
+		if err != nil || x.Describe {
+			sess.remember(q.id, out.QueryID, nil, nil)
+		} else {
+			sess.remember(q.id, out.QueryID, &stmt, res.columns)
+		}
 	}
 	return res, err
 }

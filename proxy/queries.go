@@ -18,7 +18,7 @@ type query struct {
 	async     bool
 	started   time.Time
 	cancelCtx context.CancelFunc
-	results   *resultSnapshot // the session's results its analysis saw; nil when none
+	results   *resultView // the session's results its analysis saw; nil when none
 
 	once  sync.Once
 	done  chan struct{}

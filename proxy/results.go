@@ -17,86 +17,99 @@ const resultHistory = 64
 
 // resultEntry is one statement the session ran upstream.
 type resultEntry struct {
-	pos        int64  // 1-based position among the session's statements that ran upstream
+	pos        int64  // 1-based position among the session's statements that ran upstream; 0 for an empty slot
 	id         string // the query id the client saw
 	upstreamID string // the upstream's own id; empty when the upstream did not report it
-	// outputs are the result's columns, named as the upstream named them,
-	// with the statement's lineage; nil when they cannot be told (not a
-	// query, failed, describe only, or lineage that does not line up).
+	// outputs are the statement's lineage, for a query the analysis read
+	// completely, and cols the result's columns as the upstream named
+	// them; resultOutputs lines them up when RESULT_SCAN asks.
 	outputs []statement.Output
+	cols    []Column
 }
 
-// remember records a statement that ran upstream.
-func (s *session) remember(id, upstreamID string, outputs []statement.Output) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ran++
-	s.results = append(s.results, &resultEntry{pos: s.ran, id: id, upstreamID: upstreamID, outputs: outputs})
-	if n := len(s.results); n > resultHistory {
-		s.results = append(s.results[:0:0], s.results[n-resultHistory:]...)
+// remember records a statement that ran upstream: stmt and cols are what
+// RESULT_SCAN of it reads, both nil when it has no result (it failed, or
+// only described one).
+func (s *session) remember(id, upstreamID string, stmt *statement.Statement, cols []Column) {
+	e := resultEntry{id: id, upstreamID: upstreamID, cols: cols}
+	if stmt != nil && stmt.Kind == statement.KindSelect && stmt.Parse.Complete {
+		e.outputs = stmt.Outputs
 	}
-}
-
-// resultSnapshot is the session's history as one statement's analysis saw
-// it: the rewrite of the statement's RESULT_SCAN arguments uses the same
-// entries its lineage came from, whatever runs in between.
-type resultSnapshot struct {
-	entries []*resultEntry
-	ran     int64
-}
-
-func (s *session) resultSnapshot() *resultSnapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return &resultSnapshot{entries: append([]*resultEntry(nil), s.results...), ran: s.ran}
+	if s.results == nil {
+		s.results = make([]resultEntry, resultHistory)
+	}
+	s.ran++
+	e.pos = s.ran
+	s.results[s.ran%resultHistory] = e
+}
+
+// resultView is the session's history as one statement's analysis saw it:
+// the statements up to the ran-th. The rewrite of the statement's
+// RESULT_SCAN arguments reads the same entries its lineage came from; an
+// entry that later statements pushed out of the history in between is
+// not found, and the statement is refused.
+type resultView struct {
+	sess *session
+	ran  int64
+}
+
+func (s *session) resultView() *resultView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &resultView{sess: s, ran: s.ran}
 }
 
 // lookup finds the statement a RESULT_SCAN argument names.
-func (r *resultSnapshot) lookup(ref statement.ResultRef) *resultEntry {
-	if r == nil {
-		return nil
+func (v *resultView) lookup(ref statement.ResultRef) (resultEntry, bool) {
+	if v == nil {
+		return resultEntry{}, false
 	}
+	s := v.sess
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if !ref.Last() {
-		for _, e := range r.entries {
-			if e.id == ref.QueryID {
-				return e
+		for _, e := range s.results {
+			if e.pos > 0 && e.pos <= v.ran && e.id == ref.QueryID {
+				return e, true
 			}
 		}
-		return nil
+		return resultEntry{}, false
 	}
 	pos := int64(ref.Offset)
 	if ref.Offset < 0 {
-		pos = r.ran + 1 + int64(ref.Offset)
+		pos = v.ran + 1 + int64(ref.Offset)
 	}
-	if len(r.entries) == 0 || pos < r.entries[0].pos || pos > r.ran {
-		return nil
+	if pos < 1 || pos > v.ran || s.results == nil {
+		return resultEntry{}, false
 	}
-	return r.entries[pos-r.entries[0].pos]
+	e := s.results[pos%resultHistory]
+	return e, e.pos == pos
 }
 
 // ResultLineage implements statement.ResultLineage.
-func (r *resultSnapshot) ResultLineage(ref statement.ResultRef) ([]statement.Output, bool) {
-	e := r.lookup(ref)
-	if e == nil || e.outputs == nil {
+func (v *resultView) ResultLineage(ref statement.ResultRef) ([]statement.Output, bool) {
+	e, ok := v.lookup(ref)
+	if !ok {
 		return nil, false
 	}
-	return append([]statement.Output(nil), e.outputs...), true
+	outs := resultOutputs(e.outputs, e.cols)
+	return outs, outs != nil
 }
 
-// resultOutputs is what a session remembers of a statement's result: its
-// lineage by position, named as the upstream named the columns; nil when
-// the two do not line up.
-func resultOutputs(stmt statement.Statement, cols []Column) []statement.Output {
-	if stmt.Kind != statement.KindSelect || !stmt.Parse.Complete || len(stmt.Outputs) == 0 || len(stmt.Outputs) != len(cols) {
+// resultOutputs is the lineage of a result by position, named as the
+// upstream named the columns; nil when the two do not line up.
+func resultOutputs(lineage []statement.Output, cols []Column) []statement.Output {
+	if len(lineage) == 0 || len(lineage) != len(cols) {
 		return nil
 	}
 	out := make([]statement.Output, len(cols))
-	for i, o := range stmt.Outputs {
+	for i, o := range lineage {
 		if o.Name == "*" || cols[i].Name == "" {
 			return nil
 		}
 		o.Name = cols[i].Name
-		o.Sources = append([]statement.Column(nil), o.Sources...)
 		out[i] = o
 	}
 	return out
@@ -110,7 +123,7 @@ func resultOutputs(stmt statement.Statement, cols []Column) []statement.Output {
 // statements. It fails when an id is not known or the argument cannot be
 // located: the statement must not read another result than the one its
 // lineage came from.
-func rewriteResultScans(snap *resultSnapshot, stmt statement.Statement) (string, error) {
+func rewriteResultScans(view *resultView, stmt statement.Statement) (string, error) {
 	sql := stmt.SQL
 	type edit struct {
 		start, end int
@@ -121,9 +134,9 @@ func rewriteResultScans(snap *resultSnapshot, stmt statement.Statement) (string,
 		if !s.Resolved {
 			continue
 		}
-		e := snap.lookup(s.Ref)
+		e, ok := view.lookup(s.Ref)
 		switch {
-		case e == nil:
+		case !ok:
 			return "", fmt.Errorf("RESULT_SCAN names a result the session no longer holds")
 		case e.upstreamID == "":
 			return "", fmt.Errorf("RESULT_SCAN of query %s cannot run: the upstream did not report its own id for that query", e.id)

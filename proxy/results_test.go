@@ -12,14 +12,18 @@ import (
 // LAST_QUERY_ID positions, and the rewrite sends the upstream's ids.
 func TestResults_history(t *testing.T) {
 	s := &session{}
-	out := func(name, src string) []statement.Output {
-		return []statement.Output{{Name: name, Sources: []statement.Column{{Database: "DEMO", Schema: "PUBLIC", Table: "CUSTOMERS", Name: src}}, Transform: statement.TransformCopy, Traced: true}}
+	out := func(name, src string) (*statement.Statement, []Column) {
+		return &statement.Statement{Kind: statement.KindSelect, Parse: statement.Parse{Complete: true},
+			Outputs: []statement.Output{{Name: name, Sources: []statement.Column{{Database: "DEMO", Schema: "PUBLIC", Table: "CUSTOMERS", Name: src}}, Transform: statement.TransformCopy, Traced: true}}}, []Column{{Name: name}}
 	}
-	s.remember("g1", "u1", out("EMAIL", "EMAIL"))
-	s.remember("g2", "", nil) // failed: holds a place
-	s.remember("g3", "u3", out("SSN", "SSN"))
-	snap := s.resultSnapshot()
-	s.remember("g4", "u4", out("NAME", "NAME")) // after the snapshot: not seen
+	st, cols := out("EMAIL", "EMAIL")
+	s.remember("g1", "u1", st, cols)
+	s.remember("g2", "", nil, nil) // failed: holds a place
+	st, cols = out("SSN", "SSN")
+	s.remember("g3", "u3", st, cols)
+	snap := s.resultView()
+	st, cols = out("NAME", "NAME")
+	s.remember("g4", "u4", st, cols) // after the snapshot: not seen
 	for _, tc := range []struct {
 		ref  statement.ResultRef
 		want string
@@ -29,9 +33,9 @@ func TestResults_history(t *testing.T) {
 		{statement.ResultRef{Offset: 4}, ""}, {statement.ResultRef{QueryID: "g1"}, "g1"}, {statement.ResultRef{QueryID: "u1"}, ""},
 		{statement.ResultRef{QueryID: "g4"}, ""},
 	} {
-		e := snap.lookup(tc.ref)
-		if got := ""; e != nil && e.id != tc.want || e == nil && tc.want != "" {
-			if e != nil {
+		e, ok := snap.lookup(tc.ref)
+		if got := ""; ok && e.id != tc.want || !ok && tc.want != "" {
+			if ok {
 				got = e.id
 			}
 			t.Errorf("lookup(%+v) = %q, want %q", tc.ref, got, tc.want)
@@ -51,15 +55,19 @@ func TestResults_history(t *testing.T) {
 		t.Errorf("rewrite = %q, %v\nwant %q", text, err, want)
 	}
 	// a result whose upstream id is not known is not scanned in its place
-	snap.entries[2].upstreamID = ""
+	s.results[3%resultHistory].upstreamID = ""
 	if _, err := rewriteResultScans(snap, sts[0]); err == nil || !strings.Contains(err.Error(), "g3") {
 		t.Errorf("rewrite without the upstream id: %v", err)
 	}
 	for i := 0; i < resultHistory+5; i++ {
-		s.remember("x", "y", nil)
+		s.remember("x", "y", nil, nil)
 	}
-	if len(s.results) != resultHistory || s.ran != int64(resultHistory+9) {
-		t.Errorf("history holds %d of %d", len(s.results), s.ran)
+	now := s.resultView()
+	if _, ok := now.lookup(statement.ResultRef{Offset: 9}); ok || s.ran != int64(resultHistory+9) {
+		t.Errorf("history holds the 9th of %d", s.ran)
+	}
+	if _, ok := now.lookup(statement.ResultRef{Offset: -resultHistory}); !ok {
+		t.Errorf("history lost one of the latest %d", resultHistory)
 	}
 }
 
@@ -69,19 +77,25 @@ func TestResults_history(t *testing.T) {
 func TestResults_outputs(t *testing.T) {
 	st := statement.Statement{Kind: statement.KindSelect, Parse: statement.Parse{Complete: true},
 		Outputs: []statement.Output{{Name: "UPPER(EMAIL)", Sources: []statement.Column{{Name: "EMAIL"}}, Traced: true}}}
-	got := resultOutputs(st, []Column{{Name: "UPPER(EMAIL)"}})
+	remembered := func(st statement.Statement, cols []Column) []statement.Output {
+		s := &session{}
+		s.remember("q", "u", &st, cols)
+		outs, _ := s.resultView().ResultLineage(statement.ResultRef{QueryID: "q"})
+		return outs
+	}
+	got := remembered(st, []Column{{Name: "UPPER(EMAIL)"}})
 	if len(got) != 1 || got[0].Name != "UPPER(EMAIL)" || len(got[0].Sources) != 1 {
 		t.Errorf("outputs %+v", got)
 	}
-	if resultOutputs(st, []Column{{Name: "A"}, {Name: "B"}}) != nil {
+	if remembered(st, []Column{{Name: "A"}, {Name: "B"}}) != nil {
 		t.Error("lineage of one column remembered for two")
 	}
 	st.Outputs[0].Name = "*"
-	if resultOutputs(st, []Column{{Name: "A"}}) != nil {
+	if remembered(st, []Column{{Name: "A"}}) != nil {
 		t.Error("an unexpanded star remembered")
 	}
 	st.Kind = statement.KindShow
-	if resultOutputs(st, []Column{{Name: "A"}}) != nil {
+	if remembered(st, []Column{{Name: "A"}}) != nil {
 		t.Error("SHOW remembered")
 	}
 }

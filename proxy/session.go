@@ -30,7 +30,7 @@ type session struct {
 	state         SessionState
 	queryTag      string
 	requests      map[string]*query // by the client's requestId
-	results       []*resultEntry    // the latest statements that ran upstream, oldest first
+	results       []resultEntry     // the latest statements that ran upstream, by position modulo resultHistory (results.go); nil until one has
 	ran           int64             // how many statements have run upstream
 	closed        bool
 }
