@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/snowgate/snowgate/engine"
@@ -39,16 +38,19 @@ type rowEstimator interface {
 const defaultEstimateTimeout = 2 * time.Second
 
 // estimate returns the policy input's estimate for stmt, or nil when the
-// statement has no estimate query or the session's upstream cannot
-// estimate. An estimate that fails (logged) reaches the policy as method
-// "failed", which the default library holds like an unbounded write.
+// statement has no estimate query or estimates are turned off. An estimate
+// that cannot be had (an upstream that cannot estimate, an error, the time
+// bound; logged) reaches the policy as method "failed", which the default
+// library holds like an unbounded write.
 func (s *Server) estimate(ctx context.Context, sess *session, stmt statement.Statement, binds []Bind, log *slog.Logger) *engine.Estimate {
 	if stmt.Estimate == nil || s.cfg.EstimateTimeout < 0 {
 		return nil
 	}
+	failed := &engine.Estimate{Object: qualified(stmt.Estimate.Object), Method: engine.EstimateFailed}
 	est, ok := sess.conn.(rowEstimator)
 	if !ok {
-		return nil
+		log.Warn("the upstream cannot estimate rows; the policy is told so", "object", failed.Object)
+		return failed
 	}
 	timeout := s.cfg.EstimateTimeout
 	if timeout == 0 {
@@ -66,8 +68,8 @@ func (s *Server) estimate(ctx context.Context, sess *session, stmt statement.Sta
 		err = fmt.Errorf("negative counts %d of %d", e.Rows, e.Total)
 	}
 	if err != nil {
-		log.Warn("row estimate failed; the policy is told so", "object", objectName(stmt.Estimate.Object), "err", err, "elapsed", time.Since(started))
-		return &engine.Estimate{Object: objectName(stmt.Estimate.Object), Method: engine.EstimateFailed}
+		log.Warn("row estimate failed; the policy is told so", "object", failed.Object, "err", err, "elapsed", time.Since(started))
+		return failed
 	}
 	return inputEstimate(stmt.Estimate.Object, e)
 }
@@ -96,16 +98,5 @@ func inputEstimate(o statement.Object, e Estimate) *engine.Estimate {
 	if e.Total > 0 {
 		share = min(float64(e.Rows)/float64(e.Total), 1)
 	}
-	return &engine.Estimate{Object: objectName(o), Rows: e.Rows, Total: e.Total, Share: share, Method: e.Method}
-}
-
-// objectName is DB.SCHEMA.NAME, leaving out the parts that are empty.
-func objectName(o statement.Object) string {
-	parts := make([]string, 0, 3)
-	for _, p := range []string{o.Database, o.Schema, o.Name} {
-		if p != "" {
-			parts = append(parts, p)
-		}
-	}
-	return strings.Join(parts, ".")
+	return &engine.Estimate{Object: qualified(o), Rows: e.Rows, Total: e.Total, Share: share, Method: e.Method}
 }
