@@ -105,8 +105,7 @@ func isAliasToken(t Token) bool {
 func plainPredicate(t []Token) bool {
 	depth := 0
 	for i, x := range t {
-		if x.isOp(":") && (i == 0 || t[i-1].isOp("(") || t[i-1].isOp(",") || isComparison(t[i-1])) &&
-			(i+1 >= len(t) || t[i+1].Kind != TokNumber) {
+		if x.isOp(":") && bindPosition(t, i) && (i+1 >= len(t) || t[i+1].Kind != TokNumber) {
 			return false
 		}
 		switch x.Kind {

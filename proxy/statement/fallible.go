@@ -33,11 +33,11 @@ func fallible(n ast.Node) bool {
 			return true
 		}
 	case *ast.FuncCallExpr:
-		return !totalFunctions[strings.ToUpper(x.FnName.O)]
+		return !totalFunctions[x.FnName.L]
 	case *ast.AggregateFuncExpr:
-		return !totalFunctions[strings.ToUpper(x.F)]
+		return !total(x.F)
 	case *ast.WindowFuncExpr:
-		return !totalFunctions[strings.ToUpper(x.Name)]
+		return !total(x.Name)
 	case *ast.PatternRegexpExpr:
 		return !isConst(x.Pattern)
 	}
@@ -53,8 +53,8 @@ func branching(n ast.Node) bool {
 	case *ast.CaseExpr:
 		return true
 	case *ast.FuncCallExpr:
-		switch strings.ToUpper(x.FnName.O) {
-		case "IF", "IFF", "COALESCE", "NVL", "NVL2", "IFNULL", "NULLIF", "DECODE", "ZEROIFNULL", "NULLIFZERO":
+		switch x.FnName.L {
+		case "if", "iff", "coalesce", "nvl", "nvl2", "ifnull", "nullif", "decode", "zeroifnull", "nullifzero":
 			return true
 		}
 	case *ast.BinaryOperationExpr:
@@ -72,10 +72,16 @@ func textType(t byte) bool {
 	return false
 }
 
+// total looks a function name up as written (aggregate and window names
+// keep the statement's case): upper and lower case without a copy.
+func total(name string) bool {
+	return totalFunctions[name] || totalFunctions[strings.ToLower(name)]
+}
+
 // totalFunctions never raise an error for arguments of the right type:
 // string functions that only move or compare characters, conditionals,
 // hashes, and the aggregates and window functions that only pick or count
-// values. Upper case, as the lowering leaves the names.
+// values. Lower case, as the parser's FnName.L gives them, and upper case.
 var totalFunctions = map[string]bool{}
 
 func init() {
@@ -98,6 +104,6 @@ func init() {
 		CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER CURRENT_ROLE CURRENT_DATABASE CURRENT_SCHEMA
 		CURRENT_WAREHOUSE CURRENT_ACCOUNT CURRENT_REGION CURRENT_SESSION CURRENT_VERSION
 	`) {
-		totalFunctions[f] = true
+		totalFunctions[f], totalFunctions[strings.ToLower(f)] = true, true
 	}
 }
