@@ -367,16 +367,7 @@ func TestConfine(t *testing.T) {
 		}
 	}
 
-	s, err := Open(ctx, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	sess, err := s.Open(ctx, proxy.OpenParams{User: "ADMIN"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	s, sess := openSession(t)
 	var duck, session int
 	for _, c := range cases {
 		q := expand(c.sql, f, w)
@@ -451,16 +442,7 @@ func TestConfine(t *testing.T) {
 // setting.
 func TestConfine_readsAsAnalysed(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	sess, err := s.Open(ctx, proxy.OpenParams{User: "ADMIN"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	_, sess := openSession(t)
 	for _, tc := range []struct{ sql, want string }{
 		{`SELECT 'a\' , getvariable($$x$$) --'`, `a' , getvariable($$x$$) --`},
 		{`SELECT 'a\\' || 'b'`, `a\b`},

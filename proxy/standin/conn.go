@@ -102,7 +102,7 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 	if err := refuse(toks); err != nil {
 		return nil, err
 	}
-	sqlText, err := rewriteWith(x.SQL, toks, c.storedQuery)
+	sqlText, err := rewrite(x.SQL, toks, c.storedQuery)
 	if err != nil {
 		return nil, err
 	}

@@ -34,16 +34,10 @@ var (
 // analysed: comments go (DuckDB does not know Snowflake's // comments),
 // and strings are written as DuckDB reads them (it does not know the
 // backslash escapes of Snowflake's strings, nor its $$ strings' rules).
-// The spacing between tokens is kept.
-func rewrite(sql string, toks []statement.Token) string {
-	s, _ := rewriteWith(sql, toks, nil)
-	return s
-}
-
-// rewriteWith is rewrite that also replaces TABLE(RESULT_SCAN('<id>')) by
-// the query stored under that id (resultscan.go); an id it does not know
-// is an error, as on Snowflake.
-func rewriteWith(sql string, toks []statement.Token, stored func(id string) (string, bool)) (string, error) {
+// The spacing between tokens is kept. TABLE(RESULT_SCAN('<id>')) becomes
+// the query stored under that id (resultscan.go); an unknown id is an
+// error, as on Snowflake.
+func rewrite(sql string, toks []statement.Token, stored func(id string) (string, bool)) (string, error) {
 	var b strings.Builder
 	last := 0
 	gap := func(pos int) {
@@ -60,7 +54,7 @@ func rewriteWith(sql string, toks []statement.Token, stored func(id string) (str
 	}
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
-		if id, end, ok := resultScanAt(toks, i); ok && stored != nil {
+		if id, end, ok := resultScanAt(toks, i); ok {
 			q, known := stored(id)
 			if !known {
 				return "", sqlError("002003", "02000", "SQL compilation error: Statement "+id+" not found")
