@@ -11,6 +11,7 @@ import (
 
 	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy/audit"
+	"github.com/snowgate/snowgate/proxy/statement"
 )
 
 // Authenticator verifies the credentials a client logs in with.
@@ -220,15 +221,24 @@ func (s *Server) canonical(p OpenParams) OpenParams {
 }
 
 func (s *Server) canonicalName(name string) string {
-	name = strings.TrimSpace(name)
-	if len(name) >= 2 && name[0] == '"' && name[len(name)-1] == '"' {
-		name = strings.ReplaceAll(name[1:len(name)-1], `""`, `"`)
-		if s.cfg.FoldQuotedIdentifiers {
-			name = strings.ToUpper(name)
-		}
-		return name
+	t, ok := identifier(name)
+	switch {
+	case !ok:
+		return strings.ToUpper(strings.TrimSpace(name))
+	case t.Kind == statement.TokQuotedIdent && s.cfg.FoldQuotedIdentifiers:
+		return strings.ToUpper(t.Value)
 	}
-	return strings.ToUpper(name)
+	return t.Value
+}
+
+// identifier reads name with the analyser's lexer, as one unquoted
+// (upper-cased) or quoted (unescaped) identifier.
+func identifier(name string) (statement.Token, bool) {
+	toks, err := statement.Lex(name)
+	if err != nil || len(toks) != 1 || toks[0].Kind != statement.TokIdent && toks[0].Kind != statement.TokQuotedIdent {
+		return statement.Token{}, false
+	}
+	return toks[0], true
 }
 
 // upstreamNames writes canonical names as the upstream's login reads them:
@@ -243,25 +253,13 @@ func (s *Server) upstreamNames(p OpenParams) OpenParams {
 	return p
 }
 
-// quoteName double-quotes a canonical name unless it is a plain upper-case
-// identifier, which Snowflake reads the same either way.
+// quoteName double-quotes a canonical name unless, unquoted, it reads as
+// itself, which Snowflake reads the same either way.
 func quoteName(name string) string {
-	if name == "" || plainIdentifier(name) {
+	if t, ok := identifier(name); name == "" || ok && t.Kind == statement.TokIdent && t.Value == name {
 		return name
 	}
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
-}
-
-func plainIdentifier(name string) bool {
-	for i, r := range name {
-		switch {
-		case r >= 'A' && r <= 'Z', r == '_':
-		case i > 0 && (r >= '0' && r <= '9' || r == '$'):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 func pick(a, b string) string {
