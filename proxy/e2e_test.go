@@ -8,12 +8,15 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	sf "github.com/snowflakedb/gosnowflake"
 
+	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/devstack"
 	"github.com/snowgate/snowgate/proxy/internal/pgtest"
@@ -38,6 +41,56 @@ func startStack(t testing.TB, policy string, gw proxy.Config) *devstack.Stack {
 	}
 	t.Cleanup(st.Close)
 	return st
+}
+
+// openDBAt connects gosnowflake to the gateway as a demo user with the
+// database and schema given as a client would give them.
+func openDBAt(t testing.TB, st *devstack.Stack, as, database, schema string) *sql.DB {
+	t.Helper()
+	tok, err := st.Issuer.Token(as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(st.GatewayAddr)
+	p, _ := strconv.Atoi(port)
+	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, sf.Config{
+		Account: "snowgate", Host: host, Port: p, Protocol: "http", Authenticator: sf.AuthTypeOAuth, Token: tok,
+		Database: database, Schema: schema, LoginTimeout: 10 * time.Second,
+	}))
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// recorder is the gateway's decider in tests of what the policy saw: the
+// engine, keeping every statement's input and decision and every
+// session, the login's included.
+type recorder struct {
+	*engine.Engine
+	mu        sync.Mutex
+	inputs    []engine.Input
+	decisions []engine.Decision
+	sessions  []engine.Session
+}
+
+func (r *recorder) Decide(ctx context.Context, in engine.Input) engine.Decision {
+	d := r.Engine.Decide(ctx, in)
+	r.mu.Lock()
+	r.inputs, r.decisions, r.sessions = append(r.inputs, in), append(r.decisions, d), append(r.sessions, in.Session)
+	r.mu.Unlock()
+	return d
+}
+
+func (r *recorder) Connect(ctx context.Context, in engine.ConnectInput) engine.ConnectDecision {
+	r.mu.Lock()
+	r.sessions = append(r.sessions, in.Session)
+	r.mu.Unlock()
+	return r.Engine.Connect(ctx, in)
+}
+
+func (r *recorder) last() (engine.Input, engine.Decision) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inputs[len(r.inputs)-1], r.decisions[len(r.decisions)-1]
 }
 
 // openDB connects the real gosnowflake driver to the gateway as a demo user.

@@ -26,8 +26,20 @@ func queryAll(t *testing.T, db *sql.DB, q string) [][]sql.NullString {
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
+	out, err := scanRows(rows)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return out
+}
+
+// scanRows reads and closes rows, every value as text (NULL as !Valid).
+func scanRows(rows *sql.Rows) ([][]sql.NullString, error) {
 	defer rows.Close()
-	cols, _ := rows.Columns()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
 	var out [][]sql.NullString
 	for rows.Next() {
 		row := make([]sql.NullString, len(cols))
@@ -36,14 +48,11 @@ func queryAll(t *testing.T, db *sql.DB, q string) [][]sql.NullString {
 			ptrs[i] = &row[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		out = append(out, row)
 	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return out, rows.Err()
 }
 
 // TestMaskLeak_nullOracle: expressions over a masked column that are NULL

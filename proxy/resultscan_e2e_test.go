@@ -3,13 +3,9 @@ package proxy_test
 import (
 	"context"
 	"database/sql"
-	"net"
 	"reflect"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	sf "github.com/snowflakedb/gosnowflake"
 
@@ -18,28 +14,6 @@ import (
 	"github.com/snowgate/snowgate/proxy/devstack"
 )
 
-// decisionRecorder keeps every statement's policy input and decision.
-type decisionRecorder struct {
-	*engine.Engine
-	mu        sync.Mutex
-	inputs    []engine.Input
-	decisions []engine.Decision
-}
-
-func (r *decisionRecorder) Decide(ctx context.Context, in engine.Input) engine.Decision {
-	d := r.Engine.Decide(ctx, in)
-	r.mu.Lock()
-	r.inputs, r.decisions = append(r.inputs, in), append(r.decisions, d)
-	r.mu.Unlock()
-	return d
-}
-
-func (r *decisionRecorder) last() (engine.Input, engine.Decision) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.inputs[len(r.inputs)-1], r.decisions[len(r.decisions)-1]
-}
-
 // TestResultScan_gateway: an agent's RESULT_SCAN of its own earlier result
 // reaches the policy with that result's lineage, so the policy masks it as
 // it masked the original, and the rows come back masked exactly as the
@@ -47,24 +21,14 @@ func (r *decisionRecorder) last() (engine.Input, engine.Decision) {
 // query again, under the upstream id the gateway sends in place of its
 // own); other sessions' ids and unknown ids stay untraced and are denied.
 func TestResultScan_gateway(t *testing.T) {
-	rec := &decisionRecorder{}
+	rec := &recorder{}
 	st, err := devstack.Start(context.Background(), devstack.Options{WrapDecider: func(e *engine.Engine) proxy.Decider { rec.Engine = e; return rec }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
 	open := func(as string) *sql.Conn {
-		tok, err := st.Issuer.Token(as)
-		if err != nil {
-			t.Fatal(err)
-		}
-		host, port, _ := net.SplitHostPort(st.GatewayAddr)
-		p, _ := strconv.Atoi(port)
-		db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, sf.Config{
-			Account: "snowgate", Host: host, Port: p, Protocol: "http", Authenticator: sf.AuthTypeOAuth, Token: tok,
-			Database: "DEMO", Schema: "PUBLIC", LoginTimeout: 10 * time.Second,
-		}))
-		t.Cleanup(func() { db.Close() })
+		db := openDBAt(t, st, as, "DEMO", "PUBLIC")
 		c, err := db.Conn(context.Background()) // one gateway session
 		if err != nil {
 			t.Fatal(err)
@@ -79,21 +43,8 @@ func TestResultScan_gateway(t *testing.T) {
 		if err != nil {
 			return "", err
 		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		lastRows = nil
-		for rows.Next() {
-			row := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range row {
-				ptrs[i] = &row[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				return "", err
-			}
-			lastRows = append(lastRows, row)
-		}
-		return <-idc, rows.Err()
+		lastRows, err = scanRows(rows)
+		return <-idc, err
 	}
 	agent := open("agent")
 	id, err := run(agent, `SELECT email, ssn FROM customers WHERE id <= 5 ORDER BY id`)

@@ -3,66 +3,26 @@ package proxy_test
 import (
 	"context"
 	"database/sql"
-	"net"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
-
-	sf "github.com/snowflakedb/gosnowflake"
 
 	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/devstack"
 )
 
-// sessionRecorder keeps the session part of every policy input.
-type sessionRecorder struct {
-	*engine.Engine
-	mu       sync.Mutex
-	sessions []engine.Session
-}
-
-func (r *sessionRecorder) Decide(ctx context.Context, in engine.Input) engine.Decision {
-	r.mu.Lock()
-	r.sessions = append(r.sessions, in.Session)
-	r.mu.Unlock()
-	return r.Engine.Decide(ctx, in)
-}
-
-func (r *sessionRecorder) Connect(ctx context.Context, in engine.ConnectInput) engine.ConnectDecision {
-	r.mu.Lock()
-	r.sessions = append(r.sessions, in.Session)
-	r.mu.Unlock()
-	return r.Engine.Connect(ctx, in)
-}
-
 // TestSessionNames_case: database and schema named at login in lower case
 // (demo, public), as connection strings often do, or quoted ("demo") for the
 // stand-in, which ignores their case, are what the policy knows, DEMO and
 // PUBLIC: the session's reads are classified and masked.
 func TestSessionNames_case(t *testing.T) {
-	rec := &sessionRecorder{}
+	rec := &recorder{}
 	st, err := devstack.Start(context.Background(), devstack.Options{WrapDecider: func(e *engine.Engine) proxy.Decider { rec.Engine = e; return rec }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
-	open := func(as, database, schema string) *sql.DB {
-		tok, err := st.Issuer.Token(as)
-		if err != nil {
-			t.Fatal(err)
-		}
-		host, port, _ := net.SplitHostPort(st.GatewayAddr)
-		p, _ := strconv.Atoi(port)
-		db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, sf.Config{
-			Account: "snowgate", Host: host, Port: p, Protocol: "http", Authenticator: sf.AuthTypeOAuth, Token: tok,
-			Database: database, Schema: schema, LoginTimeout: 10 * time.Second,
-		}))
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
+	open := func(as, database, schema string) *sql.DB { return openDBAt(t, st, as, database, schema) }
 	const q = `SELECT email, ssn FROM customers WHERE id <= 5 ORDER BY id`
 	clear := queryAll(t, open("admin", "demo", "public"), q)
 	if len(clear) != 5 || clear[0][0] == clear[1][0] || clear[0][1] == clear[1][1] {
