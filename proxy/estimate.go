@@ -68,7 +68,9 @@ func (s *Server) estimate(ctx context.Context, sess *session, stmt statement.Sta
 		err = fmt.Errorf("negative counts %d of %d", e.Rows, e.Total)
 	}
 	if err != nil {
-		log.Warn("row estimate failed; the policy is told so", "object", failed.Object, "err", err, "elapsed", time.Since(started))
+		// The predicate may read masked columns, and the decision is not
+		// made yet: the log gets the error without the values it quotes.
+		log.Warn("row estimate failed; the policy is told so", "object", failed.Object, "err", redactValues(err.Error()), "elapsed", time.Since(started))
 		return failed
 	}
 	return inputEstimate(stmt.Estimate.Object, e)

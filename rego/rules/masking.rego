@@ -101,7 +101,11 @@ deny contains msg if {
 
 # A column's own deny_in adds to masking.deny_in: it can make a usage
 # stricter, never looser.
-denied_in(_, usage) if usage in cfg.deny_in
+denied_in(_, usage) if usage in deny_in
+
+# Every usage, when the configuration names none: a missing key must not
+# turn the oracle rules off.
+deny_in := object.get(cfg, "deny_in", ["filtered", "grouped"])
 
 denied_in(cls, usage) if usage in object.get(cls, "deny_in", [])
 
