@@ -299,7 +299,7 @@ var sharedTerms = func() map[string]*ast.Term {
 		"effects", "effect", "object", "bounded", "how", "may_fail",
 		"rows_removed", "rows_replaced", "object_replaced", "object_dropped", "protection_removed",
 		"derived", "target", "by_position", "any_column", "reads",
-		"estimate", "rows", "total", "share", "method", "count", "explain_partitions",
+		"estimate", "rows", "total", "share", "method", "count", "explain_partitions", "failed",
 		// values
 		"1", "act", "azp", "claim",
 		"select", "insert", "update", "delete", "merge", "create", "drop", "alter", "truncate", "undrop", "grant", "revoke",
