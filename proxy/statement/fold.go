@@ -149,7 +149,7 @@ func isConst(e ast.ExprNode) bool {
 type constCheck struct{ ok bool }
 
 func (c *constCheck) Enter(n ast.Node) (ast.Node, bool) {
-	if f, ok := n.(*ast.FuncCallExpr); ok && conditionals[f.FnName.L] {
+	if f, ok := n.(*ast.FuncCallExpr); ok && foldable[f.FnName.L] {
 		return n, false // constant when its arguments are
 	}
 	switch n.(type) {
@@ -283,7 +283,7 @@ func constant(e ast.ExprNode) (any, bool) {
 		}
 		return binary(x.Op, l, r)
 	case *ast.FuncCallExpr:
-		return conditional(x.FnName.L, x.Args)
+		return foldCall(x.FnName.L, x.Args)
 	case *ast.CaseExpr:
 		var subject any
 		if x.Value != nil {
@@ -317,12 +317,12 @@ func constant(e ast.ExprNode) (any, bool) {
 	return nil, false
 }
 
-// conditionals are the functions that pick one of their arguments, and a
+// foldable are the functions that pick one of their arguments, and a
 // few string functions: a call of one is constant when its arguments are.
-var conditionals = map[string]bool{"coalesce": true, "ifnull": true, "nvl": true, "nullif": true, "if": true, "iff": true, "nvl2": true,
+var foldable = map[string]bool{"coalesce": true, "ifnull": true, "nvl": true, "nullif": true, "if": true, "iff": true, "nvl2": true,
 	"concat": true, "upper": true, "lower": true}
 
-func conditional(name string, args []ast.ExprNode) (any, bool) {
+func foldCall(name string, args []ast.ExprNode) (any, bool) {
 	vals := make([]any, len(args))
 	for i, a := range args {
 		v, ok := constant(a)
