@@ -5,6 +5,7 @@ CACHE   := $(CURDIR)/.cache
 VENV    := $(CACHE)/venv
 FAKESNOW := $(CACHE)/fakesnow
 NODE    := $(CACHE)/node
+CLIENTS := mcp dbt snowcli langchain
 GOBIN   := $(CACHE)/bin
 OPA     := $(GOBIN)/opa
 OPA_VERSION := v1.22.3
@@ -15,7 +16,9 @@ JDBC_VERSION := 3.24.0
 JDBC_JAR := $(HOME)/.m2/repository/net/snowflake/snowflake-jdbc/$(JDBC_VERSION)/snowflake-jdbc-$(JDBC_VERSION).jar
 PG_BIN  ?= $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 TEST_ENV := SNOWGATE_PYTHON=$(VENV)/bin/python SNOWGATE_NODE_PATH=$(NODE)/node_modules SNOWGATE_OPA=$(OPA) \
-	SNOWGATE_FAKESNOW=$(FAKESNOW)/bin/fakesnow SNOWGATE_CHROMIUM=$(CHROMIUM) SNOWGATE_PG_BIN=$(PG_BIN) SNOWGATE_REGISTRY=$(REGISTRY) SNOWGATE_VAULT=$(VAULT) SNOWGATE_JDBC_JAR=$(JDBC_JAR) PATH=$(GOBIN):$(PATH)
+	SNOWGATE_FAKESNOW=$(FAKESNOW)/bin/fakesnow SNOWGATE_CHROMIUM=$(CHROMIUM) SNOWGATE_PG_BIN=$(PG_BIN) SNOWGATE_REGISTRY=$(REGISTRY) SNOWGATE_VAULT=$(VAULT) SNOWGATE_JDBC_JAR=$(JDBC_JAR) \
+	SNOWGATE_MCP_PYTHON=$(CACHE)/mcp/bin/python SNOWGATE_DBT=$(CACHE)/dbt/bin/dbt SNOWGATE_SNOW=$(CACHE)/snowcli/bin/snow \
+	SNOWGATE_LANGCHAIN_PYTHON=$(CACHE)/langchain/bin/python PATH=$(GOBIN):$(PATH)
 
 .PHONY: help dev test deps build bench fuzz lint
 
@@ -32,7 +35,7 @@ test: deps ## run every test with the real drivers, OPA and the other components
 	$(OPA) test --coverage --threshold 90 rego opa-tests > /dev/null   # the stock opa: Rego tests pass, coverage >= 90%
 	$(TEST_ENV) $(GO) test -count=1 -timeout 30m ./...
 
-deps: $(VENV)/.ok $(FAKESNOW)/.ok $(NODE)/.ok $(OPA) $(VAULT) $(JDBC_JAR) ## install the test clients and tools into .cache
+deps: $(VENV)/.ok $(FAKESNOW)/.ok $(NODE)/.ok $(CLIENTS:%=$(CACHE)/%/.ok) $(OPA) $(VAULT) $(JDBC_JAR) ## install the test clients and tools into .cache
 
 $(VENV)/.ok: proxy/testdata/clients/requirements.txt
 	python3 -m venv $(VENV)
@@ -42,6 +45,12 @@ $(VENV)/.ok: proxy/testdata/clients/requirements.txt
 $(FAKESNOW)/.ok: proxy/testdata/clients/fakesnow-requirements.txt
 	python3 -m venv $(FAKESNOW)
 	$(FAKESNOW)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+# The agent clients, each in its own environment: their pins conflict.
+$(CACHE)/%/.ok: clients/requirements-%.txt
+	python3 -m venv $(CACHE)/$*
+	$(CACHE)/$*/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
 $(NODE)/.ok: proxy/testdata/clients/package.json
