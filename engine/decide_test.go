@@ -65,6 +65,12 @@ func TestEngine_Decide_approval(t *testing.T) {
 	if !reflect.DeepEqual(d.Approval, want) {
 		t.Errorf("approval = %+v, want %+v", d.Approval, want)
 	}
+	// An agent's statement is answered at once with the request: a tool
+	// call must not hang on a person.
+	d = e.Decide(context.Background(), input(agent(), deleteAll()))
+	if d.Approval == nil || d.Approval.Mode != "ticket" {
+		t.Errorf("agent's approval = %+v, want mode ticket", d.Approval)
+	}
 }
 
 // TestEngine_Decide_failClosed runs policies that fail in every way a policy
@@ -83,6 +89,7 @@ func TestEngine_Decide_failClosed(t *testing.T) {
 		{"mask without masks", "package snowgate\ndecision := {\"action\": \"mask\"}\n", "mask without masks"},
 		{"approval missing", "package snowgate\ndecision := {\"action\": \"require_approval\"}\n", "without an approval"},
 		{"approval without groups", "package snowgate\ndecision := {\"action\": \"require_approval\", \"approval\": {\"groups\": []}}\n", "no approver groups"},
+		{"approval mode", "package snowgate\ndecision := {\"action\": \"require_approval\", \"approval\": {\"groups\": [\"g\"], \"mode\": \"later\"}}\n", "approval.mode"},
 		{"approval count", "package snowgate\ndecision := {\"action\": \"require_approval\", \"approval\": {\"groups\": [\"g\"], \"count\": 0}}\n", "approval.count"},
 		{"builtin error", "package snowgate\ndecision := {\"action\": \"allow\", \"n\": to_number(\"x\")}\n", ReasonEvalError},
 		{"conflict", "package snowgate\ndecision := {\"action\": \"allow\"} if true\ndecision := {\"action\": \"deny\"} if true\n", ReasonEvalError},

@@ -56,6 +56,10 @@ type Approval struct {
 	Count      int      `json:"count"`       // distinct approvers needed
 	TTLSeconds int      `json:"ttl_seconds"` // how long an approval stays usable
 	Why        string   `json:"why"`
+	// Mode is how the statement waits: "hold" (the client's request waits
+	// for the decision) or "ticket" (the client is answered at once with
+	// the request); empty for the gateway's own setting.
+	Mode string `json:"mode,omitempty"`
 }
 
 // denied returns a deny decision with the given reasons.

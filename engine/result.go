@@ -141,6 +141,12 @@ func approval(v any) (*Approval, error) {
 			return nil, malformed("approval.why is a %T, not a string", w)
 		}
 	}
+	if m, ok := obj["mode"]; ok {
+		a.Mode, _ = m.(string)
+		if a.Mode != "hold" && a.Mode != "ticket" {
+			return nil, malformed("approval.mode %v is not hold or ticket", m)
+		}
+	}
 	return &a, nil
 }
 

@@ -32,7 +32,36 @@ test_require_approval if {
 	d.approval == {
 		"groups": ["approvers", "data-stewards"], "count": 1, "ttl_seconds": 900,
 		"why": "DELETE of every row of DEMO.PUBLIC.ORDERS (no WHERE clause)",
+		"mode": "ticket",
 	}
+}
+
+test_approval_mode_ticket_for_agents if {
+	d := snowgate.decision with input as fixtures.delete_without_where
+	d.action == "require_approval"
+	d.approval.mode == "ticket"
+}
+
+test_approval_mode_per_client if {
+	d := snowgate.decision with input as fixtures.delete_without_where
+		with input.identity as h.analyst
+		with input.session.client as "PythonConnector"
+		with data.snowgate.config.approval_mode.clients as {"PythonConnector": "ticket"}
+	d.approval.mode == "ticket"
+}
+
+test_approval_mode_default if {
+	d := snowgate.decision with input as fixtures.delete_without_where
+		with input.identity as h.analyst
+		with data.snowgate.config.approval_mode.default as "hold"
+	d.approval.mode == "hold"
+}
+
+test_approval_mode_unset_is_the_gateways if {
+	d := snowgate.decision with input as fixtures.delete_without_where
+		with input.identity as h.analyst
+		with data.snowgate.config.approval_mode as {}
+	not d.approval.mode
 }
 
 test_deny_beats_approval if {

@@ -58,7 +58,11 @@ func (s *Server) approve(ctx context.Context, q *query, stmt statement.Statement
 		}
 	}
 	log = log.With("approval", r.ID)
-	if s.cfg.ApprovalMode == "ticket" {
+	mode := s.cfg.ApprovalMode
+	if d.Approval != nil && d.Approval.Mode != "" {
+		mode = d.Approval.Mode // the policy's choice for this caller
+	}
+	if mode == "ticket" {
 		log.Info("statement held: ticket issued")
 		return newError(CodeApprovalRequired, "42501", ticketMessage(r, s.cfg.ApprovalPage, d), nil)
 	}

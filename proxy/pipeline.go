@@ -100,6 +100,10 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 	var auditID string // the statement's record in the trail
 	upstreamSQL := stmt.SQL
 	if !s.cfg.Unguarded {
+		if cat, ok := sess.conn.(statement.Catalog); ok {
+			stmt = createsAnew(ctx, cat, stmt, log)
+			upstreamSQL = stmt.SQL
+		}
 		in := s.input(sess, q, stmt)
 		in.Estimate = s.estimate(ctx, sess, stmt, binds, log)
 		d := s.cfg.Decider.Decide(ctx, in)

@@ -53,6 +53,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	req.SQLText, binds = bindIdentifiers(req.SQLText, binds)
 	requestID := r.URL.Query().Get("requestId")
 	s.log.Debug("query request", "session", sess.id, "request", requestID, "parameters", req.Parameters, "async", req.AsyncExec)
 

@@ -30,15 +30,34 @@ deny_reasons contains "the approval rules that apply name no common approver gro
 
 requirement(rule) := object.get(lib.config.approvals, rule, lib.config.approvals.default)
 
-approval := {
+approval := object.union({
 	"groups": sort(intersection({{g | some g in r.groups} | some r in reqs})),
 	"count": max([object.get(r, "count", 1) | some r in reqs]),
 	"ttl_seconds": min([object.get(r, "ttl_seconds", 3600) | some r in reqs]),
 	"why": concat("; ", sort({a.why | some a in approvals})),
-} if {
+}, mode) if {
 	count(approvals) > 0
 	reqs := [requirement(a.rule) | some a in approvals]
 }
+
+# How a held statement waits (approval_mode): "ticket" answers the client
+# at once with the request, its page and how to retry; "hold" keeps the
+# client's request waiting until a person decides. An agent's tool call
+# must not hang on a person, so agents get approval_mode.agents; a client
+# (input.session.client, e.g. "PythonConnector") may have its own in
+# approval_mode.clients; otherwise approval_mode.default, and without any,
+# the gateway's own setting.
+mode := {"mode": m} if {
+	m := approval_mode
+	m != ""
+} else := {}
+
+approval_mode := m if {
+	input.identity.agent
+	m := lib.config.approval_mode.agents
+} else := m if {
+	m := lib.config.approval_mode.clients[input.session.client]
+} else := lib.config.approval_mode.default
 
 # Strategies by strength; an unknown strategy outranks all so that the
 # engine, which rejects it, fails closed.

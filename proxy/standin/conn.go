@@ -28,6 +28,9 @@ type conn struct {
 	c    *sql.Conn
 	user string
 
+	id   int64 // CURRENT_SESSION()
+	inTx bool  // a transaction is open
+
 	mu      sync.Mutex // held from a statement's start until its rows are closed
 	state   proxy.SessionState
 	results []keptResult // the last queries answered, for RESULT_SCAN (resultscan.go)
@@ -72,7 +75,7 @@ func (s *Standin) Open(ctx context.Context, p proxy.OpenParams) (proxy.Conn, err
 	if role == "" {
 		role = "PUBLIC"
 	}
-	return &conn{s: s, c: c, user: p.User, state: proxy.SessionState{
+	return &conn{s: s, c: c, user: p.User, id: s.sessions.Add(1), state: proxy.SessionState{
 		Database: db, Schema: schema, Warehouse: strings.ToUpper(p.Warehouse), Role: role,
 	}}, nil
 }
@@ -96,13 +99,21 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 	if err != nil {
 		return nil, sqlError("001003", "42000", "SQL compilation error: "+err.Error())
 	}
+	if run, handled := c.transaction(&parser{toks: toks}); handled {
+		if run != "" {
+			if _, err := c.c.ExecContext(ctx, run); err != nil {
+				return nil, duckError(err)
+			}
+		}
+		return &proxy.Outcome{Status: "Statement executed successfully.", State: c.snapshot()}, nil
+	}
 	if out, handled, err := c.admin(ctx, toks); handled {
 		return out, err
 	}
 	if err := refuse(toks); err != nil {
 		return nil, err
 	}
-	sqlText, err := rewrite(x.SQL, toks, c.storedQuery)
+	sqlText, err := rewrite(x.SQL, toks, c)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,13 @@ import (
 	"github.com/snowgate/snowgate/proxy/statement"
 )
 
+// session is what a rewrite reads of the session: its stored queries and
+// its context.
+type session interface {
+	storedQuery(id string) (string, bool)
+	current(fn string) (*string, bool)
+}
+
 // Token-level rewrites of Snowflake-only types and functions into DuckDB's.
 var (
 	typeRewrites = map[string]string{
@@ -36,8 +43,9 @@ var (
 // backslash escapes of Snowflake's strings, nor its $$ strings' rules).
 // The spacing between tokens is kept. TABLE(RESULT_SCAN('<id>')) becomes
 // the query stored under that id (resultscan.go); an unknown id is an
-// error, as on Snowflake.
-func rewrite(sql string, toks []statement.Token, stored func(id string) (string, bool)) (string, error) {
+// error, as on Snowflake. Context functions become the session's values
+// (session.go), and IDENTIFIER('name') the name.
+func rewrite(sql string, toks []statement.Token, sess session) (string, error) {
 	var b strings.Builder
 	last := 0
 	gap := func(pos int) {
@@ -55,7 +63,7 @@ func rewrite(sql string, toks []statement.Token, stored func(id string) (string,
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		if id, end, ok := resultScanAt(toks, i); ok {
-			q, known := stored(id)
+			q, known := sess.storedQuery(id)
 			if !known {
 				return "", sqlError("002003", "02000", "SQL compilation error: Statement "+id+" not found")
 			}
@@ -89,12 +97,39 @@ func rewrite(sql string, toks []statement.Token, stored func(id string) (string,
 		}
 		prevDot := i > 0 && toks[i-1].Kind == statement.TokOp && toks[i-1].Value == "."
 		nextParen := i+1 < len(toks) && toks[i+1].Kind == statement.TokOp && toks[i+1].Value == "("
+		emptyCall := nextParen && i+2 < len(toks) && toks[i+2].Value == ")"
+		if !prevDot && (emptyCall || (!nextParen && bareContext[t.Value])) {
+			if v, ok := sess.current(t.Value); ok {
+				text := "NULL"
+				if v != nil {
+					text = quoteString(*v)
+				}
+				emit(t, text)
+				if emptyCall {
+					last, i = toks[i+2].End, i+2
+				}
+				continue
+			}
+		}
+		if t.Value == "IDENTIFIER" && nextParen && i+3 < len(toks) && toks[i+3].Value == ")" &&
+			(toks[i+2].Kind == statement.TokString || toks[i+2].Kind == statement.TokDollarString) {
+			name, ok := identifierName(toks[i+2].Value)
+			if !ok {
+				return "", sqlError("002003", "42S02", "SQL compilation error: invalid identifier "+quoteString(toks[i+2].Value))
+			}
+			emit(t, name)
+			last, i = toks[i+3].End, i+3
+			continue
+		}
 		prevCast := i > 0 && toks[i-1].Kind == statement.TokOp && toks[i-1].Value == "::"
 		partArg := i >= 2 && toks[i-1].Value == "(" && toks[i-2].Kind == statement.TokIdent && partFunctions[toks[i-2].Value] &&
 			i+1 < len(toks) && toks[i+1].Value == ","
 		switch {
 		case prevDot:
 			emit(t, sql[t.Pos:t.End])
+		case t.Value == "TRANSIENT" && i > 0 && (toks[i-1].Value == "CREATE" || toks[i-1].Value == "REPLACE"):
+			// Snowflake's tables without fail-safe: DuckDB's tables have none.
+			emit(t, "")
 		case partArg:
 			emit(t, quoteString(strings.ToLower(t.Value)))
 		case nextParen && funcRewrites[t.Value] != "":

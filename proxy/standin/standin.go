@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -42,6 +43,8 @@ type Standin struct {
 	sys   string // the DuckDB catalog that holds the user registry
 	log   *slog.Logger
 	users *users
+
+	sessions atomic.Int64 // numbers sessions for CURRENT_SESSION()
 
 	// locked is set once DuckDB's external access is off and its
 	// configuration locked: from then on no file can be attached.
