@@ -70,7 +70,7 @@ func (s *Server) approve(ctx context.Context, q *query, stmt statement.Statement
 	r, err = svc.Wait(ctx, r.ID)
 	if err != nil {
 		if ctx.Err() != nil {
-			return &Error{Code: CodeCanceled, SQLState: "57014", Message: "SQL execution canceled while waiting for approval " + r.ID}
+			return canceled(ctx, "while waiting for approval "+r.ID)
 		}
 		return newError(CodePolicyUnavailable, "42501", "snowgate lost track of the approval request; the statement was not run", err)
 	}

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -77,6 +78,10 @@ func (s *Server) recordOutcome(ctx context.Context, q *query, o *audit.Outcome, 
 	o.DurationMS = time.Since(started).Milliseconds()
 	if failure != nil {
 		o.ErrorCode, o.ErrorMessage = failure.Code, failure.Message
+		if errors.Is(failure, errAbandoned) {
+			o.Abandoned = true
+			s.counters.abandoned.Add(1)
+		}
 	}
 	if s.cfg.Audit == nil {
 		return nil

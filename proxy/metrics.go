@@ -11,6 +11,7 @@ type counters struct {
 	logins, loginsRefused atomic.Int64
 	allow, deny, approval atomic.Int64
 	mask, failed          atomic.Int64
+	abandoned             atomic.Int64
 }
 
 func (c *counters) decided(a engine.Action) {
@@ -33,6 +34,7 @@ type Stats struct {
 	LoginsRefused int64
 	Decisions     map[string]int64 // by action
 	Failed        int64            // statements that failed upstream or in the gateway
+	Abandoned     int64            // statements whose client left while they were held or ran
 }
 
 // Stats returns the gateway's counters.
@@ -44,6 +46,6 @@ func (s *Server) Stats() Stats {
 			string(engine.ActionAllow): c.allow.Load(), string(engine.ActionDeny): c.deny.Load(),
 			string(engine.ActionRequireApproval): c.approval.Load(), string(engine.ActionMask): c.mask.Load(),
 		},
-		Failed: c.failed.Load(),
+		Failed: c.failed.Load(), Abandoned: c.abandoned.Load(),
 	}
 }

@@ -154,6 +154,9 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 		if d.Action == engine.ActionRequireApproval {
 			log.Info("statement needs approval", "reasons", d.Reasons)
 			if err := s.approve(ctx, q, stmt, binds, d, log); err != nil {
+				if ctx.Err() != nil { // held, then cancelled or abandoned: never run
+					_ = s.recordOutcome(ctx, q, &audit.Outcome{}, started, asError(err))
+				}
 				return nil, err
 			}
 		}
@@ -186,7 +189,7 @@ func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.State
 			sess.remember(q.id, "", nil, nil) // it ran, or may have: it holds a place, no result
 		}
 		if ctx.Err() != nil {
-			return nil, &Error{Code: CodeCanceled, SQLState: "57014", Message: "SQL execution canceled"}
+			return nil, canceled(ctx, "")
 		}
 		// With masks, neither the client, nor the trail, nor the log sees
 		// what the upstream's message may quote of the masked columns.
@@ -309,7 +312,7 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 		if err != nil {
 			res.close()
 			if ctx.Err() != nil {
-				return nil, &Error{Code: CodeCanceled, SQLState: "57014", Message: "SQL execution canceled"}
+				return nil, canceled(ctx, "")
 			}
 			return nil, upstreamError(err, masks != nil)
 		}

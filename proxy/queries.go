@@ -2,7 +2,9 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,7 +20,11 @@ type query struct {
 	async     bool
 	started   time.Time
 	cancelCtx context.CancelFunc
+	abandon   func()      // cancels the query's context with errAbandoned
 	results   *resultView // the session's results its analysis saw; nil when none
+
+	waiting atomic.Int32 // client requests awaiting the query now
+	left    atomic.Int64 // when the last one stopped waiting, unix nanoseconds
 
 	once  sync.Once
 	done  chan struct{}
@@ -28,11 +34,66 @@ type query struct {
 }
 
 func newQuery(ctx context.Context, sess *session, requestID, sql string) (*query, context.Context) {
-	ctx, cancel := context.WithCancel(ctx)
-	return &query{
+	ctx, cancel := context.WithCancelCause(ctx)
+	q := &query{
 		id: uuid.NewString(), requestID: requestID, session: sess, sql: sql,
-		started: time.Now(), cancelCtx: cancel, done: make(chan struct{}),
-	}, ctx
+		started: time.Now(), cancelCtx: func() { cancel(nil) }, abandon: func() { cancel(errAbandoned) }, done: make(chan struct{}),
+	}
+	q.left.Store(q.started.UnixNano())
+	return q, ctx
+}
+
+// errAbandoned is the cause of a query's cancellation when its client left.
+var errAbandoned = errors.New("the client left: no request of its client awaited the statement")
+
+// errClientLeft is what a request answers when its client is gone before
+// the answer: there is no one to answer.
+var errClientLeft = errors.New("client left")
+
+// watch marks a client request awaiting the query; the function it returns
+// marks the end of the wait.
+func (q *query) watch() func() {
+	q.waiting.Add(1)
+	return func() {
+		q.left.Store(time.Now().UnixNano())
+		q.waiting.Add(-1)
+	}
+}
+
+// abandoned reports whether the query's client has left: no request awaits
+// it, and none has for longer than d. An asynchronous query's client comes
+// back when it pleases, so it never leaves.
+func (q *query) abandoned(now time.Time, d time.Duration) bool {
+	return !q.async && q.waiting.Load() == 0 && now.Sub(time.Unix(0, q.left.Load())) > d
+}
+
+// abandonWhenLeft cancels the query, with errAbandoned as the cause, once
+// its client has left; it checks every second from d on, until the query
+// is done.
+func (q *query) abandonWhenLeft(d time.Duration) {
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		switch {
+		case q.finished():
+		case q.abandoned(time.Now(), d):
+			q.abandon()
+		default:
+			t.Reset(time.Second)
+		}
+	})
+}
+
+// canceled is the error of a statement whose context ended: abandoned when
+// its client left, else cancelled by the client.
+func canceled(ctx context.Context, while string) *Error {
+	msg := "SQL execution canceled"
+	if while != "" {
+		msg += " " + while
+	}
+	if errors.Is(context.Cause(ctx), errAbandoned) {
+		return &Error{Code: CodeCanceled, SQLState: "57014", Message: msg + ": abandoned, its client left", Err: errAbandoned}
+	}
+	return &Error{Code: CodeCanceled, SQLState: "57014", Message: msg}
 }
 
 // finish records the query's outcome once; later calls are ignored.

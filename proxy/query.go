@@ -91,6 +91,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) (any, error) {
 // await answers with the query's result once it is done, or with 333333
 // (ping-pong) when it takes longer than the client should wait.
 func (s *Server) await(r *http.Request, q *query) (any, error) {
+	defer q.watch()()
 	t := time.NewTimer(s.cfg.PingPong)
 	defer t.Stop()
 	select {
@@ -102,7 +103,7 @@ func (s *Server) await(r *http.Request, q *query) (any, error) {
 		}
 		return coded{code: code, message: "Query execution in progress. Poll " + resultPath(q.id) + " for the result.", data: pending(q)}, nil
 	case <-r.Context().Done():
-		return nil, r.Context().Err()
+		return nil, errClientLeft
 	}
 	if q.err != nil {
 		return nil, q.err
@@ -122,6 +123,7 @@ func resultPath(id string) string { return "/queries/" + id + "/result" }
 
 // run executes a request's statements in order and finishes q.
 func (s *Server) run(ctx context.Context, q *query, req queryRequest, binds []Bind) {
+	q.abandonWhenLeft(s.cfg.AbandonAfter)
 	res, err := s.execute(ctx, q, req, binds)
 	if err != nil {
 		e := asError(err)

@@ -22,32 +22,38 @@ import (
 
 // Defaults for Config's zero values.
 const (
-	DefaultTokenTTL    = time.Hour
-	DefaultMasterTTL   = 4 * time.Hour
-	DefaultIdleTimeout = 4 * time.Hour
-	DefaultMaxLife     = 24 * time.Hour
-	DefaultPingPong    = 40 * time.Second
-	DefaultMaxBody     = 32 << 20 // 32 MiB of (decompressed) request body
-	DefaultInlineBytes = 1 << 20  // rows sent in the first response
-	DefaultChunkBytes  = 8 << 20  // rows per chunk after that
-	DefaultResultTTL   = 30 * time.Minute
+	DefaultTokenTTL     = time.Hour
+	DefaultMasterTTL    = 4 * time.Hour
+	DefaultIdleTimeout  = 4 * time.Hour
+	DefaultMaxLife      = 24 * time.Hour
+	DefaultPingPong     = 40 * time.Second
+	DefaultAbandonAfter = 10 * time.Second
+	DefaultMaxBody      = 32 << 20 // 32 MiB of (decompressed) request body
+	DefaultInlineBytes  = 1 << 20  // rows sent in the first response
+	DefaultChunkBytes   = 8 << 20  // rows per chunk after that
+	DefaultResultTTL    = 30 * time.Minute
 )
 
 // Config configures a Server. Zero values take the defaults above.
 type Config struct {
-	Name          string        // shown in logs: "gateway" or "standin"
-	Auth          Authenticator // verifies logins; required
-	Credentials   CredentialSource
-	Defaults      OpenParams // upstream database, schema, warehouse and role when the client names none
-	Upstream      Upstream   // runs statements; required
-	Decider       Decider    // takes the policy decision; required unless Unguarded
-	Unguarded     bool       // run statements without a decision (the stand-in only)
-	Logger        *slog.Logger
-	TokenTTL      time.Duration // session token validity
-	MasterTTL     time.Duration // master token validity
-	IdleTimeout   time.Duration // a session unused this long is closed
-	MaxLife       time.Duration // a session is closed this long after login
-	PingPong      time.Duration // how long a request waits for a statement before answering 333333
+	Name        string        // shown in logs: "gateway" or "standin"
+	Auth        Authenticator // verifies logins; required
+	Credentials CredentialSource
+	Defaults    OpenParams // upstream database, schema, warehouse and role when the client names none
+	Upstream    Upstream   // runs statements; required
+	Decider     Decider    // takes the policy decision; required unless Unguarded
+	Unguarded   bool       // run statements without a decision (the stand-in only)
+	Logger      *slog.Logger
+	TokenTTL    time.Duration // session token validity
+	MasterTTL   time.Duration // master token validity
+	IdleTimeout time.Duration // a session unused this long is closed
+	MaxLife     time.Duration // a session is closed this long after login
+	PingPong    time.Duration // how long a request waits for a statement before answering 333333
+	// AbandonAfter is how long a held or running statement may go with no
+	// request of its client waiting for it before it is abandoned: not run
+	// (held), cancelled (running), and recorded as abandoned. Asynchronous
+	// statements are never abandoned.
+	AbandonAfter  time.Duration
 	MaxBody       int64         // the largest request body accepted, after decompression
 	InlineBytes   int           // result bytes sent inline in the first response
 	ChunkBytes    int           // result bytes per chunk served by /chunks
@@ -116,6 +122,7 @@ func New(cfg Config) (*Server, error) {
 	def(&cfg.IdleTimeout, DefaultIdleTimeout)
 	def(&cfg.MaxLife, DefaultMaxLife)
 	def(&cfg.PingPong, DefaultPingPong)
+	def(&cfg.AbandonAfter, DefaultAbandonAfter)
 	def(&cfg.ResultTTL, DefaultResultTTL)
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
@@ -170,6 +177,7 @@ func (s *Server) routes() {
 	s.handle("POST /queries/v1/abort-request", s.abort)
 	s.handle("POST /queries/{id}/abort-request", s.abort)
 	s.mux.HandleFunc("GET /chunks/{id}/{n}", s.chunk)
+	s.explainRoutes() // explain.go: decisions without running
 	s.handle("/", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, newError(CodeNotFound, "08001", fmt.Sprintf("snowgate does not serve %s %s", r.Method, r.URL.Path), nil)
 	})
@@ -216,6 +224,10 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 			}
 		}()
 		data, err := h(w, r)
+		if errors.Is(err, errClientLeft) {
+			s.log.Info("client left before its answer", "path", r.URL.Path)
+			return
+		}
 		if err != nil {
 			e := asError(err)
 			lvl := slog.LevelInfo

@@ -307,6 +307,7 @@ func (a *api) metrics(c echo.Context) error {
 			fmt.Fprintf(&b, "snowgate_decisions_total{action=\"%s\"} %d\n", act, st.Decisions[act])
 		}
 		fmt.Fprintf(&b, "# HELP snowgate_statement_failures_total Statements that failed after their decision.\n# TYPE snowgate_statement_failures_total counter\nsnowgate_statement_failures_total %d\n", st.Failed)
+		fmt.Fprintf(&b, "# HELP snowgate_statements_abandoned_total Statements whose client left while they were held for approval or ran.\n# TYPE snowgate_statements_abandoned_total counter\nsnowgate_statements_abandoned_total %d\n", st.Abandoned)
 	}
 	return c.Blob(http.StatusOK, "text/plain; version=0.0.4", []byte(b.String()))
 }

@@ -99,6 +99,9 @@ type Outcome struct {
 	DurationMS   int64  `json:"duration_ms"`
 	ErrorCode    string `json:"error_code,omitempty"`
 	ErrorMessage string `json:"error_message,omitempty"`
+	// Abandoned is set when the statement's client left while it was held
+	// or running: a held statement was not run, a running one cancelled.
+	Abandoned bool `json:"abandoned,omitempty"`
 }
 
 // Approval is one transition of an approval request.
