@@ -42,8 +42,13 @@ type DecisionCase struct {
 	// FreshSession runs the case through the gateway on a new session, for
 	// statements whose reading depends on what the session ran before
 	// (RESULT_SCAN(LAST_QUERY_ID())). The engine has no session history.
-	FreshSession bool           `yaml:"fresh_session,omitempty"`
-	Expect       DecisionExpect `yaml:"expect"`
+	FreshSession bool `yaml:"fresh_session,omitempty"`
+	// Setup are statements the gateway test runs first, as admin, so that
+	// what the case assumes exists does: the gateway reads CREATE OR
+	// REPLACE of an object that does not exist as a create, while the
+	// engine alone assumes the object exists.
+	Setup  []string       `yaml:"setup,omitempty"`
+	Expect DecisionExpect `yaml:"expect"`
 	// KnownGap, when set, says why the case cannot pass yet (e.g. the
 	// analyser does not read the construct). A failing case with a known
 	// gap is reported as skipped; a passing one as a pass, so the note

@@ -118,6 +118,11 @@ func TestDecisions_throughGateway(t *testing.T) {
 		if as == "" {
 			as = "analyst"
 		}
+		for _, q := range c.Setup {
+			if _, err := conn("admin", "", "", false).ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s/%s: setup %s: %v", c.File, c.Name, q, err)
+			}
+		}
 		rec.take()
 		qctx, _ := sf.WithMultiStatement(ctx, 0)
 		_, err := conn(as, c.Database, c.Schema, c.FreshSession).ExecContext(qctx, c.SQL)

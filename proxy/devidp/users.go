@@ -34,4 +34,10 @@ var Users = map[string]User{
 		Name: "engineer", Subject: "u-4001", Email: "eng.ineer@example.com", FullName: "Eng Ineer",
 		Groups: []string{"data-engineers"},
 	},
+	// dbt is a build tool's service identity: an engineer's access, held
+	// to its own workspace (the default library's workspaces).
+	"dbt": {
+		Name: "dbt", Subject: "svc-dbt", Email: "dbt@example.com", FullName: "dbt (service)",
+		Groups: []string{"data-engineers", "dbt-service"},
+	},
 }

@@ -78,3 +78,23 @@ else := database(o)
 production(o) if upper(home_database(o)) in config.production_databases
 
 production(o) if home_database(o) == ""
+
+# Workspaces (config.workspaces) are schemas a group builds in on its own:
+# a tool such as dbt creates, replaces, truncates and rebuilds its models
+# there without approvals. in_own_workspace(o) is true when the object is
+# in a workspace of one of the caller's groups (a schema is in itself).
+# Names compare as resolved: workspace schemas are "DB.SCHEMA", upper-case
+# for unquoted names.
+default workspaces := []
+
+workspaces := config.workspaces
+
+in_own_workspace(o) if {
+	some w in workspaces
+	in_group(w.groups)
+	workspace_schema(o) in w.schemas
+}
+
+workspace_schema(o) := concat(".", [database(o), o.name]) if o.type == "schema"
+
+else := concat(".", [database(o), schema(o)]) if not o.type in account_types

@@ -5,7 +5,8 @@
 #   database cannot be told): dropping the types in
 #   production.deny_drop_types (databases, schemas) is denied; DROP, TRUNCATE
 #   and CREATE OR REPLACE of other objects, and ALTER of the types in
-#   production.approve_alter_types, need approval (approvals.production_change).
+#   production.approve_alter_types, need approval (approvals.production_change),
+#   except in the caller's own workspace (lib.in_own_workspace).
 package snowgate.rules.production
 
 import data.snowgate.lib
@@ -27,6 +28,7 @@ approve contains {"rule": "production_change", "why": why} if {
 	o.access == "drop"
 	not o.type in cfg.deny_drop_types
 	lib.production(o)
+	not lib.in_own_workspace(o)
 	why := sprintf("DROP %s %s in production", [upper(o.type), lib.object_key(o)])
 }
 
@@ -35,6 +37,7 @@ approve contains {"rule": "production_change", "why": why} if {
 	some o in input.statement.objects
 	o.access in {"delete", "write", "drop"}
 	lib.production(o)
+	not lib.in_own_workspace(o)
 	why := sprintf("TRUNCATE %s in production", [lib.object_key(o)])
 }
 
@@ -43,6 +46,7 @@ approve contains {"rule": "production_change", "why": why} if {
 	some o in input.statement.objects
 	o.access == "create"
 	lib.production(o)
+	not lib.in_own_workspace(o)
 	why := sprintf("CREATE OR REPLACE %s %s in production replaces the existing object", [upper(o.type), lib.object_key(o)])
 }
 
@@ -52,5 +56,6 @@ approve contains {"rule": "production_change", "why": why} if {
 	o.access == "alter"
 	o.type in cfg.approve_alter_types
 	lib.production(o)
+	not lib.in_own_workspace(o)
 	why := sprintf("ALTER %s %s in production", [upper(o.type), lib.object_key(o)])
 }

@@ -16,6 +16,9 @@
 #     protections removed (masking, row access and other policies unset or
 #     dropped, tags, time travel turned off, secure views made plain):
 #     approvals.protection_removed.
+#   Rows and objects in the caller's own workspace (lib.in_own_workspace)
+#   are the caller's to rebuild: replacing them, and removing or replacing
+#   their rows, needs no approval. Protections removed there still do.
 package snowgate.rules.writes
 
 import data.snowgate.lib
@@ -23,12 +26,14 @@ import data.snowgate.lib
 approve contains {"rule": "bulk_write", "why": why} if {
 	input.statement.kind == "update"
 	unbounded
+	not own_targets
 	why := sprintf("UPDATE of every row of %s (%s)", [targets, shape])
 }
 
 approve contains {"rule": "bulk_write", "why": why} if {
 	input.statement.kind == "delete"
 	unbounded
+	not own_targets
 	why := sprintf("DELETE of every row of %s (%s)", [targets, shape])
 }
 
@@ -38,6 +43,7 @@ approve contains {"rule": "bulk_write", "why": why} if {
 approve contains {"rule": "bulk_write", "why": why} if {
 	input.statement.kind in {"update", "delete"}
 	not unbounded
+	not own_targets
 	e := input.estimate
 	e.method != "failed"
 	e.share > max_share
@@ -52,6 +58,7 @@ approve contains {"rule": "bulk_write", "why": why} if {
 approve contains {"rule": "bulk_write", "why": why} if {
 	input.statement.kind in {"update", "delete"}
 	input.estimate.method == "failed"
+	not own_targets
 	why := sprintf("%s of %s: how much of the table its WHERE clause selects could not be estimated", [upper(input.statement.kind), input.estimate.object])
 }
 
@@ -70,12 +77,14 @@ approve contains {"rule": "bulk_write", "why": why} if {
 	e.effect in {"rows_removed", "rows_replaced"}
 	not e.bounded
 	not plain_update_or_delete(e)
+	not lib.in_own_workspace(e.object)
 	why := sprintf("%s: every %s of %s %s", [e.how, unit(e.object), lib.object_key(e.object), verb[e.effect]])
 }
 
 approve contains {"rule": "object_replaced", "why": why} if {
 	some e in input.statement.effects
 	e.effect == "object_replaced"
+	not lib.in_own_workspace(e.object)
 	why := sprintf("%s: %s %s", [e.how, e.object.type, lib.object_key(e.object)])
 }
 
@@ -107,6 +116,16 @@ unbounded if input.statement.flags.no_where == true
 shape := "the WHERE clause is always true" if input.statement.where.always_true == true
 
 else := "no WHERE clause"
+
+# own_targets: every table the statement writes is in the caller's own
+# workspace (and it writes at least one).
+own_targets if {
+	written := [o | some o in input.statement.objects; o.access in {"write", "delete"}]
+	count(written) > 0
+	every o in written {
+		lib.in_own_workspace(o)
+	}
+}
 
 targets := concat(", ", sort(names)) if {
 	names := {lib.object_key(o) | some o in input.statement.objects; o.access in {"write", "delete"}}
