@@ -39,6 +39,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.WebhookURL, "webhook", "", "Slack-compatible webhook URL told about new approval requests")
 	fs.DurationVar(&o.Gateway.TokenTTL, "session-token-ttl", proxy.DefaultTokenTTL, "validity of gateway session tokens")
 	fs.DurationVar(&o.Gateway.PingPong, "ping-pong", proxy.DefaultPingPong, "how long a request waits for a statement before answering 'in progress'")
+	mcpAddr := fs.String("mcp-addr", "", "where the MCP front door listens, streamable HTTP (default "+defaultMCPAddr+" if free; \"off\" for none)")
 	verbose := fs.Bool("v", false, "log every session and statement")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,17 +57,26 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer st.Close()
-	printDevBanner(stdout, st.GatewayAddr, st.AdminAddr, st.StandinAddr, o.StandinPassword)
+	mcpURL := "off"
+	if *mcpAddr != "off" {
+		var stop func()
+		if mcpURL, stop, err = serveDevMCP(ctx, st, *mcpAddr, o.Logger); err != nil {
+			return err
+		}
+		defer stop()
+	}
+	printDevBanner(stdout, st.GatewayAddr, st.AdminAddr, st.StandinAddr, o.StandinPassword, mcpURL)
 	return st.Wait(ctx)
 }
 
-func printDevBanner(w io.Writer, gw, admin, standinAddr, standinPassword string) {
+func printDevBanner(w io.Writer, gw, admin, standinAddr, standinPassword, mcpURL string) {
 	host, port, _ := net.SplitHostPort(gw)
 	fmt.Fprintf(w, `snowgate dev is running.
 
   gateway (Snowflake protocol)  http://%[1]s
   approvals page, API, dev issuer  http://%[2]s
   stand-in (DuckDB, no policy)  http://%[3]s   user ADMIN, password %[6]s
+  MCP (streamable HTTP)  %[7]s   Authorization: Bearer $TOKEN
 
 Get a token for a demo identity (analyst, agent, approver, admin, engineer):
 
@@ -84,5 +94,5 @@ Connect with the driver you already use:
 Try: SELECT name, email, ssn FROM customers LIMIT 5;   DELETE FROM orders;   GRANT ROLE sysadmin TO USER mallory;
 
 Press Ctrl-C to stop.
-`, gw, admin, standinAddr, host, port, standinPassword)
+`, gw, admin, standinAddr, host, port, standinPassword, mcpURL)
 }
