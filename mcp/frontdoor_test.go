@@ -200,7 +200,7 @@ func scenario(t *testing.T, st *devstack.Stack, h *host, door frontDoor) {
 	})
 
 	t.Run("audit", func(t *testing.T) {
-		var starts, explained, others int
+		var starts, explained, others, agents int
 		err := st.Audit.Store().Chain(context.Background(), st.Audit.Replica(), func(rec audit.Record) error {
 			env, err := rec.Decode()
 			if err != nil {
@@ -212,6 +212,8 @@ func scenario(t *testing.T, st *devstack.Stack, h *host, door frontDoor) {
 				starts++
 				if e.Identity == nil || e.Identity.Subject == "" {
 					t.Errorf("session start of %s without the caller: %+v", mcp.ClientApp, e)
+				} else if e.Identity.Agent == "sql-agent" {
+					agents++
 				}
 			case e.Type == audit.TypeStatement && e.Reason == proxy.ExplainReason:
 				explained++
@@ -226,6 +228,9 @@ func scenario(t *testing.T, st *devstack.Stack, h *host, door frontDoor) {
 		}
 		if starts < 3 {
 			t.Errorf("%d session starts recorded for %s, want one per caller (3)", starts, mcp.ClientApp)
+		}
+		if agents == 0 {
+			t.Errorf("no %s session of the agent sql-agent acting for its human", mcp.ClientApp)
 		}
 		if others != 0 {
 			t.Errorf("%d sessions recorded for another client", others)
