@@ -31,7 +31,11 @@ type DecisionCase struct {
 	As       string `yaml:"as"` // a demo identity; default analyst
 	SQL      string `yaml:"sql"`
 	Database string `yaml:"database,omitempty"`
-	Schema   string `yaml:"schema,omitempty"`
+	// Role is the session's role in the engine-only run (generated inputs
+	// have SNOWGATE_ANALYST); through the gateway the login's connect
+	// decision sets it, which for the demo identities is this role.
+	Role   string `yaml:"role,omitempty"`
+	Schema string `yaml:"schema,omitempty"`
 	// NoCatalog analyses without a catalog, as a gateway that cannot list a
 	// table's columns does: '*' stays untraced. (The running gateway always
 	// has one, so such cases are checked through the engine only.)
@@ -184,7 +188,7 @@ func caseInput(ctx context.Context, c DecisionCase) (engine.Input, error) {
 	if err != nil {
 		return engine.Input{}, err
 	}
-	ins, err := inputs.Build(ctx, c.SQL, id, inputs.Options{Database: c.Database, Schema: c.Schema, NoCatalog: c.NoCatalog})
+	ins, err := inputs.Build(ctx, c.SQL, id, inputs.Options{Database: c.Database, Schema: c.Schema, NoCatalog: c.NoCatalog, Role: c.Role})
 	if err != nil {
 		return engine.Input{}, err
 	}

@@ -38,3 +38,14 @@ test_categories_configurable if {
 	count(agents.deny) == 0 with input as fixtures.create_table_agent
 		with data.snowgate.config.agents.denied_categories as ["dcl"]
 }
+
+test_agent_use_of_own_role_allowed if {
+	count(agents.deny) == 0 with input as fixtures.use_role_agent
+		with input.session.role as "SYSADMIN"
+		with input.statement.objects as [{"type": "role", "name": "SYSADMIN", "access": "use"}]
+}
+
+test_agent_use_of_other_role_denied if {
+	"agent sql-agent for u-1001 may not switch roles" in agents.deny with input as fixtures.use_role_agent
+		with input.session.role as "SNOWGATE_AGENT"
+}

@@ -42,7 +42,7 @@ func auditIdentity(id engine.Identity) *audit.Identity {
 }
 
 func (sess *session) auditClient() *audit.Client {
-	return &audit.Client{App: sess.client.App, Version: sess.client.Version, Address: sess.client.Address}
+	return &audit.Client{App: sess.client.App, Version: sess.client.Version, Address: sess.client.Address, QueryTag: sess.queryTag}
 }
 
 func auditStatement(stmt statement.Statement, st SessionState) *audit.Statement {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
+	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/devstack"
 )
 
@@ -137,5 +140,40 @@ func TestSessionContext_standin(t *testing.T) {
 		if _, err := conn.ExecContext(context.Background(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
+	}
+}
+
+// A tool that names itself in the QUERY_TAG it sets at login (Snowflake's
+// MCP server does) is named so in the trail's session_start.
+func TestAudit_sessionRecordsLoginQueryTag(t *testing.T) {
+	st, _ := startRecorded(t, "ticket")
+	tok, err := st.Issuer.Token("agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(st.GatewayAddr)
+	p, _ := strconv.Atoi(port)
+	tag := `{"origin": "sf_sit", "name": "mcp_server"}`
+	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, sf.Config{
+		Account: "snowgate", Host: host, Port: p, Protocol: "http", Authenticator: sf.AuthTypeOAuth, Token: tok,
+		Database: "DEMO", Schema: "PUBLIC", Params: map[string]*string{"QUERY_TAG": &tag},
+	}))
+	defer db.Close()
+	if err := db.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	err = st.Audit.Store().Chain(context.Background(), st.Audit.Replica(), func(rec audit.Record) error {
+		env, err := rec.Decode()
+		if err != nil {
+			return err
+		}
+		if e := env.Event; e.Type == audit.TypeSessionStart && e.Client != nil && e.Client.QueryTag == tag {
+			found = true
+		}
+		return nil
+	})
+	if err != nil || !found {
+		t.Fatalf("no session_start with the login's query tag (%v)", err)
 	}
 }

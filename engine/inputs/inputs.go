@@ -23,6 +23,8 @@ type Options struct {
 	// analyse without one, as a gateway without catalog access would.
 	Catalog   statement.Catalog
 	NoCatalog bool
+	// Role is the session's role; default SNOWGATE_ANALYST.
+	Role string
 	// Session overrides the session; Database and Schema win over its fields.
 	Session *engine.Session
 	// Time is the request and session start time. Defaults to FixedTime.
@@ -53,6 +55,9 @@ func Build(ctx context.Context, sql string, id engine.Identity, o Options) ([]en
 	sess := engine.Session{
 		ID: "sess-0001", Client: "Go", ClientVersion: "1.19.1", ClientAddress: "127.0.0.1",
 		Warehouse: "ANALYTICS_WH", Role: "SNOWGATE_ANALYST", StartedAt: o.Time,
+	}
+	if o.Role != "" {
+		sess.Role = o.Role
 	}
 	if o.Session != nil {
 		sess = *o.Session

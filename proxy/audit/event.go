@@ -68,6 +68,9 @@ type Client struct {
 	App     string `json:"app,omitempty"`
 	Version string `json:"version,omitempty"`
 	Address string `json:"address,omitempty"`
+	// QueryTag is the QUERY_TAG the client set at login, which tools use
+	// to say what they are (Snowflake's MCP server: {"name": "mcp_server", ...}).
+	QueryTag string `json:"query_tag,omitempty"`
 }
 
 // Statement is one statement and the summary of its analysis.
