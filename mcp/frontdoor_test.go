@@ -295,3 +295,44 @@ func TestFrontDoor_httpAuth(t *testing.T) {
 		t.Errorf("SELECT 1: %s", r.Text)
 	}
 }
+
+// TestFrontDoor_reconnects: when the gateway ends a caller's session (here
+// idle), the next tool call logs in again instead of failing.
+func TestFrontDoor_reconnects(t *testing.T) {
+	st, err := devstack.Start(context.Background(), devstack.Options{Gateway: proxy.Config{IdleTimeout: 2 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	door, _ := httpDoor(t, st)
+	h := startHost(t)
+	door.open(t, h, "agent", "agent")
+	for i := range 2 {
+		if i == 1 {
+			time.Sleep(4 * time.Second) // the gateway's reaper ends the idle session
+		}
+		if r := h.call("agent", "run_query", map[string]any{"sql": "SELECT 1 AS one"}); r.IsError {
+			t.Fatalf("call %d: %s", i+1, r.Text)
+		}
+	}
+	starts, idle := 0, 0
+	err = st.Audit.Store().Chain(context.Background(), st.Audit.Replica(), func(rec audit.Record) error {
+		env, err := rec.Decode()
+		if err != nil {
+			return err
+		}
+		switch e := env.Event; {
+		case e.Type == audit.TypeSessionStart && e.Client != nil && e.Client.App == mcp.ClientApp:
+			starts++
+		case e.Type == audit.TypeSessionEnd && e.Reason == "idle timeout":
+			idle++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if starts != 2 || idle != 1 {
+		t.Errorf("%d sessions started, %d ended idle; want 2 and 1", starts, idle)
+	}
+}

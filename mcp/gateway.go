@@ -197,7 +197,7 @@ func (c *caller) explain(ctx context.Context, conn *sql.Conn, sqlText string, op
 }
 
 func sessionGone(code int) bool {
-	switch strconv.Itoa(code) {
+	switch fmt.Sprintf("%06d", code) {
 	case proxy.CodeSessionInvalid, proxy.CodeSessionGone, proxy.CodeMasterExpired:
 		return true
 	}

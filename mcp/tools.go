@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -166,10 +165,11 @@ func (c *caller) run(ctx context.Context, conn *sql.Conn, tool, sqlText string, 
 	if err != nil {
 		code, _ := errorCode(err)
 		switch {
-		case strconv.Itoa(code) == proxy.CodeApprovalRequired:
+		case fmt.Sprintf("%06d", code) == proxy.CodeApprovalRequired:
 			// The policy changed its mind since it was asked: name the request.
-			if ex, conn, err2 := c.explain(ctx, conn, sqlText, true); err2 == nil {
-				if held := heldBack(ex); len(held) > 0 {
+			var again *proxy.Explanation
+			if again, conn, _ = c.explain(ctx, conn, sqlText, true); again != nil {
+				if held := heldBack(again); len(held) > 0 {
 					return QueryResult{Status: "approval_required", Approvals: held, Message: ticketMessage(held)}, conn, nil
 				}
 			}
