@@ -10,8 +10,8 @@ import (
 )
 
 // admin runs the statements DuckDB has no equivalent for: session context
-// (USE, ALTER SESSION), users and roles, databases. handled is false for
-// everything else.
+// (USE, ALTER SESSION), users and roles, databases, SHOW and DESCRIBE.
+// handled is false for everything else.
 func (c *conn) admin(ctx context.Context, toks []statement.Token) (out *proxy.Outcome, handled bool, err error) {
 	p := &parser{toks: toks}
 	done := func(status string) (*proxy.Outcome, bool, error) {
@@ -73,6 +73,8 @@ func (c *conn) admin(ctx context.Context, toks []statement.Token) (out *proxy.Ou
 		return done("Statement executed successfully.")
 	case p.accept("SHOW", "USERS"):
 		return c.showUsers(ctx, p)
+	case p.accept("SHOW"), p.accept("DESCRIBE"), p.accept("DESC"):
+		return c.show(ctx, p) // show.go
 	case p.accept("CREATE", "ROLE"), p.accept("CREATE", "OR", "REPLACE", "ROLE"), p.accept("DROP", "ROLE"):
 		return done("Statement executed successfully.")
 	case p.accept("GRANT"), p.accept("REVOKE"):
