@@ -3,6 +3,7 @@ package standin
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/snowgate/snowgate/proxy"
@@ -12,7 +13,7 @@ import (
 // admin runs the statements DuckDB has no equivalent for: session context
 // (USE, ALTER SESSION), users and roles, databases, SHOW and DESCRIBE.
 // handled is false for everything else.
-func (c *conn) admin(ctx context.Context, toks []statement.Token) (out *proxy.Outcome, handled bool, err error) {
+func (c *conn) admin(ctx context.Context, toks []statement.Token, binds []proxy.Bind) (out *proxy.Outcome, handled bool, err error) {
 	p := &parser{toks: toks}
 	done := func(status string) (*proxy.Outcome, bool, error) {
 		return &proxy.Outcome{Status: status, State: c.snapshot()}, true, nil
@@ -74,7 +75,18 @@ func (c *conn) admin(ctx context.Context, toks []statement.Token) (out *proxy.Ou
 	case p.accept("SHOW", "USERS"):
 		return c.showUsers(ctx, p)
 	case p.accept("SHOW"), p.accept("DESCRIBE"), p.accept("DESC"):
-		return c.show(ctx, p) // show.go
+		// Snowflake takes binds in SHOW (SHOW TABLES LIKE ?); DuckDB
+		// never sees these statements, so the stand-in reads the values.
+		toks, err := bindTokens(toks, binds)
+		if err != nil {
+			return fail(err)
+		}
+		return c.show(ctx, &parser{toks: toks, i: p.i}) // show.go
+	case stageDDL(p):
+		// Stages hold files, which the stand-in does not keep: creating
+		// and dropping one succeed and hold nothing, and PUT, GET and
+		// COPY from a stage fail.
+		return done("Statement executed successfully.")
 	case p.accept("CREATE", "ROLE"), p.accept("CREATE", "OR", "REPLACE", "ROLE"), p.accept("DROP", "ROLE"):
 		return done("Statement executed successfully.")
 	case p.accept("GRANT"), p.accept("REVOKE"):
@@ -101,7 +113,9 @@ func (c *conn) use(ctx context.Context, p *parser) (*proxy.Outcome, bool, error)
 		st.Warehouse = p.name()
 	case p.accept("ROLE"):
 		role := p.name()
-		if !c.s.users.hasRole(ctx, c.user, role) {
+		// A session opened without a login runs as the administrator,
+		// who has every role.
+		if c.user != "" && !c.s.users.hasRole(ctx, c.user, role) {
 			return nil, true, sqlError("003013", "42501", fmt.Sprintf("Requested role '%s' is not assigned to the executing user.", role))
 		}
 		st.Role = role
@@ -228,4 +242,61 @@ func (p *parser) props() userProps {
 		props[key] = &val
 	}
 	return props
+}
+
+// stageDDL reads CREATE [OR REPLACE] [TEMPORARY] STAGE and DROP STAGE.
+func stageDDL(p *parser) bool {
+	at := p.i
+	if p.accept("DROP", "STAGE") {
+		return true
+	}
+	if p.accept("CREATE") {
+		p.accept("OR", "REPLACE")
+		_ = p.accept("TEMPORARY") || p.accept("TEMP")
+		if p.accept("STAGE") {
+			return true
+		}
+	}
+	p.i = at
+	return false
+}
+
+// bindTokens puts the values of a request's binds where its placeholders
+// (? in order, or :n) stand, as string tokens.
+func bindTokens(toks []statement.Token, binds []proxy.Bind) ([]statement.Token, error) {
+	if len(binds) == 0 {
+		return toks, nil
+	}
+	value := func(n int) (statement.Token, error) {
+		for _, b := range binds {
+			if b.Name == strconv.Itoa(n) && !b.Array && b.Value != nil {
+				return statement.Token{Kind: statement.TokString, Value: *b.Value}, nil
+			}
+		}
+		return statement.Token{}, sqlError("002049", "22000", fmt.Sprintf("SQL compilation error: bind variable %d not set or not a single value", n))
+	}
+	out := make([]statement.Token, 0, len(toks))
+	positional := 0
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		switch {
+		case t.Kind == statement.TokOp && t.Value == "?":
+			positional++
+			v, err := value(positional)
+			if err != nil {
+				return nil, err
+			}
+			t = v
+		case t.Kind == statement.TokOp && t.Value == ":" && i+1 < len(toks) && toks[i+1].Kind == statement.TokNumber:
+			n, _ := strconv.Atoi(toks[i+1].Value)
+			v, err := value(n)
+			if err != nil {
+				return nil, err
+			}
+			t = v
+			i++
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }

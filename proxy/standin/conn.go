@@ -107,7 +107,7 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 		}
 		return &proxy.Outcome{Status: "Statement executed successfully.", State: c.snapshot()}, nil
 	}
-	if out, handled, err := c.admin(ctx, toks); handled {
+	if out, handled, err := c.admin(ctx, toks, x.Binds); handled {
 		return out, err
 	}
 	if err := refuse(toks); err != nil {

@@ -11,6 +11,7 @@ import (
 type session interface {
 	storedQuery(id string) (string, bool)
 	current(fn string) (*string, bool)
+	infoSchema(toks []statement.Token, i int) (query string, end int, ok bool)
 }
 
 // Token-level rewrites of Snowflake-only types and functions into DuckDB's.
@@ -72,6 +73,14 @@ func rewrite(sql string, toks []statement.Token, sess session) (string, error) {
 			last = toks[end].End
 			i = end
 			continue
+		}
+		if (t.Kind == statement.TokIdent || t.Kind == statement.TokQuotedIdent) && (i == 0 || toks[i-1].Value != ".") {
+			if q, end, ok := sess.infoSchema(toks, i); ok {
+				gap(t.Pos)
+				b.WriteString(q)
+				last, i = toks[end].End, end
+				continue
+			}
 		}
 		// 'literal'::TIMESTAMP_TZ keeps its offset: see tzMacro.
 		if t.Kind == statement.TokString && i+2 < len(toks) && toks[i+1].Value == "::" && toks[i+2].Kind == statement.TokIdent && toks[i+2].Value == "TIMESTAMP_TZ" {
