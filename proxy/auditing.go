@@ -45,13 +45,13 @@ func (sess *session) auditClient() *audit.Client {
 	return &audit.Client{App: sess.client.App, Version: sess.client.Version, Address: sess.client.Address, QueryTag: sess.queryTag}
 }
 
-func auditStatement(stmt statement.Statement, st SessionState) *audit.Statement {
+func auditStatement(stmt statement.Statement, st SessionState, queryTag string) *audit.Statement {
 	objs := make([]string, len(stmt.Objects))
 	for i, o := range stmt.Objects {
 		objs[i] = fmt.Sprintf("%s %s %s", o.Type, qualified(o), o.Access)
 	}
 	return &audit.Statement{SQL: stmt.SQL, Fingerprint: stmt.Fingerprint, Kind: string(stmt.Kind), Category: string(stmt.Category),
-		Objects: objs, Index: stmt.Index, Count: stmt.Count, Database: st.Database, Schema: st.Schema}
+		Objects: objs, Index: stmt.Index, Count: stmt.Count, Database: st.Database, Schema: st.Schema, QueryTag: queryTag}
 }
 
 func auditDecision(d engine.Decision) *audit.Decision {

@@ -113,7 +113,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) (any, error) {
 		in.Estimate = s.estimate(ctx, sess, stmt, nil, log)
 		d := s.cfg.Decider.Decide(ctx, in)
 		if _, err := s.record(ctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID,
-			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, st), Decision: auditDecision(d),
+			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, st, in.Session.QueryTag), Decision: auditDecision(d),
 			Reason: ExplainReason}); err != nil {
 			return nil, err
 		}

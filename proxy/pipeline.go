@@ -55,7 +55,7 @@ func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds 
 	var ids, types []string
 	for i, stmt := range stmts {
 		child, cctx := newQuery(ctx, sess, "", stmt.SQL)
-		child.results = q.results
+		child.results, child.queryTag = q.results, q.queryTag
 		if i > 0 && len(stmt.ResultScans) > 0 && env.Results != nil {
 			// RESULT_SCAN may name a statement of this request that ran
 			// after the request was analysed: read it again against the
@@ -112,7 +112,7 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 		// Durable before acting: nothing runs that the trail does not hold.
 		var err error
 		auditID, err = s.record(ctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID, QueryID: q.id,
-			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, sess.snapshot()), Decision: auditDecision(d)})
+			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, sess.snapshot(), in.Session.QueryTag), Decision: auditDecision(d)})
 		if err != nil {
 			return nil, err
 		}
@@ -226,13 +226,17 @@ func denyMessage(what string, d engine.Decision) string {
 
 func (s *Server) input(sess *session, q *query, stmt statement.Statement) engine.Input {
 	st := sess.snapshot()
+	tag := sess.queryTag
+	if q.queryTag != "" {
+		tag = q.queryTag
+	}
 	return engine.Input{
 		Version:  engine.InputVersion,
 		Identity: sess.principal.Identity,
 		Session: engine.Session{
 			ID: strconv.FormatInt(sess.id, 10), Client: sess.client.App, ClientVersion: sess.client.Version,
 			ClientAddress: sess.client.Address, Database: st.Database, Schema: st.Schema,
-			Warehouse: st.Warehouse, Role: st.Role, QueryTag: sess.queryTag, StartedAt: sess.started,
+			Warehouse: st.Warehouse, Role: st.Role, QueryTag: tag, StartedAt: sess.started,
 		},
 		Statement: stmt,
 		Request:   engine.Request{ID: q.requestID, Time: time.Now()},

@@ -22,6 +22,7 @@ type query struct {
 	cancelCtx context.CancelFunc
 	abandon   func()      // cancels the query's context with errAbandoned
 	results   *resultView // the session's results its analysis saw; nil when none
+	queryTag  string      // the request's QUERY_TAG parameter; empty: the session's
 
 	waiting atomic.Int32 // client requests awaiting the query now
 	left    atomic.Int64 // when the last one stopped waiting, unix nanoseconds

@@ -70,6 +70,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) (any, error) {
 	if fresh {
 		q, ctx = newQuery(s.ctx, sess, requestID, req.SQLText)
 		q.async = req.AsyncExec
+		q.queryTag, _ = req.Parameters["QUERY_TAG"].(string) // a tool names itself per statement (snowgate mcp: the tool)
 		if requestID != "" {
 			sess.requests[requestID] = q
 		}

@@ -177,3 +177,39 @@ func TestAudit_sessionRecordsLoginQueryTag(t *testing.T) {
 		t.Fatalf("no session_start with the login's query tag (%v)", err)
 	}
 }
+
+// A QUERY_TAG sent with one statement (gosnowflake's WithQueryTag; the
+// MCP front door names its tool so) is that statement's tag: the policy
+// sees it and the trail records it.
+func TestQueryTag_perStatement(t *testing.T) {
+	st, rec := startRecorded(t, "ticket")
+	db := openDBAt(t, st, "analyst", "DEMO", "PUBLIC")
+	ctx := sf.WithQueryTag(context.Background(), "snowgate-mcp:run_query")
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM orders`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := rec.last(); in.Session.QueryTag != "snowgate-mcp:run_query" {
+		t.Errorf("policy saw query tag %q", in.Session.QueryTag)
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM customers`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := rec.last(); in.Session.QueryTag != "" {
+		t.Errorf("the next statement, sent without a tag, carried %q", in.Session.QueryTag)
+	}
+	tagged := 0
+	err := st.Audit.Store().Chain(context.Background(), st.Audit.Replica(), func(r audit.Record) error {
+		env, err := r.Decode()
+		if err != nil {
+			return err
+		}
+		if s := env.Event.Statement; s != nil && s.QueryTag == "snowgate-mcp:run_query" {
+			tagged++
+		}
+		return nil
+	})
+	if err != nil || tagged != 1 {
+		t.Fatalf("%d statements recorded with the tag, want 1 (%v)", tagged, err)
+	}
+}

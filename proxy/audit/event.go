@@ -82,8 +82,9 @@ type Statement struct {
 	Objects     []string `json:"objects,omitempty"`  // "TYPE DB.SCHEMA.NAME access"
 	Database    string   `json:"database,omitempty"` // the session's current database and schema, as the analyser resolved names
 	Schema      string   `json:"schema,omitempty"`
-	Index       int      `json:"index,omitempty"` // position in a multi-statement request, from 0
-	Count       int      `json:"count,omitempty"` // statements in the request
+	Index       int      `json:"index,omitempty"`     // position in a multi-statement request, from 0
+	Count       int      `json:"count,omitempty"`     // statements in the request
+	QueryTag    string   `json:"query_tag,omitempty"` // the statement's QUERY_TAG: the request's, else the session's
 }
 
 // Decision is the policy's decision on a statement.
