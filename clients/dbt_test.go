@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/snowgate/snowgate/proxy/audit"
 )
 
 // dbtProject copies testdata/dbt (dbt writes target/ and logs/ into its
@@ -36,7 +38,7 @@ func dbtProject(t *testing.T, s *stack) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	target := func(as, schema string) string {
+	target := func(name, as, database, schema string) string {
 		return fmt.Sprintf(`    %s:
       type: snowflake
       account: snowgate
@@ -46,13 +48,15 @@ func dbtProject(t *testing.T, s *stack) string {
       authenticator: oauth
       token: %q
       user: %s
-      database: DEMO
+      database: %s
       schema: %s
       warehouse: ANALYTICS_WH
       threads: 1
-`, as, s.host, s.port, s.token(as), as, schema)
+`, name, s.host, s.port, s.token(as), as, database, schema)
 	}
-	profiles := "snowgate:\n  target: engineer\n  outputs:\n" + target("engineer", "DBT_ENG") + target("admin", "DBT_ADMIN")
+	profiles := "snowgate:\n  target: engineer\n  outputs:\n" + target("engineer", "engineer", "DEMO", "DBT_ENG") + target("admin", "admin", "DEMO", "DBT_ADMIN") +
+		// dbt's service identity, in its workspace and outside it
+		target("dbt", "dbt", "ANALYTICS", "DBT") + target("dbt_outside", "dbt", "DEMO", "PUBLIC")
 	if err := os.WriteFile(filepath.Join(dir, "profiles.yml"), []byte(profiles), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -157,5 +161,43 @@ func TestDBT_runAndTest(t *testing.T) {
 	}
 	if r := p.wait(); r.err != nil || !strings.Contains(r.stdout, "PASS=2") {
 		t.Fatalf("second dbt run, approved:\n%s", r)
+	}
+}
+
+// TestDBT_serviceWorkspace builds the project as dbt's service identity in
+// its workspace (the default library's workspaces: ANALYTICS.DBT for the
+// group dbt-service): the first build and the rebuild, which replaces both
+// models, run without a single approval; the same project pointed at a
+// schema outside the workspace is denied, with the reason.
+func TestDBT_serviceWorkspace(t *testing.T) {
+	s := startStack(t)
+	dir := dbtProject(t, s)
+	for _, run := range []string{"first", "rebuild"} {
+		r := dbt(t, dir, "run", "--target", "dbt")
+		if r.err != nil || !strings.Contains(r.stdout, "PASS=2") {
+			t.Fatalf("%s dbt run in the workspace:\n%s", run, r)
+		}
+	}
+	if r := dbt(t, dir, "test", "--target", "dbt"); r.err != nil || !strings.Contains(r.stdout, "PASS=3") {
+		t.Fatalf("dbt test in the workspace:\n%s", r)
+	}
+	for _, e := range s.events(audit.TypeStatement) {
+		if e.Decision != nil && e.Decision.Action == "require_approval" {
+			t.Errorf("held in the workspace: %s", e.Statement.SQL)
+		}
+	}
+	rows := dbtShow(t, dir, "dbt", "select count(*) as n from ANALYTICS.DBT.ORDERS_BY_CUSTOMER")
+	if len(rows) != 1 || fmt.Sprint(rows[0]["N"]) == "0" {
+		t.Errorf("ANALYTICS.DBT.ORDERS_BY_CUSTOMER: %v", rows)
+	}
+
+	r := dbt(t, dir, "run", "--target", "dbt_outside")
+	if r.err == nil {
+		t.Fatalf("dbt built outside its workspace:\n%s", r)
+	}
+	for _, want := range []string{"003001", "workspace dbt may change objects only in ANALYTICS.DBT, DEV.DBT"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the failed run does not say %q:\n%s", want, r)
+		}
 	}
 }
