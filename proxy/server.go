@@ -178,6 +178,7 @@ func (s *Server) routes() {
 	s.handle("POST /queries/{id}/abort-request", s.abort)
 	s.mux.HandleFunc("GET /chunks/{id}/{n}", s.chunk)
 	s.explainRoutes() // explain.go: decisions without running
+	s.restRoutes()    // restapi.go: the REST API's reads of databases, schemas, tables and views
 	s.handle("/", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, newError(CodeNotFound, "08001", fmt.Sprintf("snowgate does not serve %s %s", r.Method, r.URL.Path), nil)
 	})
