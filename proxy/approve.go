@@ -25,37 +25,13 @@ func (s *Server) approve(ctx context.Context, q *query, stmt statement.Statement
 	if s.cfg.Approvals == nil {
 		return newError(CodeApprovalRequired, "42501", denyMessage("requires approval", d)+"; approvals are not enabled on this gateway", nil)
 	}
-	svc := s.cfg.Approvals
-	id := q.session.principal.Identity
-	who := approval.Person{Subject: id.Subject, Email: id.Email, Name: id.Name, Agent: agentID(id)}
-	hash := approval.HashSQL(exactStatement(stmt.SQL, binds))
-
-	// A statement approved earlier (ticket mode, or a retried hold) runs once.
-	if r, err := svc.Find(ctx, who, hash, approval.Approved); err != nil {
-		return newError(CodePolicyUnavailable, "42501", "snowgate could not read the approvals store; the statement was not run", err)
-	} else if r != nil {
-		return s.useApproval(ctx, r, log)
-	}
-	r, err := svc.Find(ctx, who, hash, approval.Pending)
+	r, err := s.approvalRequest(ctx, q.session, stmt, binds, d)
 	if err != nil {
-		return newError(CodePolicyUnavailable, "42501", "snowgate could not read the approvals store; the statement was not run", err)
+		return newError(CodePolicyUnavailable, "42501", "snowgate could not read or record the approval request; the statement was not run", err)
 	}
-	if r == nil {
-		a := d.Approval
-		if a == nil {
-			a = &engine.Approval{Count: 1, TTLSeconds: 3600}
-		}
-		objects := make([]string, 0, len(stmt.Objects))
-		for _, o := range stmt.Objects {
-			objects = append(objects, fmt.Sprintf("%s %s (%s)", o.Type, qualified(o), o.Access))
-		}
-		r, err = svc.Open(ctx, &approval.Request{
-			SQL: exactStatement(stmt.SQL, binds), Fingerprint: stmt.Fingerprint, Requester: who, Objects: objects,
-			Why: a.Why, Reasons: d.Reasons, DecisionID: d.ID, Groups: a.Groups, Count: a.Count,
-		}, time.Duration(a.TTLSeconds)*time.Second)
-		if err != nil {
-			return newError(CodePolicyUnavailable, "42501", "snowgate could not record the approval request; the statement was not run", err)
-		}
+	if r.State == approval.Approved {
+		// approved earlier (ticket mode, or a retried hold): it runs once
+		return s.useApproval(ctx, r, log)
 	}
 	log = log.With("approval", r.ID)
 	mode := s.cfg.ApprovalMode
@@ -67,7 +43,7 @@ func (s *Server) approve(ctx context.Context, q *query, stmt statement.Statement
 		return newError(CodeApprovalRequired, "42501", ticketMessage(r, s.cfg.ApprovalPage, d), nil)
 	}
 	log.Info("statement held until approved")
-	r, err = svc.Wait(ctx, r.ID)
+	r, err = s.cfg.Approvals.Wait(ctx, r.ID)
 	if err != nil {
 		if ctx.Err() != nil {
 			return canceled(ctx, "while waiting for approval "+r.ID)
@@ -93,6 +69,36 @@ func (s *Server) approve(ctx context.Context, q *query, stmt statement.Statement
 		return newError(CodeApprovalExpired, "42501", fmt.Sprintf("snowgate: approval %s expired before anyone approved it; run the statement again to ask again (decision %s)", r.ID, d.ID), nil)
 	}
 	return newError(CodeApprovalRequired, "42501", fmt.Sprintf("snowgate: approval %s is %s; the statement was not run", r.ID, r.State), nil)
+}
+
+// approvalRequest is the caller's approval request for the exact statement
+// (its text and bind values): an approved one first, else a pending one,
+// else a new one as the decision asks.
+func (s *Server) approvalRequest(ctx context.Context, sess *session, stmt statement.Statement, binds []Bind, d engine.Decision) (*approval.Request, error) {
+	svc := s.cfg.Approvals
+	id := sess.principal.Identity
+	who := approval.Person{Subject: id.Subject, Email: id.Email, Name: id.Name, Agent: agentID(id)}
+	sql := exactStatement(stmt.SQL, binds)
+	hash := approval.HashSQL(sql)
+	r, err := svc.Find(ctx, who, hash, approval.Approved)
+	if err == nil && r == nil {
+		r, err = svc.Find(ctx, who, hash, approval.Pending)
+	}
+	if err != nil || r != nil {
+		return r, err
+	}
+	a := d.Approval
+	if a == nil {
+		a = &engine.Approval{Count: 1, TTLSeconds: 3600}
+	}
+	objects := make([]string, 0, len(stmt.Objects))
+	for _, o := range stmt.Objects {
+		objects = append(objects, fmt.Sprintf("%s %s (%s)", o.Type, qualified(o), o.Access))
+	}
+	return svc.Open(ctx, &approval.Request{
+		SQL: sql, Fingerprint: stmt.Fingerprint, Requester: who, Objects: objects,
+		Why: a.Why, Reasons: d.Reasons, DecisionID: d.ID, Groups: a.Groups, Count: a.Count,
+	}, time.Duration(a.TTLSeconds)*time.Second)
 }
 
 func (s *Server) useApproval(ctx context.Context, r *approval.Request, log *slog.Logger) error {

@@ -15,7 +15,6 @@ package proxy
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -23,7 +22,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/snowgate/snowgate/engine"
-	"github.com/snowgate/snowgate/proxy/approval"
 	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/statement"
 )
@@ -133,37 +131,12 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) (any, error) {
 // for stmt without binds: an approved one it has not used yet, else the
 // pending one, else a new one.
 func (s *Server) ticket(ctx context.Context, sess *session, stmt statement.Statement, d engine.Decision) (*ExplainApproval, error) {
-	svc := s.cfg.Approvals
-	if svc == nil {
+	if s.cfg.Approvals == nil {
 		return nil, newError(CodeApprovalRequired, "42501", denyMessage("requires approval", d)+"; approvals are not enabled on this gateway", nil)
 	}
-	id := sess.principal.Identity
-	who := approval.Person{Subject: id.Subject, Email: id.Email, Name: id.Name, Agent: agentID(id)}
-	sql := exactStatement(stmt.SQL, nil)
-	hash := approval.HashSQL(sql)
-	r, err := svc.Find(ctx, who, hash, approval.Approved)
-	if err == nil && r == nil {
-		r, err = svc.Find(ctx, who, hash, approval.Pending)
-	}
+	r, err := s.approvalRequest(ctx, sess, stmt, nil, d)
 	if err != nil {
-		return nil, newError(CodePolicyUnavailable, "42501", "snowgate could not read the approvals store", err)
-	}
-	if r == nil {
-		a := d.Approval
-		if a == nil {
-			a = &engine.Approval{Count: 1, TTLSeconds: 3600}
-		}
-		objects := make([]string, 0, len(stmt.Objects))
-		for _, o := range stmt.Objects {
-			objects = append(objects, fmt.Sprintf("%s %s (%s)", o.Type, qualified(o), o.Access))
-		}
-		r, err = svc.Open(ctx, &approval.Request{
-			SQL: sql, Fingerprint: stmt.Fingerprint, Requester: who, Objects: objects,
-			Why: a.Why, Reasons: d.Reasons, DecisionID: d.ID, Groups: a.Groups, Count: a.Count,
-		}, time.Duration(a.TTLSeconds)*time.Second)
-		if err != nil {
-			return nil, newError(CodePolicyUnavailable, "42501", "snowgate could not record the approval request", err)
-		}
+		return nil, newError(CodePolicyUnavailable, "42501", "snowgate could not read or record the approval request", err)
 	}
 	page := ""
 	if s.cfg.ApprovalPage != "" {
