@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -41,9 +43,15 @@ type Issuer struct {
 // Verifier checks tokens from a set of issuers. It implements
 // proxy.Authenticator for the OAUTH login method.
 type Verifier struct {
+	now func() time.Time
+	mu  sync.Mutex // serialises discovery
+	set atomic.Pointer[issuerSet]
+}
+
+// issuerSet is the trusted issuers and the clock skew, swapped whole by
+// Replace.
+type issuerSet struct {
 	skew    time.Duration
-	now     func() time.Time
-	mu      sync.Mutex
 	issuers map[string]*issuer
 }
 
@@ -57,19 +65,54 @@ type issuer struct {
 // and is retried until it succeeds, so an issuer that is down at start
 // does not stop the gateway.
 func New(issuers []Issuer, skew time.Duration) (*Verifier, error) {
+	set, err := newIssuerSet(issuers, skew, nil)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verifier{now: time.Now}
+	v.set.Store(set)
+	return v, nil
+}
+
+// Replace makes issuers (and skew) the trusted set, e.g. on a config
+// reload, between two verifications. An issuer whose settings are
+// unchanged keeps its discovered keys. On error nothing changes.
+func (v *Verifier) Replace(issuers []Issuer, skew time.Duration) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	set, err := newIssuerSet(issuers, skew, v.set.Load())
+	if err != nil {
+		return err
+	}
+	v.set.Store(set)
+	return nil
+}
+
+// newIssuerSet checks the issuers' settings; issuers configured exactly as
+// in old are carried over.
+func newIssuerSet(issuers []Issuer, skew time.Duration, old *issuerSet) (*issuerSet, error) {
 	if len(issuers) == 0 {
 		return nil, errors.New("identity: no issuers configured")
 	}
 	if skew <= 0 {
 		skew = DefaultClockSkew
 	}
-	v := &Verifier{skew: skew, now: time.Now, issuers: map[string]*issuer{}}
+	set := &issuerSet{skew: skew, issuers: map[string]*issuer{}}
 	for _, c := range issuers {
 		if c.URL == "" || c.Audience == "" {
 			return nil, fmt.Errorf("identity: issuer %q needs url and audience", c.URL)
 		}
+		if _, dup := set.issuers[c.URL]; dup {
+			return nil, fmt.Errorf("identity: issuer %q configured twice", c.URL)
+		}
 		if len(c.Algorithms) == 0 {
 			c.Algorithms = []string{"RS256", "ES256", "PS256"}
+		}
+		if old != nil {
+			if is, ok := old.issuers[c.URL]; ok && reflect.DeepEqual(is.cfg, c) {
+				set.issuers[c.URL] = is
+				continue
+			}
 		}
 		is := &issuer{cfg: c}
 		for _, a := range c.Algorithms {
@@ -79,9 +122,9 @@ func New(issuers []Issuer, skew time.Duration) (*Verifier, error) {
 			}
 			is.algs = append(is.algs, alg)
 		}
-		v.issuers[c.URL] = is
+		set.issuers[c.URL] = is
 	}
-	return v, nil
+	return set, nil
 }
 
 func (v *Verifier) verifierFor(ctx context.Context, is *issuer) (*oidc.IDTokenVerifier, error) {
@@ -161,7 +204,8 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (engine.Identity, tim
 	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &unverified); err != nil {
 		return engine.Identity{}, time.Time{}, ErrMalformed
 	}
-	is, ok := v.issuers[unverified.Iss]
+	set := v.set.Load()
+	is, ok := set.issuers[unverified.Iss]
 	if !ok {
 		return engine.Identity{}, time.Time{}, fmt.Errorf("%w: %q", ErrIssuer, unverified.Iss)
 	}
@@ -195,16 +239,16 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (engine.Identity, tim
 		return engine.Identity{}, time.Time{}, ErrMalformed
 	}
 	now := v.now()
-	if tok.Expiry.IsZero() || now.Add(-v.skew).After(tok.Expiry) {
+	if tok.Expiry.IsZero() || now.Add(-set.skew).After(tok.Expiry) {
 		return engine.Identity{}, time.Time{}, fmt.Errorf("%w at %s", ErrExpired, tok.Expiry.UTC().Format(time.RFC3339))
 	}
-	if nbf, ok := claims["nbf"].(float64); ok && now.Add(v.skew).Before(time.Unix(int64(nbf), 0)) {
+	if nbf, ok := claims["nbf"].(float64); ok && now.Add(set.skew).Before(time.Unix(int64(nbf), 0)) {
 		return engine.Identity{}, time.Time{}, fmt.Errorf("%w until %s", ErrNotYetValid, time.Unix(int64(nbf), 0).UTC().Format(time.RFC3339))
 	}
 	if tok.Subject == "" {
 		return engine.Identity{}, time.Time{}, ErrNoSubject
 	}
-	return identityOf(is.cfg, tok.Issuer, tok.Subject, claims), tok.Expiry.Add(v.skew), nil
+	return identityOf(is.cfg, tok.Issuer, tok.Subject, claims), tok.Expiry.Add(set.skew), nil
 }
 
 // knownAlgorithms are the algorithms the parser recognises; which of them
