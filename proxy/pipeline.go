@@ -34,7 +34,9 @@ func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds 
 		q.results = sess.resultView()
 		env.Results = q.results
 	}
+	t := time.Now()
 	stmts, err := statement.Analyze(ctx, req.SQLText, env)
+	s.counters.since(StageAnalysis, t)
 	if err != nil {
 		return nil, newError(CodeCompilation, "42000", "SQL compilation error: "+err.Error(), err)
 	}
@@ -106,13 +108,17 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 		}
 		in := s.input(sess, q, stmt)
 		in.Estimate = s.estimate(ctx, sess, stmt, binds, log)
+		t := time.Now()
 		d := s.cfg.Decider.Decide(ctx, in)
+		s.counters.since(StageDecision, t)
 		s.counters.decided(d.Action)
 		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)
 		// Durable before acting: nothing runs that the trail does not hold.
 		var err error
+		t = time.Now()
 		auditID, err = s.record(ctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID, QueryID: q.id,
 			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, sess.snapshot(), in.Session.QueryTag), Decision: auditDecision(d)})
+		s.counters.since(StageAudit, t)
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +159,10 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 		}
 		if d.Action == engine.ActionRequireApproval {
 			log.Info("statement needs approval", "reasons", d.Reasons)
-			if err := s.approve(ctx, q, stmt, binds, d, log); err != nil {
+			t = time.Now()
+			err := s.approve(ctx, q, stmt, binds, d, log)
+			s.counters.since(StageApproval, t)
+			if err != nil {
 				if ctx.Err() != nil { // held, then cancelled or abandoned: never run
 					_ = s.recordOutcome(ctx, q, &audit.Outcome{}, started, asError(err))
 				}
@@ -183,7 +192,9 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 
 func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.Statement, x Exec, masks *maskPlanSpec, log *slog.Logger) (*result, error) {
 	sess := q.session
+	t := time.Now()
 	out, err := sess.conn.Run(ctx, x)
+	s.counters.since(StageUpstream, t)
 	if err != nil {
 		if !s.cfg.Unguarded {
 			sess.remember(q.id, "", nil, nil) // it ran, or may have: it holds a place, no result
@@ -194,11 +205,17 @@ func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.State
 		// With masks, neither the client, nor the trail, nor the log sees
 		// what the upstream's message may quote of the masked columns.
 		err = upstreamError(err, masks != nil)
+		s.counters.upstreamFailed(err)
 		log.Info("statement failed upstream", "err", err)
 		return nil, err
 	}
 	s.track(sess, stmt, out)
+	t = time.Now()
 	res, err := s.encode(ctx, stmt, out, masks)
+	s.counters.since(StageEncoding, t)
+	if err == nil && masks != nil {
+		s.counters.maskedColumns(masks.byOutput)
+	}
 	if !s.cfg.Unguarded {
 		if err != nil || x.Describe {
 			sess.remember(q.id, out.QueryID, nil, nil)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/snowgate/snowgate/proxy"
@@ -45,6 +46,8 @@ type Dynamic struct {
 	leases map[*lease]struct{}
 	closed bool
 	wg     sync.WaitGroup
+
+	renewFailures atomic.Int64 // RenewFailures (health.go)
 }
 
 var _ proxy.CredentialSource = (*Dynamic)(nil)

@@ -65,6 +65,7 @@ func (d *Dynamic) keep(l *lease) {
 			next = time.Until(expires) * 2 / 3
 			d.log.Debug("vault lease renewed", logRole, l.role, logLease, l.id, logTTL, time.Until(expires).Round(time.Second).String())
 		default:
+			d.renewFailures.Add(1)
 			left := time.Until(l.expires)
 			if left <= 0 {
 				renewing = false

@@ -18,6 +18,7 @@ type vaultServer struct {
 	RootToken string
 	Admin     *api.Client // carries the root token; for setting Vault up only
 	out       *syncBuffer
+	stop      func() // kills the server and waits for it to exit
 }
 
 // startVault runs the Vault binary named by SNOWGATE_VAULT in dev mode.
@@ -41,9 +42,12 @@ func startVault(t testing.TB) *vaultServer {
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
+	v.stop = func() {
 		_ = cmd.Process.Kill()
 		<-exited
+	}
+	t.Cleanup(func() {
+		v.stop()
 		if t.Failed() {
 			t.Logf("vault server output:\n%s", v.out)
 		}

@@ -64,6 +64,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("policy: %w", err)
 	}
 	revision := eng.Revision
+	started := time.Now()
+	activated := func() time.Time { return started } // a directory's policy is never replaced
 	if b := c.Policy.Bundle; b != nil {
 		poller, err := bundles.New(*b, eng, log)
 		if err != nil {
@@ -74,6 +76,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		go poller.Run(ctx)
 		revision = poller.Revision
+		activated = func() time.Time { return poller.Status().ActivatedAt }
 	}
 	creds, closeCreds, err := credentialSource(c, log)
 	if err != nil {
@@ -121,10 +124,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go classifications.Run(ctx)
 
 	u := c.Upstream
+	upstream := &snowflake.Upstream{Account: u.Account, Host: u.Host, Port: u.Port, Protocol: u.Protocol}
 	gw, err := proxy.New(proxy.Config{
 		Audit: trail, Approvals: approvals, ApprovalMode: c.Approvals.Mode, ApprovalPage: c.Approvals.PageURL, Classifier: classifications,
 		Name: "gateway", Auth: verifier, Decider: eng, Logger: log,
-		Upstream:    &snowflake.Upstream{Account: u.Account, Host: u.Host, Port: u.Port, Protocol: u.Protocol},
+		Upstream:    upstream,
 		Credentials: creds,
 		Defaults:    proxy.OpenParams{Database: u.Database, Schema: u.Schema, Warehouse: u.Warehouse, Role: u.Role},
 		TokenTTL:    time.Duration(c.Session.TokenTTL), IdleTimeout: time.Duration(c.Session.IdleTimeout),
@@ -136,8 +140,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer gw.Close()
 
+	vaultHealth, _ := creds.(adminapi.Pinger) // nil unless the credentials come from Vault
 	admin := adminapi.New(adminapi.Config{Approvals: approvals, Classifications: classifications, ForgetGroups: c.Classifications.ForgetGroups,
-		Verifier: verifier, Revision: revision, Stats: gw.Stats, Logger: log})
+		Verifier: verifier, Revision: revision, Stats: gw.Stats, Logger: log,
+		PolicyActivated: activated, Audit: trail, Upstream: upstream, Vault: vaultHealth})
 	return serveAll(ctx, log, []listener{{"gateway", c.Listen, gw}, {"admin", c.AdminListen, admin}})
 }
 

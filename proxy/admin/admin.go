@@ -38,9 +38,27 @@ type Config struct {
 	// DefaultForgetGroups.
 	ForgetGroups []string
 	Verifier     Verifier
-	Revision     func() string // the active policy revision
-	Stats        func() proxy.Stats
-	Logger       *slog.Logger
+	Revision     func() string // the active policy revision; "" when none is active
+	// PolicyActivated is when the active policy was activated, for
+	// snowgate_policy_age_seconds; nil or a zero time: not reported.
+	PolicyActivated func() time.Time
+	Stats           func() proxy.Stats
+	// Audit is the audit trail: /readyz checks that it can be written and
+	// /metrics reports its writer's queue and commits. Nil: neither.
+	Audit AuditTrail
+	// Upstream runs the statements: /readyz pings it when it is a Pinger.
+	Upstream proxy.Upstream
+	// Vault is set when upstream credentials come from Vault: /readyz
+	// checks Vault's health, and /metrics reports its leases when it keeps
+	// some (Leases).
+	Vault Pinger
+	// ReadyTimeout bounds each readiness check; default
+	// DefaultReadyTimeout.
+	ReadyTimeout time.Duration
+	// ReadyCache is how long a readiness answer is reused; default
+	// DefaultReadyCache.
+	ReadyCache time.Duration
+	Logger     *slog.Logger
 	// DevLogin, in `snowgate dev` only, lets the page sign in as a demo
 	// identity by asking the dev issuer for a token.
 	DevLogin bool
@@ -72,7 +90,10 @@ func New(cfg Config) http.Handler {
 	}
 	a := &api{cfg: cfg}
 	e.GET("/", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, page) })
+	// /healthz: the process serves. /readyz: it can take statements
+	// (ready.go).
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", newReadiness(cfg).serve)
 	e.GET("/api/v1/policy", func(c echo.Context) error {
 		rev := ""
 		if cfg.Revision != nil {
@@ -285,29 +306,4 @@ func (a *api) forget(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"target": t.String(), "forgotten": recs})
-}
-
-// metrics serves the Prometheus text format: the active policy revision,
-// sessions, logins and decisions by action.
-func (a *api) metrics(c echo.Context) error {
-	var b strings.Builder
-	rev := ""
-	if a.cfg.Revision != nil {
-		rev = a.cfg.Revision()
-	}
-	label := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace
-	fmt.Fprintf(&b, "# HELP snowgate_policy_info The active policy revision.\n# TYPE snowgate_policy_info gauge\nsnowgate_policy_info{revision=\"%s\"} 1\n", label(rev))
-	if a.cfg.Stats != nil {
-		st := a.cfg.Stats()
-		fmt.Fprintf(&b, "# HELP snowgate_sessions Open client sessions.\n# TYPE snowgate_sessions gauge\nsnowgate_sessions %d\n", st.Sessions)
-		fmt.Fprintf(&b, "# HELP snowgate_logins_total Logins by result.\n# TYPE snowgate_logins_total counter\n")
-		fmt.Fprintf(&b, "snowgate_logins_total{result=\"ok\"} %d\nsnowgate_logins_total{result=\"refused\"} %d\n", st.Logins, st.LoginsRefused)
-		fmt.Fprintf(&b, "# HELP snowgate_decisions_total Policy decisions by action.\n# TYPE snowgate_decisions_total counter\n")
-		for _, act := range []string{"allow", "mask", "require_approval", "deny"} {
-			fmt.Fprintf(&b, "snowgate_decisions_total{action=\"%s\"} %d\n", act, st.Decisions[act])
-		}
-		fmt.Fprintf(&b, "# HELP snowgate_statement_failures_total Statements that failed after their decision.\n# TYPE snowgate_statement_failures_total counter\nsnowgate_statement_failures_total %d\n", st.Failed)
-		fmt.Fprintf(&b, "# HELP snowgate_statements_abandoned_total Statements whose client left while they were held for approval or ran.\n# TYPE snowgate_statements_abandoned_total counter\nsnowgate_statements_abandoned_total %d\n", st.Abandoned)
-	}
-	return c.Blob(http.StatusOK, "text/plain; version=0.0.4", []byte(b.String()))
 }

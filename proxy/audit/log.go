@@ -67,6 +67,7 @@ type Log struct {
 
 	deferMu  sync.Mutex
 	deferred []*request // Defer'd events, written with the next commit
+	meter    meter      // for Stats (health.go)
 	done     chan struct{}
 	closed   sync.Once
 	cerr     error
@@ -192,6 +193,8 @@ func (l *Log) Record(ctx context.Context, e Event) (string, error) {
 		return "", fmt.Errorf("audit: %w", err)
 	}
 	r := &request{event: event, e: &e, replyTo: make(chan reply, 1)}
+	l.meter.waiting.Add(1)
+	defer l.meter.waiting.Add(-1)
 	select {
 	case l.reqs <- r:
 	case <-l.quit:
@@ -317,6 +320,7 @@ func (l *Log) commit(batch []*request) {
 	var recs []Record
 	var cp *Checkpoint
 	var err error
+	start := time.Now()
 	for attempt := 0; attempt < 2; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), l.cfg.WriteTimeout)
 		if l.stale {
@@ -342,6 +346,7 @@ func (l *Log) commit(batch []*request) {
 		}
 		break
 	}
+	l.meter.committed(time.Since(start), len(recs), err)
 	if err != nil {
 		// The commit may have happened even so: re-read the tail first.
 		l.stale = true

@@ -130,6 +130,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	if st.Engine, err = engine.New(ctx, engine.Options{Dir: o.PolicyDir, Logger: o.Logger}); err != nil {
 		return st, fmt.Errorf("policy: %w", err)
 	}
+	activated := time.Now() // the policy is never replaced in dev
 
 	auditDir := o.DataDir
 	if auditDir == "" {
@@ -200,7 +201,8 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	admin.Handle("/.well-known/", issuer)
 	admin.Handle("/jwks", issuer)
 	admin.Handle("/dev/", issuer)
-	admin.Handle("/", adminapi.New(adminapi.Config{Approvals: st.Approvals, Classifications: st.Classifications, Verifier: verifier, Revision: st.Engine.Revision, Stats: st.Gateway.Stats, Logger: o.Logger, DevLogin: true}))
+	admin.Handle("/", adminapi.New(adminapi.Config{Approvals: st.Approvals, Classifications: st.Classifications, Verifier: verifier, Revision: st.Engine.Revision, Stats: st.Gateway.Stats, Logger: o.Logger, DevLogin: true,
+		PolicyActivated: func() time.Time { return activated }, Audit: st.Audit, Upstream: st.Standin}))
 
 	for i, h := range []http.Handler{st.Gateway, admin, sn} {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}

@@ -90,6 +90,16 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Standin, error) {
 // Close closes the database.
 func (s *Standin) Close() error { return s.db.Close() }
 
+// Ping answers a query on DuckDB, for the gateway's readiness: it fails
+// once the stand-in is closed.
+func (s *Standin) Ping(ctx context.Context) error {
+	var one int
+	if err := s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("stand-in: %w", err)
+	}
+	return nil
+}
+
 // attach makes a Snowflake database available as a DuckDB catalog. Before
 // the stand-in is locked down, a database of a persistent stand-in is a
 // file in its directory. Afterwards DuckDB opens no file, so a database
