@@ -43,7 +43,9 @@ func (s *Server) approve(ctx context.Context, q *query, stmt statement.Statement
 		return newError(CodeApprovalRequired, "42501", ticketMessage(r, s.cfg.ApprovalPage, d), nil)
 	}
 	log.Info("statement held until approved")
+	q.held.Store(true)
 	r, err = s.cfg.Approvals.Wait(ctx, r.ID)
+	q.held.Store(false)
 	if err != nil {
 		if ctx.Err() != nil {
 			return canceled(ctx, "while waiting for approval "+r.ID)

@@ -21,11 +21,14 @@ type query struct {
 	started   time.Time
 	cancelCtx context.CancelFunc
 	abandon   func()      // cancels the query's context with errAbandoned
+	interrupt func()      // cancels the query's context with errDraining
 	results   *resultView // the session's results its analysis saw; nil when none
 	queryTag  string      // the request's QUERY_TAG parameter; empty: the session's
 
-	waiting atomic.Int32 // client requests awaiting the query now
-	left    atomic.Int64 // when the last one stopped waiting, unix nanoseconds
+	delivered atomic.Bool  // its answer was sent to a client request
+	held      atomic.Bool  // waiting for an approval (hold mode)
+	waiting   atomic.Int32 // client requests awaiting the query now
+	left      atomic.Int64 // when the last one stopped waiting, unix nanoseconds
 
 	once  sync.Once
 	done  chan struct{}
@@ -38,7 +41,7 @@ func newQuery(ctx context.Context, sess *session, requestID, sql string) (*query
 	ctx, cancel := context.WithCancelCause(ctx)
 	q := &query{
 		id: uuid.NewString(), requestID: requestID, session: sess, sql: sql,
-		started: time.Now(), cancelCtx: func() { cancel(nil) }, abandon: func() { cancel(errAbandoned) }, done: make(chan struct{}),
+		started: time.Now(), cancelCtx: func() { cancel(nil) }, abandon: func() { cancel(errAbandoned) }, interrupt: func() { cancel(errDraining) }, done: make(chan struct{}),
 	}
 	q.left.Store(q.started.UnixNano())
 	return q, ctx
@@ -90,6 +93,10 @@ func canceled(ctx context.Context, while string) *Error {
 	msg := "SQL execution canceled"
 	if while != "" {
 		msg += " " + while
+	}
+	if errors.Is(context.Cause(ctx), errDraining) {
+		return &Error{Code: CodeCanceled, SQLState: "57014", Message: msg + ": snowgate is restarting; run the statement again" +
+			" (an approval request stays in the store, and the statement runs once it is approved)", Err: errDraining}
 	}
 	if errors.Is(context.Cause(ctx), errAbandoned) {
 		return &Error{Code: CodeCanceled, SQLState: "57014", Message: msg + ": abandoned, its client left", Err: errAbandoned}

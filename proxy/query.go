@@ -107,12 +107,14 @@ func (s *Server) await(r *http.Request, q *query) (any, error) {
 		return nil, errClientLeft
 	}
 	if q.err != nil {
+		q.delivered.Store(true)
 		return nil, q.err
 	}
 	body, err := q.res.render(q.id, baseURL(r))
 	if err != nil {
 		return nil, fmt.Errorf("render result: %w", err)
 	}
+	q.delivered.Store(true)
 	return rawEnvelope(body), nil
 }
 

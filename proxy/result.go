@@ -45,6 +45,7 @@ type spool struct {
 	f      *os.File
 	size   int64
 	chunks []chunkInfo
+	served map[int]bool // chunks downloaded at least once (drain waits for them)
 }
 
 type chunkInfo struct {
@@ -87,7 +88,18 @@ func (sp *spool) section(n int) (io.ReadSeeker, int64) {
 		return nil, 0
 	}
 	c := sp.chunks[n]
+	if sp.served == nil {
+		sp.served = map[int]bool{}
+	}
+	sp.served[n] = true
 	return io.NewSectionReader(sp.f, c.off, c.len), c.len
+}
+
+// fetched reports whether every chunk was downloaded at least once.
+func (sp *spool) fetched() bool {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return sp.f == nil || len(sp.served) == len(sp.chunks)
 }
 
 // rowWriter encodes rows into the inline part and then into spooled

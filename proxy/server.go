@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/snowgate/snowgate/proxy/approval"
@@ -102,6 +103,7 @@ type Server struct {
 	mux      *http.ServeMux
 	maskKey  []byte
 	counters counters
+	draining atomic.Bool // see Drain
 }
 
 // New returns a Server ready to serve.
@@ -185,7 +187,12 @@ func (s *Server) routes() {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.refuseWhileDraining(w, r) {
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Close ends every session and running statement.
 func (s *Server) Close() error {
