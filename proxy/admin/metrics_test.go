@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"testing"
@@ -223,10 +224,47 @@ func TestMetrics_afterTraffic(t *testing.T) {
 	if got := sample(after, "snowgate_statement_stage_duration_seconds", "stage", "approval"); got != 1 {
 		t.Errorf("approval waits counted = %v, want 1", got)
 	}
+	for _, name := range []string{"snowgate_statement_stage_duration_seconds", "snowgate_audit_commit_duration_seconds"} {
+		for _, m := range after[name].GetMetric() {
+			checkBuckets(t, name, m.GetHistogram())
+		}
+	}
+	// The one approval wait lands in the bucket its duration belongs to.
+	for _, m := range after["snowgate_statement_stage_duration_seconds"].GetMetric() {
+		if m.GetLabel()[0].GetValue() != "approval" {
+			continue
+		}
+		h, prev := m.GetHistogram(), 0.0
+		for _, b := range h.GetBucket() {
+			if b.GetCumulativeCount() == 1 {
+				if h.GetSampleSum() <= prev || h.GetSampleSum() > b.GetUpperBound() {
+					t.Errorf("an approval wait of %vs counted in the bucket (%v, %v]", h.GetSampleSum(), prev, b.GetUpperBound())
+				}
+				break
+			}
+			prev = b.GetUpperBound()
+		}
+	}
 	if got := sample(after, "snowgate_audit_commit_failures_total"); got != 0 {
 		t.Errorf("snowgate_audit_commit_failures_total = %v", got)
 	}
 	if got := sample(after, "snowgate_policy_info", "revision", st.Engine.Revision()); got != 1 {
 		t.Errorf("snowgate_policy_info{revision=%q} = %v", st.Engine.Revision(), got)
+	}
+}
+
+// checkBuckets: a histogram's buckets are cumulative, end at +Inf, and the
+// +Inf bucket holds every observation.
+func checkBuckets(t *testing.T, name string, h *dto.Histogram) {
+	t.Helper()
+	bs := h.GetBucket()
+	if len(bs) == 0 || !math.IsInf(bs[len(bs)-1].GetUpperBound(), 1) || bs[len(bs)-1].GetCumulativeCount() != h.GetSampleCount() {
+		t.Errorf("%s: buckets %v, count %d: want a last +Inf bucket holding every observation", name, bs, h.GetSampleCount())
+		return
+	}
+	for i := 1; i < len(bs); i++ {
+		if bs[i].GetUpperBound() <= bs[i-1].GetUpperBound() || bs[i].GetCumulativeCount() < bs[i-1].GetCumulativeCount() {
+			t.Errorf("%s: buckets not cumulative at %v: %v", name, bs[i].GetUpperBound(), bs)
+		}
 	}
 }
