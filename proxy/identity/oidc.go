@@ -29,12 +29,12 @@ const DefaultClockSkew = 30 * time.Second
 
 // Issuer configures one trusted OIDC issuer.
 type Issuer struct {
-	URL         string   `json:"url" yaml:"url"`                   // the issuer identifier; discovery at URL/.well-known/openid-configuration
+	URL         string   `json:"url" yaml:"url"`                   // the issuer identifier (the tokens' iss); discovery at URL/.well-known/openid-configuration
 	Audience    string   `json:"audience" yaml:"audience"`         // the aud a token must carry
 	Algorithms  []string `json:"algorithms" yaml:"algorithms"`     // accepted signing algorithms; default RS256, ES256, PS256
-	GroupsClaim string   `json:"groups_claim" yaml:"groups_claim"` // default "groups"
-	EmailClaim  string   `json:"email_claim" yaml:"email_claim"`   // default "email"
-	NameClaim   string   `json:"name_claim" yaml:"name_claim"`     // default "name"
+	GroupsClaim string   `json:"groups_claim" yaml:"groups_claim"` // the claim listing the user's groups; default "groups"
+	EmailClaim  string   `json:"email_claim" yaml:"email_claim"`   // the claim holding the user's email address; default "email"
+	NameClaim   string   `json:"name_claim" yaml:"name_claim"`     // the claim holding the user's display name; default "name"
 	// AgentClaim names a claim that carries the agent's id, for issuers
 	// that do not use RFC 8693's act claim. "azp" uses the OAuth client.
 	AgentClaim string `json:"agent_claim" yaml:"agent_claim"`
