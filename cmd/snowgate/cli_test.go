@@ -199,6 +199,31 @@ func TestCLI_devTokenApprovals(t *testing.T) {
 // snowgate dev's stand-in (reached with gosnowflake), trusting the dev
 // issuer.
 func TestCLI_serve(t *testing.T) {
+	sv := startServe(t)
+	db := sv.open(t, "analyst")
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM customers WHERE country = 'DE'`).Scan(&n); err != nil || n == 0 {
+		t.Fatalf("through snowgate serve: %d, %v", n, err)
+	}
+	_, err := db.Exec(`GRANT ROLE SYSADMIN TO USER mallory`)
+	var se *sf.SnowflakeError
+	if !errors.As(err, &se) || se.Number != 3001 {
+		t.Fatalf("grant through snowgate serve: %v, want a denial", err)
+	}
+}
+
+// served is a running `snowgate serve` in front of a dev instance's
+// stand-in, trusting the dev issuer, with its stores in dir.
+type served struct {
+	cmd            *exec.Cmd
+	gateway, admin string // the gateway, and the dev instance's admin (issuer)
+	dir            string
+	exited         chan struct{} // closed when the process has exited, with its error in err
+	err            error
+}
+
+func startServe(t *testing.T) *served {
+	t.Helper()
 	_, admin := startDev(t)
 	// The stand-in's address is the third one snowgate dev prints; ask it.
 	standin := devStandinAddr(t, admin)
@@ -226,45 +251,51 @@ approvals:
 audit:
   dsn: %s/audit.db
 `, admin, host, port, dir, dir)), 0o600)
-	cmd := exec.Command(binary, "serve", "--config", cfg)
-	cmd.Env = append(os.Environ(), "SNOWGATE_TEST_UPSTREAM_PASSWORD=snowgate-dev")
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
+	sv := &served{cmd: exec.Command(binary, "serve", "--config", cfg), admin: admin, dir: dir, exited: make(chan struct{})}
+	sv.cmd.Env = append(os.Environ(), "SNOWGATE_TEST_UPSTREAM_PASSWORD=snowgate-dev")
+	stderr, _ := sv.cmd.StderrPipe()
+	if err := sv.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
-	var gw string
 	sc := bufio.NewScanner(stderr)
-	for gw == "" && sc.Scan() {
+	for sv.gateway == "" && sc.Scan() {
 		var line struct{ Msg, Server, Addr string }
 		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" && line.Server == "gateway" {
-			gw = line.Addr
+			sv.gateway = line.Addr
 		}
 	}
 	go func() {
 		for sc.Scan() {
 		}
+		sv.err = sv.cmd.Wait()
+		close(sv.exited)
 	}()
-	if gw == "" {
+	t.Cleanup(func() {
+		sv.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-sv.exited:
+		case <-time.After(40 * time.Second):
+			sv.cmd.Process.Kill()
+		}
+	})
+	if sv.gateway == "" {
 		t.Fatal("snowgate serve did not start")
 	}
-	tok, err := snowgate(t, "token", "--as", "analyst", "--addr", admin)
+	return sv
+}
+
+// open connects gosnowflake to the served gateway as a demo identity.
+func (sv *served) open(t *testing.T, as string) *sql.DB {
+	t.Helper()
+	tok, err := snowgate(t, "token", "--as", as, "--addr", sv.admin)
 	if err != nil {
 		t.Fatal(tok)
 	}
-	ghost, gport, _ := net.SplitHostPort(gw)
-	dsn, _ := sf.ParseDSN(fmt.Sprintf("%s:%s?account=snowgate&protocol=http&authenticator=oauth&token=%s", ghost, gport, strings.TrimSpace(tok)))
+	host, port, _ := net.SplitHostPort(sv.gateway)
+	dsn, _ := sf.ParseDSN(fmt.Sprintf("%s:%s?account=snowgate&protocol=http&authenticator=oauth&token=%s", host, port, strings.TrimSpace(tok)))
 	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *dsn))
-	defer db.Close()
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM customers WHERE country = 'DE'`).Scan(&n); err != nil || n == 0 {
-		t.Fatalf("through snowgate serve: %d, %v", n, err)
-	}
-	_, err = db.Exec(`GRANT ROLE SYSADMIN TO USER mallory`)
-	var se *sf.SnowflakeError
-	if !errors.As(err, &se) || se.Number != 3001 {
-		t.Fatalf("grant through snowgate serve: %v, want a denial", err)
-	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // devStandinAddr is the stand-in address startDev read from the banner of

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/snowgate/snowgate/bundles"
-	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
 	adminapi "github.com/snowgate/snowgate/proxy/admin"
 	"github.com/snowgate/snowgate/proxy/approval"
@@ -54,30 +52,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	opts := engine.Options{Dir: c.Policy.Dir, Logger: log}
-	if c.Policy.Bundle != nil {
-		// Until a trusted bundle is restored or pulled, nothing runs.
-		opts = engine.Options{Bundle: bundles.NoPolicy(), Logger: log}
-	}
-	eng, err := engine.New(ctx, opts)
+	// The policy source and the issuers follow the config file on SIGHUP (reload.go).
+	policy, err := startPolicy(ctx, c.Policy, log)
 	if err != nil {
-		return fmt.Errorf("policy: %w", err)
+		return err
 	}
-	revision := eng.Revision
-	started := time.Now()
-	activated := func() time.Time { return started } // a directory's policy is never replaced
-	if b := c.Policy.Bundle; b != nil {
-		poller, err := bundles.New(*b, eng, log)
-		if err != nil {
-			return err
-		}
-		if err := poller.Restore(ctx); err != nil {
-			log.Warn("no persisted policy bundle to restore; statements are denied until one is pulled", "err", err)
-		}
-		go poller.Run(ctx)
-		revision = poller.Revision
-		activated = func() time.Time { return poller.Status().ActivatedAt }
-	}
+	defer policy.Close()
+	eng, revision, activated := policy.eng, policy.Revision, policy.Activated
 	creds, closeCreds, err := credentialSource(c, log)
 	if err != nil {
 		return err
@@ -144,7 +125,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	admin := adminapi.New(adminapi.Config{Approvals: approvals, Classifications: classifications, ForgetGroups: c.Classifications.ForgetGroups,
 		Verifier: verifier, Revision: revision, Stats: gw.Stats, Logger: log,
 		PolicyActivated: activated, Audit: trail, Upstream: upstream, Vault: vaultHealth})
-	return serveAll(ctx, log, []listener{{"gateway", c.Listen, gw}, {"admin", c.AdminListen, admin}})
+	stopReload := watchReload(ctx, *path, c, policy, verifier, log)
+	defer stopReload()
+	return serveAll(ctx, log, []listener{{"gateway", c.Listen, gw}, {"admin", c.AdminListen, admin}}, gw.Drain)
 }
 
 // listener is one server of the process.
@@ -153,8 +136,16 @@ type listener struct {
 	handler    http.Handler
 }
 
-// serveAll serves each handler on its address until ctx ends or one fails.
-func serveAll(ctx context.Context, log *slog.Logger, ls []listener) error {
+// drainGrace bounds how long a stopping gateway waits for the answers of
+// the statements it runs to reach their clients.
+const drainGrace = 30 * time.Second
+
+// serveAll serves each handler on its address until ctx ends (SIGTERM,
+// SIGINT) or one fails. Then drain, when given, lets the work in flight
+// finish (within drainGrace) while every server still answers, before the
+// servers shut down; the deferred closes then flush the audit trail and
+// sign its checkpoint.
+func serveAll(ctx context.Context, log *slog.Logger, ls []listener, drain func(context.Context) error) error {
 	errc := make(chan error, len(ls))
 	var servers []*http.Server
 	defer func() {
@@ -175,6 +166,13 @@ func serveAll(ctx context.Context, log *slog.Logger, ls []listener) error {
 	var err error
 	select {
 	case <-ctx.Done():
+		if drain != nil {
+			grace, cancel := context.WithTimeout(context.Background(), drainGrace)
+			if derr := drain(grace); derr != nil {
+				log.Warn("stopping before every answer reached its client", "err", derr)
+			}
+			cancel()
+		}
 	case err = <-errc:
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
