@@ -63,7 +63,10 @@ type loginRequest struct {
 	} `json:"data"`
 }
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request) (any, error) {
+func (s *Server) login(w http.ResponseWriter, r *http.Request) (res any, err error) {
+	ctx, span := s.tracer.Start(remoteParent(r.Context(), r), "snowgate.login")
+	defer func() { endSpan(span, err) }()
+	r = r.WithContext(ctx)
 	var req loginRequest
 	if err := decodeBody(r, 1<<20, &req); err != nil {
 		return nil, err

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/statement"
@@ -34,11 +37,14 @@ func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds 
 		q.results = sess.resultView()
 		env.Results = q.results
 	}
-	t := time.Now()
-	stmts, err := statement.Analyze(ctx, req.SQLText, env)
-	s.counters.since(StageAnalysis, t)
+	actx, end := s.stage(ctx, StageAnalysis)
+	stmts, err := statement.Analyze(actx, req.SQLText, env)
 	if err != nil {
-		return nil, newError(CodeCompilation, "42000", "SQL compilation error: "+err.Error(), err)
+		err = newError(CodeCompilation, "42000", "SQL compilation error: "+err.Error(), err)
+	}
+	end(err)
+	if err != nil {
+		return nil, err
 	}
 	if len(stmts) == 0 {
 		return nil, newError(CodeCompilation, "42000", "SQL compilation error: empty SQL statement", nil)
@@ -93,7 +99,15 @@ func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds 
 	return res, nil
 }
 
+// statement runs one statement through the pipeline in its own span.
 func (s *Server) statement(ctx context.Context, q *query, stmt statement.Statement, req queryRequest, binds []Bind) (*result, error) {
+	ctx, span := s.tracer.Start(ctx, "snowgate.statement", trace.WithAttributes(attribute.Int("snowgate.statement.index", stmt.Index)))
+	res, err := s.decideAndRun(ctx, q, stmt, req, binds)
+	endSpan(span, err)
+	return res, err
+}
+
+func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Statement, req queryRequest, binds []Bind) (*result, error) {
 	sess := q.session
 	log := s.log.With("session", sess.id, "query", q.id, "kind", stmt.Kind, "fingerprint", stmt.Fingerprint)
 	var masks *maskPlanSpec
@@ -108,17 +122,18 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 		}
 		in := s.input(sess, q, stmt)
 		in.Estimate = s.estimate(ctx, sess, stmt, binds, log)
-		t := time.Now()
-		d := s.cfg.Decider.Decide(ctx, in)
-		s.counters.since(StageDecision, t)
+		dctx, end := s.stage(ctx, StageDecision)
+		d := s.cfg.Decider.Decide(dctx, in)
+		end(nil)
+		trace.SpanFromContext(ctx).SetAttributes(statementAttrs(stmt, d)...)
 		s.counters.decided(d.Action)
 		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)
 		// Durable before acting: nothing runs that the trail does not hold.
 		var err error
-		t = time.Now()
-		auditID, err = s.record(ctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID, QueryID: q.id,
+		rctx, end := s.stage(ctx, StageAudit)
+		auditID, err = s.record(rctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID, QueryID: q.id,
 			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, sess.snapshot(), in.Session.QueryTag), Decision: auditDecision(d)})
-		s.counters.since(StageAudit, t)
+		end(err)
 		if err != nil {
 			return nil, err
 		}
@@ -159,9 +174,9 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 		}
 		if d.Action == engine.ActionRequireApproval {
 			log.Info("statement needs approval", "reasons", d.Reasons)
-			t = time.Now()
-			err := s.approve(ctx, q, stmt, binds, d, log)
-			s.counters.since(StageApproval, t)
+			actx, end := s.stage(ctx, StageApproval)
+			err := s.approve(actx, q, stmt, binds, d, log)
+			end(err)
 			if err != nil {
 				if ctx.Err() != nil { // held, then cancelled or abandoned: never run
 					_ = s.recordOutcome(ctx, q, &audit.Outcome{}, started, asError(err))
@@ -192,9 +207,9 @@ func (s *Server) statement(ctx context.Context, q *query, stmt statement.Stateme
 
 func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.Statement, x Exec, masks *maskPlanSpec, log *slog.Logger) (*result, error) {
 	sess := q.session
-	t := time.Now()
-	out, err := sess.conn.Run(ctx, x)
-	s.counters.since(StageUpstream, t)
+	uctx, end := s.stage(ctx, StageUpstream)
+	out, err := sess.conn.Run(uctx, x)
+	end(err)
 	if err != nil {
 		if !s.cfg.Unguarded {
 			sess.remember(q.id, "", nil, nil) // it ran, or may have: it holds a place, no result
@@ -210,9 +225,9 @@ func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.State
 		return nil, err
 	}
 	s.track(sess, stmt, out)
-	t = time.Now()
-	res, err := s.encode(ctx, stmt, out, masks)
-	s.counters.since(StageEncoding, t)
+	ectx, end := s.stage(ctx, StageEncoding)
+	res, err := s.encode(ectx, stmt, out, masks)
+	end(err)
 	if err == nil && masks != nil {
 		s.counters.maskedColumns(masks.byOutput)
 	}

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/snowgate/snowgate/engine"
 )
 
@@ -68,7 +71,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) (any, error) {
 	fresh := q == nil || requestID == ""
 	var ctx context.Context
 	if fresh {
-		q, ctx = newQuery(s.ctx, sess, requestID, req.SQLText)
+		q, ctx = newQuery(remoteParent(s.ctx, r), sess, requestID, req.SQLText)
 		q.async = req.AsyncExec
 		q.queryTag, _ = req.Parameters["QUERY_TAG"].(string) // a tool names itself per statement (snowgate mcp: the tool)
 		if requestID != "" {
@@ -127,7 +130,9 @@ func resultPath(id string) string { return "/queries/" + id + "/result" }
 // run executes a request's statements in order and finishes q.
 func (s *Server) run(ctx context.Context, q *query, req queryRequest, binds []Bind) {
 	q.abandonWhenLeft(s.cfg.AbandonAfter)
+	ctx, span := s.tracer.Start(ctx, "snowgate.query", trace.WithAttributes(attribute.String("snowgate.session", sessionID(q.session))))
 	res, err := s.execute(ctx, q, req, binds)
+	endSpan(span, err)
 	if err != nil {
 		e := asError(err)
 		if e.Err == nil {

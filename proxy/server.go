@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/snowgate/snowgate/proxy/approval"
 )
 
@@ -61,6 +63,9 @@ type Config struct {
 	ResultTTL     time.Duration // how long a finished result can be fetched
 	SpoolDir      string        // where large results are spooled; os.TempDir() when empty
 	ServerVersion string
+	// Tracer provides the spans of logins and statements (trace.go); nil
+	// traces nothing.
+	Tracer trace.TracerProvider
 	// Approvals holds statements that need approval; without it they are
 	// refused.
 	Approvals *approval.Service
@@ -104,6 +109,7 @@ type Server struct {
 	maskKey  []byte
 	counters counters
 	draining atomic.Bool // see Drain
+	tracer   trace.Tracer
 }
 
 // New returns a Server ready to serve.
@@ -153,6 +159,7 @@ func New(cfg Config) (*Server, error) {
 		log:      cfg.Logger.With("server", cfg.Name),
 		sessions: newSessions(),
 		queries:  newQueries(),
+		tracer:   newTracer(cfg.Tracer),
 		ctx:      ctx,
 		cancel:   cancel,
 		mux:      http.NewServeMux(),
