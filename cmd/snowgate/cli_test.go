@@ -222,7 +222,8 @@ type served struct {
 	err            error
 }
 
-func startServe(t *testing.T) *served {
+// startServe starts it; env adds to the process's environment.
+func startServe(t *testing.T, env ...string) *served {
 	t.Helper()
 	_, admin := startDev(t)
 	// The stand-in's address is the third one snowgate dev prints; ask it.
@@ -252,7 +253,7 @@ audit:
   dsn: %s/audit.db
 `, admin, host, port, dir, dir)), 0o600)
 	sv := &served{cmd: exec.Command(binary, "serve", "--config", cfg), admin: admin, dir: dir, exited: make(chan struct{})}
-	sv.cmd.Env = append(os.Environ(), "SNOWGATE_TEST_UPSTREAM_PASSWORD=snowgate-dev")
+	sv.cmd.Env = append(append(os.Environ(), "SNOWGATE_TEST_UPSTREAM_PASSWORD=snowgate-dev"), env...)
 	stderr, _ := sv.cmd.StderrPipe()
 	if err := sv.cmd.Start(); err != nil {
 		t.Fatal(err)

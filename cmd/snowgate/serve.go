@@ -125,8 +125,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	u := c.Upstream
 	upstream := &snowflake.Upstream{Account: u.Account, Host: u.Host, Port: u.Port, Protocol: u.Protocol}
+	tp, stopTracing, err := tracing(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing(context.Background()) // after the drain: the last spans are flushed
 	gw, err := proxy.New(proxy.Config{
-		Audit: trail, Approvals: approvals, ApprovalMode: c.Approvals.Mode, ApprovalPage: c.Approvals.PageURL, Classifier: classifications,
+		Tracer: tp, Audit: trail, Approvals: approvals, ApprovalMode: c.Approvals.Mode, ApprovalPage: c.Approvals.PageURL, Classifier: classifications,
 		Name: "gateway", Auth: verifier, Decider: eng, Logger: log,
 		Upstream:    upstream,
 		Credentials: creds,
