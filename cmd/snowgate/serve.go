@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/snowgate/snowgate/bundles"
-	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
 	adminapi "github.com/snowgate/snowgate/proxy/admin"
 	"github.com/snowgate/snowgate/proxy/approval"
@@ -54,30 +52,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	opts := engine.Options{Dir: c.Policy.Dir, Logger: log}
-	if c.Policy.Bundle != nil {
-		// Until a trusted bundle is restored or pulled, nothing runs.
-		opts = engine.Options{Bundle: bundles.NoPolicy(), Logger: log}
-	}
-	eng, err := engine.New(ctx, opts)
+	// The policy source and the issuers follow the config file on SIGHUP (reload.go).
+	policy, err := startPolicy(ctx, c.Policy, log)
 	if err != nil {
-		return fmt.Errorf("policy: %w", err)
+		return err
 	}
-	revision := eng.Revision
-	started := time.Now()
-	activated := func() time.Time { return started } // a directory's policy is never replaced
-	if b := c.Policy.Bundle; b != nil {
-		poller, err := bundles.New(*b, eng, log)
-		if err != nil {
-			return err
-		}
-		if err := poller.Restore(ctx); err != nil {
-			log.Warn("no persisted policy bundle to restore; statements are denied until one is pulled", "err", err)
-		}
-		go poller.Run(ctx)
-		revision = poller.Revision
-		activated = func() time.Time { return poller.Status().ActivatedAt }
-	}
+	defer policy.Close()
+	eng, revision, activated := policy.eng, policy.Revision, policy.Activated
 	creds, closeCreds, err := credentialSource(c, log)
 	if err != nil {
 		return err
@@ -149,6 +130,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	admin := adminapi.New(adminapi.Config{Approvals: approvals, Classifications: classifications, ForgetGroups: c.Classifications.ForgetGroups,
 		Verifier: verifier, Revision: revision, Stats: gw.Stats, Logger: log,
 		PolicyActivated: activated, Audit: trail, Upstream: upstream, Vault: vaultHealth})
+	stopReload := watchReload(ctx, *path, c, policy, verifier, log)
+	defer stopReload()
 	return serveAll(ctx, log, []listener{{"gateway", c.Listen, gw}, {"admin", c.AdminListen, admin}}, gw.Drain)
 }
 
