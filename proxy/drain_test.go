@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -55,6 +56,17 @@ func TestDrain(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("login while draining: HTTP %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+
+	// Readiness fails, so that a load balancer sends new sessions elsewhere.
+	ready, err := http.Get("http://" + st.AdminAddr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := io.ReadAll(ready.Body)
+	ready.Body.Close()
+	if ready.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(rb), "draining") {
+		t.Errorf("/readyz while draining: HTTP %d %s", ready.StatusCode, rb)
 	}
 
 	// The held statement is answered at once; its request stays.

@@ -87,8 +87,8 @@ audit:
 		return resp.StatusCode, r
 	}
 	code, r := readyz()
-	if code != http.StatusOK || len(r.Checks) != 3 || r.Checks["policy"] != "ok" || r.Checks["audit"] != "ok" || r.Checks["upstream"] != "ok" {
-		t.Fatalf("/readyz: %d %+v; want 200 with policy, audit and upstream ok (no Vault with static credentials)", code, r)
+	if code != http.StatusOK || len(r.Checks) != 4 || r.Checks["policy"] != "ok" || r.Checks["audit"] != "ok" || r.Checks["upstream"] != "ok" || r.Checks["gateway"] != "ok" {
+		t.Fatalf("/readyz: %d %+v; want 200 with policy, audit, upstream and the gateway (not draining) ok (no Vault with static credentials)", code, r)
 	}
 	resp, err := http.Get(admin + "/metrics")
 	if err != nil {

@@ -48,6 +48,10 @@ type Config struct {
 	Audit AuditTrail
 	// Upstream runs the statements: /readyz pings it when it is a Pinger.
 	Upstream proxy.Upstream
+	// Draining reports that the gateway is stopping (proxy.Server.Draining):
+	// from then on /readyz fails, so that the load balancer sends new
+	// sessions elsewhere while the work in flight finishes.
+	Draining func() bool
 	// Vault is set when upstream credentials come from Vault: /readyz
 	// checks Vault's health, and /metrics reports its leases when it keeps
 	// some (Leases).

@@ -82,6 +82,14 @@ func newReadiness(cfg Config) *readiness {
 	if cfg.Vault != nil {
 		r.checks = append(r.checks, &check{name: "vault", run: cfg.Vault.Ping})
 	}
+	if cfg.Draining != nil {
+		r.checks = append(r.checks, &check{name: "gateway", run: func(context.Context) error {
+			if cfg.Draining() {
+				return errors.New("draining: the gateway is stopping and takes no new work")
+			}
+			return nil
+		}})
+	}
 	return r
 }
 

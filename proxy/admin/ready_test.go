@@ -117,7 +117,7 @@ func TestReadyz_devStack(t *testing.T) {
 	st := startStack(t)
 	base := "http://" + st.AdminAddr
 	code, b := readyz(t, base)
-	want := map[string]string{"policy": "ok", "audit": "ok", "upstream": "ok"}
+	want := map[string]string{"policy": "ok", "audit": "ok", "upstream": "ok", "gateway": "ok"}
 	if code != http.StatusOK || !b.Ready || len(b.Failed) != 0 || !mapsEqual(b.Checks, want) {
 		t.Fatalf("/readyz: %d %+v; want 200 with %v", code, b, want)
 	}
