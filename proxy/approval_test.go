@@ -24,6 +24,13 @@ import (
 // adminCall calls the approvals API as a demo user.
 func adminCall(t *testing.T, st *devstack.Stack, as, method, path string, body any) (int, map[string]any) {
 	t.Helper()
+	return adminCallAt(t, st, st.AdminAddr, as, method, path, body)
+}
+
+// adminCallAt calls the admin API at addr (another replica's) as a demo
+// identity of the stack's issuer.
+func adminCallAt(t *testing.T, st *devstack.Stack, addr, as, method, path string, body any) (int, map[string]any) {
+	t.Helper()
 	tok, err := st.Issuer.Token(as)
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +42,7 @@ func adminCall(t *testing.T, st *devstack.Stack, as, method, path string, body a
 	} else {
 		rd = bytes.NewReader(nil)
 	}
-	req, _ := http.NewRequest(method, "http://"+st.AdminAddr+path, rd)
+	req, _ := http.NewRequest(method, "http://"+addr+path, rd)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
