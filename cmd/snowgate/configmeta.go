@@ -49,7 +49,7 @@ var foreignKeys = map[string]keyInfo{
 	"policy.bundle.keys[].id":         {Default: "default", Example: "policy-2026"},
 	"policy.bundle.keys[].file":       {Required: "unless pem is set", Format: "file", Example: "/etc/snowgate/policy-2026.pem"},
 	"policy.bundle.keys[].pem":        {Required: "unless file is set", Example: "${SNOWGATE_POLICY_KEY}"},
-	"policy.bundle.keys[].algorithm":  {Default: "from the key", Enum: "RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,ES512", Example: "ES256"},
+	"policy.bundle.keys[].algorithm":  {Default: "from the key", Example: "ES256"},
 	"policy.bundle.keys[].scope":      {Example: "prod"},
 	"policy.bundle.allow_unsigned":    {Default: "false", Example: "true"},
 	"policy.bundle.persist_dir":       {Example: "/var/lib/snowgate/bundles"},
