@@ -34,6 +34,7 @@ build: ## build bin/snowgate
 test: deps ## run every test with the real drivers, OPA and the other components
 	$(OPA) test --coverage --threshold 90 rego opa-tests > /dev/null   # the stock opa: Rego tests pass, coverage >= 90%
 	$(TEST_ENV) $(GO) test -count=1 -timeout 30m ./...
+	cd deploy/kubernetes/check && $(GO) test -count=1 ./...
 
 deps: $(VENV)/.ok $(FAKESNOW)/.ok $(NODE)/.ok $(CLIENTS:%=$(CACHE)/%/.ok) $(OPA) $(VAULT) $(JDBC_JAR) ## install the test clients and tools into .cache
 
