@@ -65,6 +65,9 @@ func TestEngine_Decide_approval(t *testing.T) {
 	if !reflect.DeepEqual(d.Approval, want) {
 		t.Errorf("approval = %+v, want %+v", d.Approval, want)
 	}
+	if !reflect.DeepEqual(d.Rules, []string{"bulk_write"}) {
+		t.Errorf("rules = %v, want the approval requirement that fired", d.Rules)
+	}
 	// An agent's statement is answered at once with the request: a tool
 	// call must not hang on a person.
 	d = e.Decide(context.Background(), input(agent(), deleteAll()))
@@ -89,6 +92,7 @@ func TestEngine_Decide_failClosed(t *testing.T) {
 		{"mask without masks", "package snowgate\ndecision := {\"action\": \"mask\"}\n", "mask without masks"},
 		{"approval missing", "package snowgate\ndecision := {\"action\": \"require_approval\"}\n", "without an approval"},
 		{"approval without groups", "package snowgate\ndecision := {\"action\": \"require_approval\", \"approval\": {\"groups\": []}}\n", "no approver groups"},
+		{"rules not strings", "package snowgate\ndecision := {\"action\": \"allow\", \"rules\": [1]}\n", "rules holds"},
 		{"approval mode", "package snowgate\ndecision := {\"action\": \"require_approval\", \"approval\": {\"groups\": [\"g\"], \"mode\": \"later\"}}\n", "approval.mode"},
 		{"approval count", "package snowgate\ndecision := {\"action\": \"require_approval\", \"approval\": {\"groups\": [\"g\"], \"count\": 0}}\n", "approval.count"},
 		{"builtin error", "package snowgate\ndecision := {\"action\": \"allow\", \"n\": to_number(\"x\")}\n", ReasonEvalError},

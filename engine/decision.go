@@ -43,6 +43,10 @@ type Decision struct {
 	Revision string   `json:"revision"` // the active policy revision
 	Action   Action   `json:"action"`
 	Reasons  []string `json:"reasons"` // human-readable; shown to the client and audited
+	// Rules names what fired: the rule packages behind a deny or a mask,
+	// the approval requirements behind a require_approval (for metrics and
+	// the trail; optional).
+	Rules []string `json:"rules,omitempty"`
 	// Masks maps a source column, "DB.SCHEMA.TABLE.COLUMN" upper-case as
 	// resolved by the analyser, to the strategy applied to every result
 	// column derived from it.

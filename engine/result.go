@@ -31,6 +31,12 @@ func decodeDecision(rs rego.ResultSet) (Decision, error) {
 	if d.Masks, err = masks(obj["masks"]); err != nil {
 		return Decision{}, err
 	}
+	if d.Rules, err = stringList(obj["rules"], "rules"); err != nil {
+		return Decision{}, err
+	}
+	if len(d.Rules) == 0 {
+		d.Rules = nil
+	}
 	if d.Approval, err = approval(obj["approval"]); err != nil {
 		return Decision{}, err
 	}

@@ -145,3 +145,10 @@ test_incomplete_denied if {
 test_empty_input_denied if {
 	snowgate.decision.action == "deny" with input as {}
 }
+
+test_rules_name_what_fired if {
+	snowgate.decision.rules == ["agents", "privileges"] with input as fixtures.grant_role with input.identity as h.agent
+	snowgate.decision.rules == ["bulk_write"] with input as fixtures.delete_without_where
+	snowgate.decision.rules == ["masking"] with input as fixtures.select_customers_pii
+	not snowgate.decision.rules with input as fixtures.select_orders
+}

@@ -55,7 +55,7 @@ func auditStatement(stmt statement.Statement, st SessionState, queryTag string) 
 }
 
 func auditDecision(d engine.Decision) *audit.Decision {
-	return &audit.Decision{ID: d.ID, Action: string(d.Action), Reasons: d.Reasons, Masks: d.Masks, Revision: d.Revision}
+	return &audit.Decision{ID: d.ID, Action: string(d.Action), Reasons: d.Reasons, Masks: d.Masks, Revision: d.Revision, Rules: d.Rules}
 }
 
 func sessionID(sess *session) string { return strconv.FormatInt(sess.id, 10) }

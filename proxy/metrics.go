@@ -46,11 +46,24 @@ type counters struct {
 	stages                [len(Stages)]durations
 
 	mu             sync.Mutex
-	masked         map[string]int64 // result columns masked, by strategy
-	upstreamErrors map[string]int64 // by Snowflake error code
+	masked         map[string]int64    // result columns masked, by strategy
+	rules          map[[2]string]int64 // decisions by action and rule that fired
+	upstreamErrors map[string]int64    // by Snowflake error code
 }
 
-func (c *counters) decided(a engine.Action) {
+func (c *counters) decided(a engine.Action, rules []string) {
+	if len(rules) > 0 {
+		c.mu.Lock()
+		if c.rules == nil {
+			c.rules = map[[2]string]int64{}
+		}
+		for _, r := range rules {
+			if _, seen := c.rules[[2]string{string(a), r}]; seen || len(c.rules) < maxErrorCodes {
+				c.rules[[2]string{string(a), r}]++
+			}
+		}
+		c.mu.Unlock()
+	}
 	switch a {
 	case engine.ActionAllow:
 		c.allow.Add(1)
@@ -136,9 +149,10 @@ type Stats struct {
 	Sessions       int
 	Logins         int64
 	LoginsRefused  int64
-	Decisions      map[string]int64 // by action
-	Failed         int64            // statements that failed upstream or in the gateway
-	Abandoned      int64            // statements whose client left while they were held or ran
+	Decisions      map[string]int64    // by action
+	DecisionRules  map[[2]string]int64 // by action and the rule that fired
+	Failed         int64               // statements that failed upstream or in the gateway
+	Abandoned      int64               // statements whose client left while they were held or ran
 	Stages         map[Stage]Histogram
 	MaskedColumns  map[string]int64 // result columns masked in statements that ran, by strategy
 	UpstreamErrors map[string]int64 // statements the upstream failed, by Snowflake error code
@@ -161,6 +175,6 @@ func (s *Server) Stats() Stats {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st.MaskedColumns, st.UpstreamErrors = maps.Clone(c.masked), maps.Clone(c.upstreamErrors)
+	st.MaskedColumns, st.UpstreamErrors, st.DecisionRules = maps.Clone(c.masked), maps.Clone(c.upstreamErrors), maps.Clone(c.rules)
 	return st
 }

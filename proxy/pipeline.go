@@ -126,7 +126,7 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 		d := s.cfg.Decider.Decide(dctx, in)
 		end(nil)
 		trace.SpanFromContext(ctx).SetAttributes(statementAttrs(stmt, d)...)
-		s.counters.decided(d.Action)
+		s.counters.decided(d.Action, d.Rules)
 		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)
 		// Durable before acting: nothing runs that the trail does not hold.
 		var err error

@@ -8,6 +8,8 @@
 #              else approvals.default
 #     mask     {"column": "DB.SCHEMA.TABLE.COLUMN", "strategy": s,
 #              "reason": text shown with a mask decision (optional)}
+#   "rules" names what fired: the rule packages behind a deny or a mask,
+#   the approval requirements behind a require_approval.
 #   Precedence: deny > require_approval > mask > allow. Masks union, and the
 #   strongest strategy wins when two rules mask the same column. An approval
 #   needs an approver who satisfies every rule that asked for one.
@@ -69,14 +71,27 @@ masks[col] := max(ranked)[1] if {
 	ranked := [[strength(x.strategy), x.strategy] | some x in mask_items; x.column == col]
 }
 
-decision := {"action": "deny", "reasons": sort(deny_reasons)} if {
+decision := {"action": "deny", "reasons": sort(deny_reasons), "rules": sort(denied_by)} if {
 	count(deny_reasons) > 0
 } else := {
 	"action": "require_approval",
 	"reasons": sort({a.why | some a in approvals}),
 	"approval": approval,
+	"rules": sort({a.rule | some a in approvals}),
 } if {
 	count(approvals) > 0
-} else := {"action": "mask", "reasons": sort(notices), "masks": masks} if {
+} else := {"action": "mask", "reasons": sort(notices), "masks": masks, "rules": sort(masked_by)} if {
 	count(mask_items) > 0
 } else := {"action": "allow", "reasons": []}
+
+# denied_by and masked_by name the rule packages behind a deny or a mask
+# (an approval names its requirements instead), for metrics and the trail.
+denied_by contains name if {
+	some name
+	some _ in data.snowgate.rules[name].deny
+}
+
+masked_by contains name if {
+	some name
+	some _ in data.snowgate.rules[name].mask
+}

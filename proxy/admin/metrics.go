@@ -88,6 +88,11 @@ func (a *api) gatewayMetrics(w *expo, st proxy.Stats) {
 	for _, act := range []string{"allow", "mask", "require_approval", "deny"} {
 		w.sample("snowgate_decisions_total", float64(st.Decisions[act]), "action", act)
 	}
+	w.family("snowgate_decision_rules_total", "counter", "Policy decisions by action and what fired: the rule package behind a deny or a mask, the approval requirement behind a require_approval.")
+	keys := slices.SortedFunc(maps.Keys(st.DecisionRules), func(a, b [2]string) int { return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1]) })
+	for _, k := range keys {
+		w.sample("snowgate_decision_rules_total", float64(st.DecisionRules[k]), "action", k[0], "rule", k[1])
+	}
 	w.family("snowgate_statement_failures_total", "counter", "Statements that failed after their decision.")
 	w.sample("snowgate_statement_failures_total", float64(st.Failed))
 	w.family("snowgate_statements_abandoned_total", "counter", "Statements whose client left while they were held for approval or ran.")

@@ -206,6 +206,9 @@ func TestMetrics_afterTraffic(t *testing.T) {
 	for _, action := range []string{"allow", "mask", "deny", "require_approval"} {
 		moved("snowgate_decisions_total", "action", action)
 	}
+	// What fired: the GRANT's deny rule packages, the masking package.
+	moved("snowgate_decision_rules_total", "action", "deny", "rule", "privileges")
+	moved("snowgate_decision_rules_total", "action", "mask", "rule", "masking")
 	for _, stage := range proxy.Stages {
 		moved("snowgate_statement_stage_duration_seconds", "stage", string(stage))
 	}

@@ -94,6 +94,7 @@ type Decision struct {
 	Reasons  []string          `json:"reasons,omitempty"`
 	Masks    map[string]string `json:"masks,omitempty"` // source column → strategy
 	Revision string            `json:"revision,omitempty"`
+	Rules    []string          `json:"rules,omitempty"` // what fired (engine.Decision.Rules)
 }
 
 // Outcome is what running a statement upstream did.
