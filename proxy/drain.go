@@ -49,6 +49,21 @@ func (s *Server) Drain(ctx context.Context) error {
 	}
 }
 
+// drainInline is how much of a result a draining gateway sends inline.
+// Its clients fetch chunks on new connections, which a load balancer
+// sends to another replica once this one is not ready, where the chunks
+// do not exist: so what is made while draining is sent whole, in the
+// answer itself, up to this much.
+const drainInline = 256 << 20
+
+// inlineLimit is how many result bytes go in the first answer.
+func (s *Server) inlineLimit() int {
+	if s.draining.Load() && s.cfg.InlineBytes < drainInline {
+		return drainInline
+	}
+	return s.cfg.InlineBytes
+}
+
 // Draining reports whether Drain has begun (readiness fails from then on).
 func (s *Server) Draining() bool { return s.draining.Load() }
 

@@ -339,7 +339,7 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 	}
 	n := len(res.columns)
 	vals, cells, valid := make([]any, n), make([]string, n), make([]bool, n)
-	w := newRowWriter(res, s.cfg.InlineBytes, s.cfg.ChunkBytes, s.cfg.SpoolDir)
+	w := newRowWriter(res, s.inlineLimit(), s.cfg.ChunkBytes, s.cfg.SpoolDir)
 	for {
 		err := out.Rows.Next(vals)
 		if errors.Is(err, io.EOF) {
