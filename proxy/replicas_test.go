@@ -17,6 +17,7 @@ import (
 	"github.com/snowgate/snowgate/proxy/approval"
 	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/devidp"
+	"github.com/snowgate/snowgate/proxy/devstack"
 	"github.com/snowgate/snowgate/proxy/identity"
 	"github.com/snowgate/snowgate/proxy/internal/pgtest"
 )
@@ -107,47 +108,9 @@ func TestReplicas_approvalAcrossReplicas(t *testing.T) {
 	dsn := pgtest.DSN(t, "replica_approvals")
 	st := startStack(t, "", proxy.Config{})
 	ctx := context.Background()
-	verifier, err := identity.New([]identity.Issuer{{URL: st.Issuer.URL(), Audience: devidp.Audience}}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(ctx, engine.Options{}) // the default library
-	if err != nil {
-		t.Fatal(err)
-	}
-	type replica struct{ gateway, admin string }
 	rs := map[string]replica{}
 	for _, name := range []string{"a", "b"} {
-		trail, err := audit.Open(ctx, audit.Config{DSN: dsn, Replica: name, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { trail.Close() })
-		store, err := approval.OpenPostgres(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
-		approvals := approval.New(approval.Config{Store: store})
-		gw, err := proxy.New(proxy.Config{Name: name, Auth: verifier, Upstream: st.Standin, Decider: eng, Audit: trail,
-			Approvals: approvals, ApprovalMode: "hold", PingPong: 300 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		admin := adminapi.New(adminapi.Config{Approvals: approvals, Verifier: verifier, Stats: gw.Stats})
-		var r replica
-		for _, h := range []struct {
-			addr    *string
-			handler http.Handler
-		}{{&r.gateway, gw}, {&r.admin, admin}} {
-			ln, _ := net.Listen("tcp", "127.0.0.1:0")
-			srv := &http.Server{Handler: h.handler}
-			go srv.Serve(ln)
-			t.Cleanup(func() { srv.Close() })
-			*h.addr = ln.Addr().String()
-		}
-		t.Cleanup(func() { gw.Close() })
-		rs[name] = r
+		rs[name] = startReplica(t, st, dsn, name, proxy.Config{ApprovalMode: "hold", PingPong: 300 * time.Millisecond})
 	}
 
 	// Held on A, approved on B, run on A.
@@ -181,7 +144,7 @@ func TestReplicas_approvalAcrossReplicas(t *testing.T) {
 	}
 
 	// A ticket issued on A, approved on B, run on B in a new session.
-	_, err = openAt(t, st, rs["a"].gateway, "agent", "DEMO/PUBLIC").Exec(`DELETE FROM events`)
+	_, err := openAt(t, st, rs["a"].gateway, "agent", "DEMO/PUBLIC").Exec(`DELETE FROM events`)
 	if snowflakeCode(err) != 3002 {
 		t.Fatalf("agent's DELETE on A: %v, want a ticket", err)
 	}
@@ -208,4 +171,57 @@ func TestReplicas_approvalAcrossReplicas(t *testing.T) {
 	if err != nil || !rep.OK() || len(rep.Replicas) != 2 {
 		t.Fatalf("verify: %v %+v (%d replicas)", err, rep.Problems, len(rep.Replicas))
 	}
+}
+
+// replica is a gateway and its admin API on loopback, as one replica of a
+// deployment: the default library, the stack's issuer and stand-in, and
+// the PostgreSQL at dsn for approvals and the audit trail.
+type replica struct {
+	gw             *proxy.Server
+	gateway, admin string
+}
+
+func startReplica(t *testing.T, st *devstack.Stack, dsn, name string, cfg proxy.Config) replica {
+	t.Helper()
+	ctx := context.Background()
+	verifier, err := identity.New([]identity.Issuer{{URL: st.Issuer.URL(), Audience: devidp.Audience}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(ctx, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail, err := audit.Open(ctx, audit.Config{DSN: dsn, Replica: name, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { trail.Close() })
+	store, err := approval.OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	approvals := approval.New(approval.Config{Store: store})
+	cfg.Name, cfg.Auth, cfg.Upstream, cfg.Decider, cfg.Audit, cfg.Approvals = name, verifier, st.Standin, eng, trail, approvals
+	r := replica{}
+	if r.gw, err = proxy.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	admin := adminapi.New(adminapi.Config{Approvals: approvals, Verifier: verifier, Stats: r.gw.Stats, Draining: r.gw.Draining})
+	for _, h := range []struct {
+		addr    *string
+		handler http.Handler
+	}{{&r.gateway, r.gw}, {&r.admin, admin}} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: h.handler}
+		go srv.Serve(ln)
+		t.Cleanup(func() { srv.Close() })
+		*h.addr = ln.Addr().String()
+	}
+	t.Cleanup(func() { r.gw.Close() })
+	return r
 }

@@ -3,20 +3,13 @@ package proxy_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
-	adminapi "github.com/snowgate/snowgate/proxy/admin"
-	"github.com/snowgate/snowgate/proxy/approval"
-	"github.com/snowgate/snowgate/proxy/audit"
-	"github.com/snowgate/snowgate/proxy/devidp"
-	"github.com/snowgate/snowgate/proxy/identity"
 	"github.com/snowgate/snowgate/proxy/internal/pgtest"
 )
 
@@ -89,47 +82,12 @@ func TestReplicas_rollingRestart(t *testing.T) {
 	dsn := pgtest.DSN(t, "rolling")
 	st := startStack(t, "", proxy.Config{})
 	ctx := context.Background()
-	verifier, err := identity.New([]identity.Issuer{{URL: st.Issuer.URL(), Audience: devidp.Audience}}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(ctx, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	gws := map[string]*proxy.Server{}
 	var backends []backend
 	for _, name := range []string{"a", "b"} {
-		trail, err := audit.Open(ctx, audit.Config{DSN: dsn, Replica: name, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { trail.Close() })
-		store, err := approval.OpenPostgres(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
-		gw, err := proxy.New(proxy.Config{Name: name, Auth: verifier, Upstream: st.Standin, Decider: eng, Audit: trail,
-			Approvals: approval.New(approval.Config{Store: store}), PingPong: 300 * time.Millisecond, InlineBytes: 4 << 10, ChunkBytes: 2 << 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		gws[name] = gw
-		admin := adminapi.New(adminapi.Config{Verifier: verifier, Stats: gw.Stats, Draining: gw.Draining})
-		var be backend
-		for _, h := range []struct {
-			addr    *string
-			handler http.Handler
-		}{{&be.gateway, gw}, {&be.admin, admin}} {
-			ln, _ := net.Listen("tcp", "127.0.0.1:0")
-			srv := &http.Server{Handler: h.handler}
-			go srv.Serve(ln)
-			t.Cleanup(func() { srv.Close() })
-			*h.addr = ln.Addr().String()
-		}
-		t.Cleanup(func() { gw.Close() })
-		backends = append(backends, be)
+		r := startReplica(t, st, dsn, name, proxy.Config{PingPong: 300 * time.Millisecond, InlineBytes: 4 << 10, ChunkBytes: 2 << 10})
+		gws[name] = r.gw
+		backends = append(backends, backend{gateway: r.gateway, admin: r.admin})
 	}
 	lb := newBalancer(t, backends...)
 	db := openAt(t, st, lb.ln.Addr().String(), "analyst", "DEMO/PUBLIC")
