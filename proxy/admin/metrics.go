@@ -6,6 +6,8 @@ import (
 	"maps"
 	"math"
 	"net/http"
+	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,7 +77,24 @@ func (a *api) metrics(c echo.Context) error {
 		w.family("snowgate_vault_lease_renew_failures_total", "counter", "Vault lease renewals that failed.")
 		w.sample("snowgate_vault_lease_renew_failures_total", float64(l.RenewFailures()))
 	}
+	processMetrics(&w)
 	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(w.String()))
+}
+
+// processMetrics writes the standard Go process gauges under the names
+// Prometheus' Go client gives them: goroutines, the heap in use and, where
+// /proc exists (Linux), the open file descriptors.
+func processMetrics(w *expo) {
+	w.family("go_goroutines", "gauge", "Number of goroutines that currently exist.")
+	w.sample("go_goroutines", float64(runtime.NumGoroutine()))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	w.family("go_memstats_heap_inuse_bytes", "gauge", "Number of heap bytes that are in use.")
+	w.sample("go_memstats_heap_inuse_bytes", float64(ms.HeapInuse))
+	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
+		w.family("process_open_fds", "gauge", "Number of open file descriptors.")
+		w.sample("process_open_fds", float64(len(fds)))
+	}
 }
 
 func (a *api) gatewayMetrics(w *expo, st proxy.Stats) {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"runtime"
 	"testing"
 	"time"
 
@@ -126,6 +127,16 @@ func TestMetrics_afterTraffic(t *testing.T) {
 	for name, typ := range wantTypes {
 		if f := before[name]; f == nil || f.GetType() != typ {
 			t.Errorf("before any traffic, %s: %v, want a %s", name, f, typ)
+		}
+	}
+	// The Go process gauges, under the names Prometheus' Go client uses.
+	process := []string{"go_goroutines", "go_memstats_heap_inuse_bytes"}
+	if runtime.GOOS == "linux" {
+		process = append(process, "process_open_fds")
+	}
+	for _, name := range process {
+		if f := before[name]; f == nil || f.GetType() != dto.MetricType_GAUGE || sample(before, name) <= 0 {
+			t.Errorf("%s: %v, want a positive gauge", name, f)
 		}
 	}
 
