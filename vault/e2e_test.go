@@ -80,9 +80,9 @@ func TestE2E_dynamicCredentials(t *testing.T) {
 			conn.Close()
 			db.Close() // gosnowflake ends the gateway session
 			eventually(t, 20*time.Second, "Vault's user to be dropped from the stand-in", func() bool { return len(e.vaultUsers(t)) == 0 })
-			if n := len(e.Vault.leases(t, tc.role)); n != 0 {
-				t.Errorf("Vault still holds %d leases for %s after the session closed", n, tc.role)
-			}
+			// Vault drops the user before it forgets the lease: on a loaded
+			// machine the lease outlives the user by a moment.
+			eventually(t, 10*time.Second, "Vault to forget the lease", func() bool { return len(e.Vault.leases(t, tc.role)) == 0 })
 			eventually(t, 5*time.Second, "the gateway to forget the lease", func() bool { return dyn.Active() == 0 })
 			if !strings.Contains(logs.String(), "vault lease revoked") {
 				t.Errorf("gateway log has no revocation:\n%s", logs)
