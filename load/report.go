@@ -37,11 +37,12 @@ func (s *classStats) record(d time.Duration, outcome, code string, err error) {
 	if code != "" {
 		s.codes[code]++
 	}
-	if outcome == Error && err != nil && len(s.samples[code]) < maxErrorSamples {
-		s.samples[code] = append(s.samples[code], err.Error())
-	}
-	if s.expect != "" && outcome != s.expect {
+	unexpected := s.expect != "" && outcome != s.expect
+	if unexpected {
 		s.unexpected++
+	}
+	if (outcome == Error || unexpected) && err != nil && len(s.samples[code]) < maxErrorSamples {
+		s.samples[code] = append(s.samples[code], err.Error())
 	}
 }
 
@@ -56,7 +57,8 @@ type Class struct {
 	// included), and "client" for failures that were not the gateway's
 	// answer, "mask-check" for values that came back unmasked.
 	Codes map[string]int64 `json:"codes,omitempty"`
-	// ErrorSamples holds a few messages of the errors, by code.
+	// ErrorSamples holds a few messages of the errors and of the
+	// unexpected outcomes, by code.
 	ErrorSamples map[string][]string `json:"error_samples,omitempty"`
 	// Unexpected counts statements whose outcome was not Expect.
 	Unexpected int64   `json:"unexpected"`
