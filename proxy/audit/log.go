@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -73,17 +74,23 @@ type Log struct {
 	cerr     error
 
 	// owned by the writer goroutine
-	tail      Position
-	stale     bool // tail must be re-read before the next append
-	sinceCP   int64
-	lastCP    time.Time
-	lastCPSeq int64
+	tail  Position
+	stale bool // tail must be re-read before the next append
+	// unsure is the end of the last failed commit, which may have
+	// happened even so, and the deferred events it held, kept for the
+	// next commit: written again unless the re-read tail shows they were.
+	unsure     Position
+	unsureReqs []*request
+	sinceCP    int64
+	lastCP     time.Time
+	lastCPSeq  int64
 }
 
 type request struct {
-	event   []byte // canonical encoding of the normalized event
-	e       *Event
-	replyTo chan reply
+	event    []byte // canonical encoding of the normalized event
+	e        *Event
+	replyTo  chan reply
+	deferred bool // from Defer: no one waits for the reply
 }
 
 type reply struct {
@@ -232,7 +239,7 @@ func (l *Log) Defer(e Event) error {
 	default:
 	}
 	l.deferMu.Lock()
-	l.deferred = append(l.deferred, &request{event: event, e: &e, replyTo: make(chan reply, 1)})
+	l.deferred = append(l.deferred, &request{event: event, e: &e, replyTo: make(chan reply, 1), deferred: true})
 	l.deferMu.Unlock()
 	return nil
 }
@@ -320,19 +327,30 @@ func (l *Log) commit(batch []*request) {
 	var recs []Record
 	var cp *Checkpoint
 	var err error
+	var end Position // where the chain ends if this commit happens
 	start := time.Now()
+	force := len(batch) == 0
 	for attempt := 0; attempt < 2; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), l.cfg.WriteTimeout)
 		if l.stale {
 			var tail Position
 			if tail, err = l.store.Tail(ctx, l.cfg.Replica); err != nil {
 				cancel()
+				end = Position{}
 				break
 			}
 			l.tail, l.stale = tail, false
+			if l.unsureReqs != nil && tail == l.unsure {
+				// The failed commit happened: its deferred events are written.
+				batch = slices.DeleteFunc(batch, func(r *request) bool { return slices.Contains(l.unsureReqs, r) })
+			}
+			l.unsure, l.unsureReqs = Position{}, nil
 		}
 		recs = l.seal(batch)
-		cp = l.checkpointFor(recs, len(batch) == 0)
+		if n := len(recs); n > 0 {
+			end = Position{Seq: recs[n-1].Seq, Hash: recs[n-1].Hash}
+		}
+		cp = l.checkpointFor(recs, force)
 		if len(recs) == 0 && cp == nil {
 			cancel()
 			return
@@ -351,8 +369,23 @@ func (l *Log) commit(batch []*request) {
 		// The commit may have happened even so: re-read the tail first.
 		l.stale = true
 		l.log.Error("audit write failed", "records", len(batch), "err", err)
+		var again []*request
 		for _, r := range batch {
+			if r.deferred {
+				// No one is told of the failure: keep it for the next
+				// commit rather than lose it.
+				again = append(again, r)
+				continue
+			}
 			r.replyTo <- reply{err: fmt.Errorf("audit: record %s: %w", r.e.Type, err)}
+		}
+		if len(again) > 0 {
+			if end.Seq > 0 {
+				l.unsure, l.unsureReqs = end, again
+			}
+			l.deferMu.Lock()
+			l.deferred = append(again, l.deferred...)
+			l.deferMu.Unlock()
 		}
 		return
 	}
