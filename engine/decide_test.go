@@ -57,6 +57,16 @@ func TestEngine_Decide(t *testing.T) {
 	}
 }
 
+// A deny the policy gives is the policy's answer, not a failure.
+func TestEngine_Decide_policyDenyIsNotAFailure(t *testing.T) {
+	e := newTestEngine(t, Options{})
+	grant := statement.Statement{SQL: "GRANT ROLE X TO USER Y", Count: 1, Kind: statement.KindGrant,
+		Category: statement.CategoryDCL, Parse: statement.Parse{Complete: true}}
+	if d := e.Decide(context.Background(), input(analyst(), grant)); d.Action != ActionDeny || d.FailedClosed {
+		t.Errorf("GRANT: %s, failed closed %v; want the policy's own deny", d.Action, d.FailedClosed)
+	}
+}
+
 func TestEngine_Decide_approval(t *testing.T) {
 	e := newTestEngine(t, Options{})
 	d := e.Decide(context.Background(), input(analyst(), deleteAll()))
@@ -115,6 +125,9 @@ func TestEngine_Decide_failClosed(t *testing.T) {
 			}
 			if d.Masks != nil || d.Approval != nil {
 				t.Errorf("deny carries masks %v or approval %v", d.Masks, d.Approval)
+			}
+			if !d.FailedClosed {
+				t.Error("a deny the policy did not give is not marked failed closed")
 			}
 		})
 	}

@@ -47,6 +47,10 @@ type Decision struct {
 	// the approval requirements behind a require_approval (for metrics and
 	// the trail; optional).
 	Rules []string `json:"rules,omitempty"`
+	// FailedClosed marks a deny the policy did not give: none was active,
+	// or its evaluation failed, timed out or gave no valid decision. The
+	// statement may well be allowed once the policy can decide again.
+	FailedClosed bool `json:"failed_closed,omitempty"`
 	// Masks maps a source column, "DB.SCHEMA.TABLE.COLUMN" upper-case as
 	// resolved by the analyser, to the strategy applied to every result
 	// column derived from it.
@@ -68,5 +72,5 @@ type Approval struct {
 
 // denied returns a deny decision with the given reasons.
 func denied(id, revision string, reasons ...string) Decision {
-	return Decision{ID: id, Revision: revision, Action: ActionDeny, Reasons: reasons}
+	return Decision{ID: id, Revision: revision, Action: ActionDeny, Reasons: reasons, FailedClosed: true}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -143,7 +144,10 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 		switch d.Action {
 		case engine.ActionAllow, engine.ActionMask, engine.ActionRequireApproval:
 		case engine.ActionDeny:
-			log.Info("statement denied", "reasons", d.Reasons)
+			log.Info("statement denied", "reasons", d.Reasons, "failed_closed", d.FailedClosed)
+			if d.FailedClosed { // not the policy's answer: say so, so that clients retry instead of giving up
+				return nil, newError(CodePolicyUnavailable, "42501", denyMessage("denied: the policy could not decide; try again", d), nil)
+			}
 			return nil, newError(CodeAccessDenied, "42501", denyMessage("denied", d), nil)
 		default:
 			log.Warn("decision not enforceable", "reasons", d.Reasons)
@@ -394,10 +398,15 @@ func upstreamError(err error, hide bool) error {
 		var se interface {
 			SnowflakeCode() (code, sqlState, message string)
 		}
-		if errors.As(err, &se) {
+		var ne net.Error
+		switch {
+		case errors.As(err, &se):
 			code, state, msg := se.SnowflakeCode()
 			e = newError(code, state, msg, err)
-		} else {
+		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.As(err, &ne):
+			// The connection to the upstream failed: not the statement's fault.
+			e = newError(CodeUpstream, "08006", "the connection to the upstream failed: "+err.Error(), err)
+		default:
 			e = newError(CodeCompilation, "42000", "SQL execution error: "+err.Error(), err)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
+	"time"
 
 	sf "github.com/snowflakedb/gosnowflake"
 
@@ -212,4 +214,37 @@ func TestQueryTag_perStatement(t *testing.T) {
 	if err != nil || tagged != 1 {
 		t.Fatalf("%d statements recorded with the tag, want 1 (%v)", tagged, err)
 	}
+}
+
+// A deny the policy did not give — its evaluation timed out, as under
+// saturation — reaches the client as 003003 "the policy could not decide;
+// try again", not as the policy's 003001, so that clients tell overload
+// from refusal.
+func TestPolicyUnavailable_isNotARefusal(t *testing.T) {
+	slow, err := engine.New(context.Background(), engine.Options{Timeout: 20 * time.Millisecond,
+		FS: fstest.MapFS{"p.rego": {Data: []byte("package snowgate\ndecision := {\"action\": \"allow\", \"n\": count([x | some x in numbers.range(1, 100000000)])}\n")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := devstack.Start(context.Background(), devstack.Options{WrapDecider: func(e *engine.Engine) proxy.Decider { return slowDecisions{e, slow} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	_, err = openDBAt(t, st, "analyst", "DEMO", "PUBLIC").Exec(`SELECT 1`)
+	var se *sf.SnowflakeError
+	if !errors.As(err, &se) || se.Number != 3003 || !strings.Contains(se.Message, "policy evaluation timed out") || !strings.Contains(se.Message, "try again") {
+		t.Fatalf("a timed-out decision reached the client as %v; want 003003 saying to try again", err)
+	}
+}
+
+// slowDecisions logs in with the dev policy and decides statements with
+// another engine.
+type slowDecisions struct {
+	*engine.Engine
+	slow *engine.Engine
+}
+
+func (s slowDecisions) Decide(ctx context.Context, in engine.Input) engine.Decision {
+	return s.slow.Decide(ctx, in)
 }
