@@ -288,11 +288,18 @@ func (r *faultRun) connect(addr string) {
 	r.analyst, r.agent = open("analyst"), open("agent")
 	ops := r.load("warm-up", 0, 20*time.Second, true)
 	for _, op := range ops {
-		if want := wantCode(op.kind); op.code != want {
+		if want := wantCode(op.kind); !expected(op) {
 			r.t.Fatalf("warm-up %s: code %d (%s), want %d", op.kind, op.code, op.err, want)
 		}
 	}
 	r.baseline = settledGoroutines(0, 2*time.Second)
+}
+
+// expected says whether op got the answer its kind gets with nothing
+// broken. A policy evaluation that times out on a saturated machine is
+// refused (fail closed, 003003): expected too.
+func expected(op faultOp) bool {
+	return op.code == wantCode(op.kind) || op.code == 3003 && strings.Contains(op.err, "policy evaluation timed out")
 }
 
 func wantCode(kind string) int {
@@ -634,7 +641,7 @@ func TestFault_upstream(t *testing.T) {
 
 	fp.mode.Store(faultSlow)
 	for _, op := range r.load("slow", 3*time.Second, 20*time.Second, true) {
-		if want := wantCode(op.kind); op.code != want {
+		if want := wantCode(op.kind); !expected(op) {
 			t.Errorf("slow upstream: %s got %d (%s), want %d", op.kind, op.code, op.err, want)
 		}
 	}
@@ -652,13 +659,16 @@ func TestFault_upstream(t *testing.T) {
 		if op.kind == "large" && op.code == 0 {
 			t.Errorf("a large result came whole through an upstream that drops after %d bytes", fp.dropAfter)
 		}
+		if op.code != 0 && op.code != 3001 && op.code != 100001 {
+			t.Errorf("dropping upstream: %s got %d (%s), want 100001, the upstream connection failed", op.kind, op.code, op.err)
+		}
 	}
 
 	fp.mode.Store(faultPass)
 	fp.reset()
 	t.Logf("upstream back: first successful statement after %s", r.probe("back", 30*time.Second))
 	for _, op := range r.load("back", 2*time.Second, 20*time.Second, true) {
-		if want := wantCode(op.kind); op.code != want {
+		if want := wantCode(op.kind); !expected(op) {
 			t.Errorf("upstream back: %s got %d (%s), want %d", op.kind, op.code, op.err, want)
 		}
 	}
@@ -713,7 +723,7 @@ func TestFault_auditPostgres(t *testing.T) {
 		}
 	}()
 	for _, op := range r.load("restart", 2*time.Second, 20*time.Second, false) {
-		if want := wantCode(op.kind); op.code != want && op.code != 3006 {
+		if want := wantCode(op.kind); !expected(op) && op.code != 3006 {
 			t.Errorf("trail restarting: %s got %d (%s), want %d or 3006", op.kind, op.code, op.err, want)
 		}
 	}
@@ -731,7 +741,7 @@ func TestFault_auditPostgres(t *testing.T) {
 	exec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true")
 	t.Logf("trail back: first successful statement after %s", r.probe("back", 30*time.Second))
 	for _, op := range r.load("back", 2*time.Second, 20*time.Second, false) {
-		if want := wantCode(op.kind); op.code != want {
+		if want := wantCode(op.kind); !expected(op) {
 			t.Errorf("trail back: %s got %d (%s), want %d", op.kind, op.code, op.err, want)
 		}
 	}
