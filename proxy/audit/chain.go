@@ -67,6 +67,11 @@ func (r Record) Decode() (Envelope, error) {
 	if err := json.Unmarshal(r.Body, &env); err != nil {
 		return env, fmt.Errorf("record %s: decode body: %w", r.ID(), err)
 	}
+	// A time the writer could not have encoded (an offset taking it out of
+	// years 0 to 9999 in UTC) would fail whoever re-encodes the event.
+	if y := env.Event.Time.UTC().Year(); y < 0 || y > 9999 {
+		return Envelope{}, fmt.Errorf("record %s: decode body: time %q is outside years 0 to 9999 in UTC", r.ID(), env.Event.Time.String())
+	}
 	return env, nil
 }
 
