@@ -72,5 +72,9 @@ $(OPA):
 bench: deps ## run the benchmarks (see README for what each shows)
 	$(TEST_ENV) $(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 
-fuzz: ## fuzz the SQL analyser for a minute
+fuzz: ## fuzz the SQL analyser for a minute, then the request, bind, audit record and bundle decoders for 30 s each
 	$(GO) test -run '^$$' -fuzz FuzzAnalyze -fuzztime 60s ./proxy/statement/
+	$(GO) test -run '^$$' -fuzz ^FuzzDecodeBody$$ -fuzztime 30s ./proxy/
+	$(GO) test -run '^$$' -fuzz ^FuzzBinds$$ -fuzztime 30s ./proxy/
+	$(GO) test -run '^$$' -fuzz ^FuzzRecordDecode$$ -fuzztime 30s ./proxy/audit/
+	$(GO) test -run '^$$' -fuzz ^FuzzBundle$$ -fuzztime 30s ./bundles/
