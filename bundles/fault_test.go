@@ -160,9 +160,12 @@ func TestFault_bundleSource(t *testing.T) {
 			t.Errorf("the refusal is not logged:\n%s", logs)
 		}
 		// Polls go on; the refused version is neither retried nor activated.
-		checks := p.Status().LastCheck
-		waitFor(t, 20*time.Second, "more polls", func() bool { return p.Status().LastCheck.Sub(checks) > 150*time.Millisecond })
+		st := p.Status()
+		waitFor(t, 20*time.Second, "more polls", func() bool { return p.Status().LastCheck.Sub(st.LastCheck) > 150*time.Millisecond })
 		gw.assertServing(t, "r2", engine.ActionAllow)
+		if now := p.Status(); now.Failures != st.Failures || now.LastError != st.LastError {
+			t.Errorf("status %+v after more polls, want the refusal counted once and still reported (%+v)", now, st)
+		}
 	})
 
 	close(stop)
