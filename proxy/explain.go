@@ -91,9 +91,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) (any, error) {
 	st := sess.snapshot()
 	q, ctx := newQuery(ctx, sess, "explain-"+uuid.NewString(), req.SQLText)
 	defer q.cancelCtx()
-	q.results = sess.resultView()
-	env := statement.Env{Database: st.Database, Schema: st.Schema, Catalog: sess.catalog, FoldQuoted: s.cfg.FoldQuotedIdentifiers, Results: q.results}
-	stmts, err := statement.Analyze(ctx, req.SQLText, env)
+	stmts, err := statement.Analyze(ctx, req.SQLText, s.analysisEnv(q))
 	if err != nil {
 		return nil, newError(CodeCompilation, "42000", "SQL compilation error: "+err.Error(), err)
 	}
@@ -103,13 +101,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) (any, error) {
 	out := &Explanation{ApprovalMode: pick(s.cfg.ApprovalMode, "hold"), ApprovalPage: s.cfg.ApprovalPage}
 	for _, stmt := range stmts {
 		log := s.log.With("session", sess.id, "request", q.requestID, "kind", stmt.Kind, "fingerprint", stmt.Fingerprint)
-		// As the pipeline reads a statement before its decision (pipeline.go).
-		if cat, ok := sess.conn.(statement.Catalog); ok {
-			stmt = createsAnew(ctx, cat, stmt, log)
-		}
-		in := s.input(sess, q, stmt)
-		in.Estimate = s.estimate(ctx, sess, stmt, nil, log)
-		d := s.cfg.Decider.Decide(ctx, in)
+		stmt, in, d := s.decide(ctx, q, stmt, nil, log) // as the query path decides (pipeline.go)
 		if _, err := s.record(ctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID,
 			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, st, in.Session.QueryTag), Decision: auditDecision(d),
 			Reason: ExplainReason}); err != nil {

@@ -30,14 +30,22 @@ func (w withQueryID) Error() string   { return w.err.Error() }
 func (w withQueryID) Unwrap() error   { return w.err }
 func (w withQueryID) QueryID() string { return w.id }
 
-func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds []Bind) (*result, error) {
-	sess := q.session
-	st := sess.snapshot()
-	env := statement.Env{Database: st.Database, Schema: st.Schema, Catalog: sess.catalog, FoldQuoted: s.cfg.FoldQuotedIdentifiers}
+// analysisEnv is what a query's statements are read against: the
+// session's database, schema and catalog, and — when statements are
+// decided — its results as they are now, which q keeps.
+func (s *Server) analysisEnv(q *query) statement.Env {
+	st := q.session.snapshot()
+	env := statement.Env{Database: st.Database, Schema: st.Schema, Catalog: q.session.catalog, FoldQuoted: s.cfg.FoldQuotedIdentifiers}
 	if !s.cfg.Unguarded {
-		q.results = sess.resultView()
+		q.results = q.session.resultView()
 		env.Results = q.results
 	}
+	return env
+}
+
+func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds []Bind) (*result, error) {
+	sess := q.session
+	env := s.analysisEnv(q)
 	actx, end := s.stage(ctx, StageAnalysis)
 	stmts, err := statement.Analyze(actx, req.SQLText, env)
 	if err != nil {
@@ -117,15 +125,10 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 	var auditID string // the statement's record in the trail
 	upstreamSQL := stmt.SQL
 	if !s.cfg.Unguarded {
-		if cat, ok := sess.conn.(statement.Catalog); ok {
-			stmt = createsAnew(ctx, cat, stmt, log)
-			upstreamSQL = stmt.SQL
-		}
-		in := s.input(sess, q, stmt)
-		in.Estimate = s.estimate(ctx, sess, stmt, binds, log)
-		dctx, end := s.stage(ctx, StageDecision)
-		d := s.cfg.Decider.Decide(dctx, in)
-		end(nil)
+		var in engine.Input
+		var d engine.Decision
+		stmt, in, d = s.decide(ctx, q, stmt, binds, log)
+		upstreamSQL = stmt.SQL
 		trace.SpanFromContext(ctx).SetAttributes(statementAttrs(stmt, d)...)
 		s.counters.decided(d.Action, d.Rules)
 		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)
@@ -207,6 +210,23 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 	res.numBinds = len(binds)
 	log.Info("statement ran", "rows", res.total)
 	return res, nil
+}
+
+// decide reads a statement as the policy must see it — a CREATE OR REPLACE
+// of nothing as a create (replace.go), with the estimate of what an UPDATE
+// or DELETE selects (estimate.go) — and takes the decision. It returns the
+// statement as read, the input and the decision; the query path and
+// explain both decide through it.
+func (s *Server) decide(ctx context.Context, q *query, stmt statement.Statement, binds []Bind, log *slog.Logger) (statement.Statement, engine.Input, engine.Decision) {
+	if cat, ok := q.session.conn.(statement.Catalog); ok {
+		stmt = createsAnew(ctx, cat, stmt, log)
+	}
+	in := s.input(q.session, q, stmt)
+	in.Estimate = s.estimate(ctx, q.session, stmt, binds, log)
+	dctx, end := s.stage(ctx, StageDecision)
+	d := s.cfg.Decider.Decide(dctx, in)
+	end(nil)
+	return stmt, in, d
 }
 
 func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.Statement, x Exec, masks *maskPlanSpec, log *slog.Logger) (*result, error) {
