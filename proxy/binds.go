@@ -20,7 +20,7 @@ import (
 // uses — leaves the statement as it came, and the analyser reads a name
 // that comes from a bind as not fully analysed, which the policy denies.
 func bindIdentifiers(sqlText string, binds []Bind) (string, []Bind) {
-	if len(binds) == 0 || !strings.Contains(strings.ToUpper(sqlText), "IDENTIFIER") {
+	if len(binds) == 0 || !containsFold(sqlText, "IDENTIFIER") {
 		return sqlText, binds
 	}
 	toks, err := statement.Lex(sqlText)
@@ -121,4 +121,15 @@ func bindIdentifiers(sqlText string, binds []Bind) (string, []Bind) {
 // are escapes.
 func quoteSQLString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(s) + "'"
+}
+
+// containsFold reports whether s contains word in any case, without
+// copying s (every request with binds asks).
+func containsFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(word)], word) {
+			return true
+		}
+	}
+	return false
 }
