@@ -137,19 +137,25 @@ func (o object) common(r catalogRow) {
 	}
 }
 
+// container sets what databases and schemas share: the common fields,
+// whether they are the default and current, their options and retention.
+func (o object) container(r catalogRow) {
+	o.common(r)
+	o.flag("is_default", r.str("is_default"))
+	o.flag("is_current", r.str("is_current"))
+	o.text("options", r.str("options"))
+	o.integer("retention_time", r.str("retention_time"))
+	o.integer("data_retention_time_in_days", r.str("retention_time"))
+}
+
 // databaseJSON is snowflake.core's Database from a SHOW DATABASES row.
 func databaseJSON(r catalogRow) object {
 	o := object{"name": quoteName(r.str("name")), "kind": "PERMANENT"}
 	if strings.Contains(strings.ToUpper(r.str("options")), "TRANSIENT") || strings.EqualFold(r.str("kind"), "TRANSIENT") {
 		o["kind"] = "TRANSIENT"
 	}
-	o.common(r)
-	o.flag("is_default", r.str("is_default"))
-	o.flag("is_current", r.str("is_current"))
+	o.container(r)
 	o.text("origin", r.str("origin"))
-	o.text("options", r.str("options"))
-	o.integer("retention_time", r.str("retention_time"))
-	o.integer("data_retention_time_in_days", r.str("retention_time"))
 	return o
 }
 
@@ -160,12 +166,7 @@ func schemaJSON(r catalogRow) object {
 	if strings.Contains(opts, "TRANSIENT") {
 		o["kind"] = "TRANSIENT"
 	}
-	o.common(r)
-	o.flag("is_default", r.str("is_default"))
-	o.flag("is_current", r.str("is_current"))
-	o.text("options", r.str("options"))
-	o.integer("retention_time", r.str("retention_time"))
-	o.integer("data_retention_time_in_days", r.str("retention_time"))
+	o.container(r)
 	return o
 }
 
