@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -49,14 +48,8 @@ func chainGateway(t *testing.T, st *devstack.Stack, host string, port int, user,
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: gw}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close(); gw.Close() })
-	return ln.Addr().String()
+	t.Cleanup(func() { gw.Close() })
+	return serveOn(t, gw)
 }
 
 func openAt(t *testing.T, st *devstack.Stack, addr, as, dbschema string) *sql.DB {

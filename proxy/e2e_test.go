@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -435,4 +436,18 @@ func TestGosnowflake_describeOnly(t *testing.T) {
 	if rows.Next() {
 		t.Error("describe only returned rows")
 	}
+}
+
+// serveOn serves h on a free loopback port until the test ends, and
+// returns its address.
+func serveOn(t testing.TB, h http.Handler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
 }

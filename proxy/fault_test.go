@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"path/filepath"
 	"runtime"
@@ -190,14 +189,8 @@ func faultGateway(t *testing.T, st *devstack.Stack, upstream string, trail proxy
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: gw}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close(); gw.Close() })
-	return ln.Addr().String()
+	t.Cleanup(func() { gw.Close() })
+	return serveOn(t, gw)
 }
 
 const (

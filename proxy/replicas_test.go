@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"regexp"
 	"sync"
@@ -48,11 +47,8 @@ func TestAudit_twoReplicasOnPostgres(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		srv := &http.Server{Handler: gw}
-		go srv.Serve(ln)
-		t.Cleanup(func() { srv.Close(); gw.Close() })
-		addrs[name] = ln.Addr().String()
+		t.Cleanup(func() { gw.Close() })
+		addrs[name] = serveOn(t, gw)
 	}
 	const perClient = 25
 	var wg sync.WaitGroup
@@ -208,20 +204,8 @@ func startReplica(t *testing.T, st *devstack.Stack, dsn, name string, cfg proxy.
 	if r.gw, err = proxy.New(cfg); err != nil {
 		t.Fatal(err)
 	}
-	admin := adminapi.New(adminapi.Config{Approvals: approvals, Verifier: verifier, Stats: r.gw.Stats, Draining: r.gw.Draining})
-	for _, h := range []struct {
-		addr    *string
-		handler http.Handler
-	}{{&r.gateway, r.gw}, {&r.admin, admin}} {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := &http.Server{Handler: h.handler}
-		go srv.Serve(ln)
-		t.Cleanup(func() { srv.Close() })
-		*h.addr = ln.Addr().String()
-	}
 	t.Cleanup(func() { r.gw.Close() })
+	r.gateway = serveOn(t, r.gw)
+	r.admin = serveOn(t, adminapi.New(adminapi.Config{Approvals: approvals, Verifier: verifier, Stats: r.gw.Stats, Draining: r.gw.Draining}))
 	return r
 }
