@@ -90,6 +90,11 @@ func TestInformationSchema(t *testing.T) {
 	if len(rows) != 0 {
 		t.Errorf("the registry's catalog answered %v", rows)
 	}
+	for _, db := range []string{"system", "temp", `"system"`} {
+		if _, rows := queryAll(t, c, `SELECT table_name FROM `+db+`.information_schema.tables`); len(rows) != 0 {
+			t.Errorf("DuckDB's %s catalog answered %v", db, rows)
+		}
+	}
 	_, rows = queryAll(t, c, `SELECT table_name FROM information_schema.tables WHERE table_name ILIKE '%users%' OR table_name ILIKE '%grants%'`)
 	if len(rows) != 0 {
 		t.Errorf("the registry's tables showed: %v", rows)
