@@ -17,8 +17,9 @@ var errDraining = errors.New("the gateway is draining")
 // Drain stops the gateway taking new work and waits, until ctx ends, for
 // the work it has to reach its clients, so that a restart loses no answer:
 //
-//   - logins and new statements are refused with HTTP 503 and Retry-After,
-//     which drivers retry (behind a load balancer, on another replica);
+//   - logins, new statements and REST API reads are refused with HTTP 503
+//     and Retry-After, which drivers retry (behind a load balancer, on
+//     another replica);
 //   - statements held for approval are answered at once with an error that
 //     says to run them again; their approval requests stay in the store;
 //   - every other statement runs to its end, and its answer — the result,
@@ -70,13 +71,21 @@ func (s *Server) Draining() bool { return s.draining.Load() }
 // refuseWhileDraining answers new work during a drain with 503, which
 // drivers retry.
 func (s *Server) refuseWhileDraining(w http.ResponseWriter, r *http.Request) bool {
-	if !s.draining.Load() || r.Method != http.MethodPost ||
-		(!strings.HasPrefix(r.URL.Path, "/session/v1/login-request") && !strings.HasPrefix(r.URL.Path, "/queries/v1/query-request")) {
+	if !s.draining.Load() || !newWork(r) {
 		return false
 	}
 	w.Header().Set("Retry-After", "1")
 	http.Error(w, "snowgate is restarting: retry", http.StatusServiceUnavailable)
 	return true
+}
+
+// newWork is a request that starts work: a login, a query request, or a
+// read of the REST API (which runs statements; one in flight finishes, as
+// every request does, before the server shuts down).
+func newWork(r *http.Request) bool {
+	p := r.URL.Path
+	return r.Method == http.MethodPost && (strings.HasPrefix(p, "/session/v1/login-request") || strings.HasPrefix(p, "/queries/v1/query-request")) ||
+		strings.HasPrefix(p, "/api/v2/")
 }
 
 // unsettled counts the queries whose answer has not reached their client

@@ -110,3 +110,22 @@ func TestDrain(t *testing.T) {
 		t.Fatal("not drained after every answer reached its client")
 	}
 }
+
+// A REST API read runs statements: while draining it is refused like a
+// query request.
+func TestDrain_refusesRESTReads(t *testing.T) {
+	st := startStack(t, "", proxy.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := st.Gateway.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + st.GatewayAddr + "/api/v2/databases/DEMO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("REST read while draining: HTTP %d, want 503", resp.StatusCode)
+	}
+}
