@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -45,9 +46,22 @@ type Principal struct {
 
 // CredentialSource hands out upstream credentials per session.
 type CredentialSource interface {
-	// Acquire returns the upstream login for a new session, and a release
-	// function to call when the session ends.
-	Acquire(ctx context.Context, p *Principal, want OpenParams) (OpenParams, func(), error)
+	// Acquire returns the upstream login for a new session: want with its
+	// user and secret filled in.
+	Acquire(ctx context.Context, p *Principal, want OpenParams) (Credentials, error)
+}
+
+// Credentials are one session's upstream login and its hold on it.
+type Credentials struct {
+	Params OpenParams
+	// Release, when not nil, returns the credentials; it is called once,
+	// when the session ends.
+	Release func()
+	// Withdrawn, when not nil, is done when the credentials were taken back
+	// while the session lived (a lease revoked in Vault, or expired): the
+	// session is ended then, its statements cancelled, and context.Cause
+	// says why.
+	Withdrawn context.Context
 }
 
 type loginRequest struct {
@@ -186,14 +200,17 @@ func (s *Server) startSession(ctx context.Context, p *Principal, want OpenParams
 	params.Schema = pick(want.Schema, pick(params.Schema, d.Schema))
 	params.Warehouse = pick(want.Warehouse, pick(params.Warehouse, d.Warehouse))
 	params.Role = pick(want.Role, pick(params.Role, d.Role))
-	release := func() {}
+	creds := Credentials{Params: params}
 	if s.cfg.Credentials != nil {
 		var err error
-		params, release, err = s.cfg.Credentials.Acquire(ctx, p, params)
-		if err != nil {
+		if creds, err = s.cfg.Credentials.Acquire(ctx, p, params); err != nil {
 			return nil, newError(CodeCredentials, "08004", "snowgate could not get upstream credentials for this session; try again later", err)
 		}
-		params = s.canonical(params)
+		params = s.canonical(creds.Params)
+	}
+	release := creds.Release
+	if release == nil {
+		release = func() {}
 	}
 	conn, err := s.cfg.Upstream.Open(ctx, s.upstreamNames(params))
 	if err != nil {
@@ -209,6 +226,14 @@ func (s *Server) startSession(ctx context.Context, p *Principal, want OpenParams
 		requests: map[string]*query{},
 	}
 	s.sessions.add(sess)
+	if creds.Withdrawn != nil {
+		unwatch := context.AfterFunc(creds.Withdrawn, func() {
+			s.endSession(sess, fmt.Sprintf("upstream credentials withdrawn: %v", context.Cause(creds.Withdrawn)))
+		})
+		sess.mu.Lock()
+		sess.unwatch = unwatch
+		sess.mu.Unlock()
+	}
 	return sess, nil
 }
 
@@ -433,7 +458,7 @@ func (s *Server) endSession(sess *session, why string) {
 		return
 	}
 	sess.closed = true
-	reqs := sess.requests
+	reqs, unwatch := sess.requests, sess.unwatch
 	sess.requests = nil
 	sess.mu.Unlock()
 	s.sessions.remove(sess)
@@ -442,6 +467,9 @@ func (s *Server) endSession(sess *session, why string) {
 	}
 	if err := sess.conn.Close(); err != nil {
 		s.log.Warn("closing upstream session", "session", sess.id, "err", err)
+	}
+	if unwatch != nil {
+		unwatch()
 	}
 	if sess.release != nil {
 		sess.release()

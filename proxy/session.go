@@ -17,6 +17,7 @@ type session struct {
 	conn         Conn
 	catalog      statement.Catalog // nil when the upstream cannot list columns
 	release      func()            // returns the upstream credentials; may be nil
+	unwatch      func() bool       // stops watching for the credentials' withdrawal; may be nil
 	upstreamUser string            // the upstream login, for the audit trail
 	started      time.Time
 	client       clientInfo

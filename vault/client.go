@@ -235,6 +235,12 @@ func (c *Client) renewLease(ctx context.Context, id string, increment time.Durat
 	})
 }
 
+func (c *Client) lookupLease(ctx context.Context, id string) (*api.Secret, error) {
+	return c.do(ctx, "look up lease", func(ctx context.Context, ac *api.Client) (*api.Secret, error) {
+		return ac.Sys().LookupWithContext(ctx, id)
+	})
+}
+
 func (c *Client) revokeLease(ctx context.Context, id string) error {
 	_, err := c.do(ctx, "revoke lease", func(ctx context.Context, ac *api.Client) (*api.Secret, error) {
 		return nil, ac.Sys().RevokeWithContext(ctx, id)

@@ -19,7 +19,8 @@ func TestClient_relogin(t *testing.T) {
 	f := newFakeVault(t)
 	d := &Dynamic{Client: newTestClient(t, f, AppRole{RoleID: "gw-role", SecretID: "gw-secret-abc"}, nil), Role: "analyst"}
 	for i := range 2 {
-		_, release, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+		cr, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+		release := cr.Release
 		if err != nil {
 			t.Fatalf("Acquire %d: %v", i, err)
 		}

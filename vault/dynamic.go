@@ -37,7 +37,11 @@ type Dynamic struct {
 	// 0, the role's default TTL. Renewals happen when two thirds of the
 	// lease's time are gone.
 	RenewIncrement time.Duration
-	Logger         *slog.Logger // default: the Client's
+	// CheckEvery is how often each session's lease is looked up in Vault,
+	// so that a lease revoked there ends its session within that time;
+	// default DefaultLeaseCheck, negative: only at its next renewal.
+	CheckEvery time.Duration
+	Logger     *slog.Logger // default: the Client's
 
 	once   sync.Once
 	log    *slog.Logger
@@ -48,6 +52,8 @@ type Dynamic struct {
 	wg     sync.WaitGroup
 
 	renewFailures atomic.Int64 // RenewFailures (health.go)
+	withdrawn     atomic.Int64 // Withdrawn (health.go)
+	lookupDenied  atomic.Bool  // a lookup was denied: logged once
 }
 
 var _ proxy.CredentialSource = (*Dynamic)(nil)
@@ -80,55 +86,54 @@ var validRole = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]*$`)
 // Vault within Timeout, and returns a release function that revokes the
 // lease. On any failure nothing is left behind: a lease read but unusable
 // is revoked at once.
-func (d *Dynamic) Acquire(ctx context.Context, p *proxy.Principal, want proxy.OpenParams) (proxy.OpenParams, func(), error) {
+func (d *Dynamic) Acquire(ctx context.Context, p *proxy.Principal, want proxy.OpenParams) (proxy.Credentials, error) {
 	d.init()
 	if d.Client == nil {
-		return want, nil, fmt.Errorf("%w: Dynamic.Client is nil", ErrConfig)
+		return proxy.Credentials{}, fmt.Errorf("%w: Dynamic.Client is nil", ErrConfig)
 	}
 	role := d.Role
 	if p != nil && p.VaultRole != "" {
 		role = p.VaultRole
 	}
 	if role == "" {
-		return want, nil, fmt.Errorf("%w: no Vault role for this session (the connect decision named none and there is no default)", ErrConfig)
+		return proxy.Credentials{}, fmt.Errorf("%w: no Vault role for this session (the connect decision named none and there is no default)", ErrConfig)
 	}
 	if !validRole.MatchString(role) || strings.Contains(role, "..") {
-		return want, nil, fmt.Errorf("%w: Vault role %q is not a valid role name", ErrConfig, role)
+		return proxy.Credentials{}, fmt.Errorf("%w: Vault role %q is not a valid role name", ErrConfig, role)
 	}
 	d.mu.Lock()
 	closed := d.closed
 	d.mu.Unlock()
 	if closed {
-		return want, nil, ErrClosed
+		return proxy.Credentials{}, ErrClosed
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	sec, err := d.Client.read(ctx, mountOr(d.Mount, "database")+"/creds/"+role)
 	if err != nil {
-		return want, nil, fmt.Errorf("dynamic credentials for role %s: %w", role, err)
+		return proxy.Credentials{}, fmt.Errorf("dynamic credentials for role %s: %w", role, err)
 	}
 	c, err := fromLease(sec)
 	if err != nil {
 		if sec != nil && sec.LeaseID != "" {
-			d.revokeLater(&lease{id: sec.LeaseID, role: role, expires: time.Now().Add(time.Duration(sec.LeaseDuration) * time.Second)}, "unusable credentials")
+			d.revokeLater(newLease(sec.LeaseID, role, "", false, time.Duration(sec.LeaseDuration)*time.Second), "unusable credentials")
 		}
-		return want, nil, fmt.Errorf("dynamic credentials for role %s: %w", role, err)
+		return proxy.Credentials{}, fmt.Errorf("dynamic credentials for role %s: %w", role, err)
 	}
-	l := &lease{id: c.leaseID, role: role, user: c.user, renewable: c.renewable, ttl: c.ttl,
-		expires: time.Now().Add(c.ttl), done: make(chan struct{})}
+	l := newLease(c.leaseID, role, c.user, c.renewable, c.ttl)
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
 		d.revokeLater(l, "credential source closed")
-		return want, nil, ErrClosed
+		return proxy.Credentials{}, ErrClosed
 	}
 	d.leases[l] = struct{}{}
 	d.wg.Add(1)
 	d.mu.Unlock()
 	go d.keep(l)
 	d.log.Info("vault credentials issued", logRole, role, logUser, c.user, logMethod, c.kind(), logLease, c.leaseID, logTTL, c.ttl.String())
-	return c.apply(want), l.release, nil
+	return proxy.Credentials{Params: c.apply(want), Release: l.release, Withdrawn: l.life}, nil
 }
 
 // revokeLater revokes a lease no session holds, without blocking the

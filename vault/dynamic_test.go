@@ -74,7 +74,8 @@ func TestDynamic_Acquire(t *testing.T) {
 			f.set(func(f *fakeVault) { f.keyType = tc.keyType })
 			log, buf := debugLogger()
 			d := &Dynamic{Client: newTestClient(t, f, AppRole{RoleID: "gw-role", SecretID: "gw-secret-abc"}, log), Role: "analyst"}
-			got, release, err := d.Acquire(context.Background(), &proxy.Principal{}, proxy.OpenParams{Database: "DEMO", Role: "ANALYST", Password: "ignored"})
+			cr, err := d.Acquire(context.Background(), &proxy.Principal{}, proxy.OpenParams{Database: "DEMO", Role: "ANALYST", Password: "ignored"})
+			got, release := cr.Params, cr.Release
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +120,8 @@ func TestDynamic_Acquire_role(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeVault(t)
 			d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, nil), Role: tc.defRole}
-			got, release, err := d.Acquire(context.Background(), tc.princ, proxy.OpenParams{})
+			cr, err := d.Acquire(context.Background(), tc.princ, proxy.OpenParams{})
+			got, release := cr.Params, cr.Release
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Acquire error = %v, want %v", err, tc.wantErr)
 			}
@@ -141,7 +143,8 @@ func TestDynamic_renewal(t *testing.T) {
 	f := newFakeVault(t)
 	f.set(func(f *fakeVault) { f.leaseTTL = 2 })
 	d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, nil), Role: "analyst"}
-	_, release, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+	cr, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+	release := cr.Release
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +171,8 @@ func TestDynamic_renewalStopsAtMaxTTL(t *testing.T) {
 	f := newFakeVault(t)
 	f.set(func(f *fakeVault) { f.leaseTTL, f.renewTTL = 1, -1 })
 	d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, nil), Role: "analyst"}
-	_, release, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+	cr, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+	release := cr.Release
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +192,8 @@ func TestDynamic_renewalRetries(t *testing.T) {
 	f.set(func(f *fakeVault) { f.leaseTTL = 3 })
 	log, buf := debugLogger()
 	d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, log), Role: "analyst", Timeout: 300 * time.Millisecond}
-	_, release, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+	cr, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+	release := cr.Release
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +231,8 @@ func TestDynamic_unavailable(t *testing.T) {
 			d := &Dynamic{Client: newTestClient(t, f, tc.auth, log), Role: "analyst", Timeout: 300 * time.Millisecond}
 			f.set(tc.break_)
 			start := time.Now()
-			_, release, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+			cr, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+			release := cr.Release
 			took := time.Since(start)
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Acquire error = %v, want %v", err, tc.wantErr)
@@ -243,7 +249,8 @@ func TestDynamic_unavailable(t *testing.T) {
 			assertNoSecrets(t, fakeSecrets, err.Error(), buf.String())
 
 			f.set(func(f *fakeVault) { f.hang, f.fail, f.tokens["root-token-xyz"] = false, 0, true })
-			_, release, err = d.Acquire(context.Background(), nil, proxy.OpenParams{})
+			cr, err = d.Acquire(context.Background(), nil, proxy.OpenParams{})
+			release = cr.Release
 			if err != nil {
 				t.Fatalf("Acquire after recovery: %v", err)
 			}
@@ -258,7 +265,7 @@ func TestDynamic_badSecret(t *testing.T) {
 	f := newFakeVault(t)
 	f.set(func(f *fakeVault) { f.badSecret = true })
 	d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, nil), Role: "analyst"}
-	if _, _, err := d.Acquire(context.Background(), nil, proxy.OpenParams{}); !errors.Is(err, ErrBadSecret) {
+	if _, err := d.Acquire(context.Background(), nil, proxy.OpenParams{}); !errors.Is(err, ErrBadSecret) {
 		t.Fatalf("Acquire error = %v, want ErrBadSecret", err)
 	}
 	eventually(t, 5*time.Second, "the unusable lease to be revoked", func() (ok bool) {
@@ -271,7 +278,7 @@ func TestDynamic_Close(t *testing.T) {
 	f := newFakeVault(t)
 	d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, nil), Role: "analyst"}
 	for range 3 {
-		if _, _, err := d.Acquire(context.Background(), nil, proxy.OpenParams{}); err != nil {
+		if _, err := d.Acquire(context.Background(), nil, proxy.OpenParams{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -285,7 +292,88 @@ func TestDynamic_Close(t *testing.T) {
 			t.Errorf("after Close: %d leases live, %d revoked; want 0 and 3", len(f.leases), len(f.revoked))
 		}
 	})
-	if _, _, err := d.Acquire(context.Background(), nil, proxy.OpenParams{}); !errors.Is(err, ErrClosed) {
+	if _, err := d.Acquire(context.Background(), nil, proxy.OpenParams{}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Acquire after Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestDynamic_withdrawn: credentials whose lease goes while the session
+// lives are withdrawn from it, with the reason: a lease revoked in Vault
+// (noticed by the periodic lookup, or by the next renewal when lookups
+// are off), a lease that expired because renewals failed, and one that
+// reached its maximum TTL. A lease Vault still knows is never withdrawn,
+// nor is one the gateway may not look up.
+func TestDynamic_withdrawn(t *testing.T) {
+	const id = "database/creds/analyst/lease1"
+	for _, tc := range []struct {
+		name       string
+		ttl        int           // the lease's TTL, seconds
+		checkEvery time.Duration // Dynamic.CheckEvery
+		fault      func(f *fakeVault)
+		want       string // in the cause; "" for no withdrawal
+	}{
+		{"revoked, noticed by a lookup", 60, 50 * time.Millisecond, func(f *fakeVault) { delete(f.leases, id) }, "revoked in vault"},
+		{"revoked, noticed at renewal", 1, -1, func(f *fakeVault) { delete(f.leases, id) }, "revoked in vault"},
+		{"renewals failing until expiry", 2, -1, func(f *fakeVault) { f.fail = 503 }, "expired: renewals failed"},
+		{"maximum TTL reached", 1, -1, func(f *fakeVault) { f.renewTTL = -1 }, "expired"},
+		{"vault unreachable for lookups", 60, 50 * time.Millisecond, func(f *fakeVault) { f.fail = 503 }, ""},
+		{"lookups denied", 60, 50 * time.Millisecond, func(f *fakeVault) { f.noLookup = true }, ""},
+		{"lease alive", 60, 50 * time.Millisecond, func(f *fakeVault) {}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeVault(t)
+			f.set(func(f *fakeVault) { f.leaseTTL = tc.ttl })
+			log, buf := debugLogger()
+			d := &Dynamic{Client: newTestClient(t, f, Token{Token: "root-token-xyz"}, log), Role: "analyst",
+				Timeout: 300 * time.Millisecond, CheckEvery: tc.checkEvery}
+			defer d.Close(context.Background())
+			cr, err := d.Acquire(context.Background(), nil, proxy.OpenParams{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cr.Withdrawn == nil {
+				t.Fatal("dynamic credentials without a Withdrawn context")
+			}
+			f.set(tc.fault)
+			if tc.want == "" {
+				select {
+				case <-cr.Withdrawn.Done():
+					t.Fatalf("credentials withdrawn: %v", context.Cause(cr.Withdrawn))
+				case <-time.After(1500 * time.Millisecond):
+				}
+				if tc.name == "lease alive" {
+					f.get(func(f *fakeVault) {
+						if f.lookups < 5 {
+							t.Errorf("%d lease lookups in 1.5 s, every 50 ms", f.lookups)
+						}
+					})
+				}
+				if strings.Contains(tc.name, "denied") && strings.Count(buf.String(), "vault denies lease lookups") != 1 {
+					t.Errorf("want the denied lookups logged once:\n%s", buf)
+				}
+				f.set(func(f *fakeVault) { f.fail = 0 })
+				cr.Release()
+				eventually(t, 5*time.Second, "the lease to be revoked", func() bool { return d.Active() == 0 })
+				return
+			}
+			select {
+			case <-cr.Withdrawn.Done():
+			case <-time.After(5 * time.Second):
+				t.Fatalf("credentials not withdrawn 5 s after the lease went")
+			}
+			if cause := context.Cause(cr.Withdrawn); cause == nil || !strings.Contains(cause.Error(), tc.want) {
+				t.Errorf("withdrawn because %v; want %q in it", cause, tc.want)
+			}
+			if d.Withdrawn() != 1 || d.Active() != 1 {
+				t.Errorf("Withdrawn() = %d, Active() = %d before the session let go; want 1 and 1", d.Withdrawn(), d.Active())
+			}
+			cr.Release()
+			eventually(t, 5*time.Second, "the session's lease to be forgotten", func() bool { return d.Active() == 0 })
+			f.get(func(f *fakeVault) {
+				if len(f.revoked) != 0 {
+					t.Errorf("a lease Vault no longer knows was revoked again: %v", f.revoked)
+				}
+			})
+		})
 	}
 }

@@ -23,6 +23,7 @@ type fakeVault struct {
 	tokens    map[string]bool   // valid client tokens
 	leases    map[string]string // lease ID → user, while live
 	renewals  map[string]int
+	lookups   int
 	revoked   []string
 	logins    int
 	n         int
@@ -31,6 +32,7 @@ type fakeVault struct {
 	tokenTTL  int  // seconds; 0: does not expire
 	keyType   bool // issue rsa_private_key instead of password
 	hang      bool // hold requests until the client gives up
+	noLookup  bool // refuse lease lookups (403), as a policy without sys/leases/lookup does
 	fail      int  // answer every request with this status
 	badSecret bool // answer creds reads without a username
 	kv        map[string]any
@@ -126,6 +128,18 @@ func (f *fakeVault) serve(w http.ResponseWriter, r *http.Request) {
 			ttl = f.leaseTTL
 		}
 		writeJSON(w, 200, map[string]any{"lease_id": id, "lease_duration": ttl, "renewable": true})
+	case path == "sys/leases/lookup":
+		id, _ := body["lease_id"].(string)
+		if f.noLookup {
+			writeJSON(w, 403, map[string]any{"errors": []string{"permission denied"}})
+			return
+		}
+		f.lookups++
+		if _, ok := f.leases[id]; !ok {
+			writeJSON(w, 400, map[string]any{"errors": []string{"invalid lease"}})
+			return
+		}
+		writeJSON(w, 200, map[string]any{"data": map[string]any{"id": id, "renewable": true, "ttl": f.leaseTTL}})
 	case path == "sys/leases/revoke":
 		id, _ := body["lease_id"].(string)
 		delete(f.leases, id)

@@ -38,6 +38,10 @@ func (d *Dynamic) Ping(ctx context.Context) error {
 // was made (each retry counts).
 func (d *Dynamic) RenewFailures() int64 { return d.renewFailures.Load() }
 
+// Withdrawn is how many leases went while their session lived (revoked in
+// Vault, or expired), each ending its session.
+func (d *Dynamic) Withdrawn() int64 { return d.withdrawn.Load() }
+
 // Ping reports whether Vault can hand out credentials now (Client.Health),
 // for the gateway's readiness.
 func (k *KV) Ping(ctx context.Context) error {

@@ -18,9 +18,9 @@ import (
 // fixedKey hands every session the same user and private key.
 type fixedKey struct{ user, pem string }
 
-func (f fixedKey) Acquire(ctx context.Context, p *proxy.Principal, want proxy.OpenParams) (proxy.OpenParams, func(), error) {
+func (f fixedKey) Acquire(ctx context.Context, p *proxy.Principal, want proxy.OpenParams) (proxy.Credentials, error) {
 	want.User, want.PrivateKey = f.user, f.pem
-	return want, func() {}, nil
+	return proxy.Credentials{Params: want}, nil
 }
 
 // TestKeyPairUpstream: with OpenParams.PrivateKey set, the gateway's

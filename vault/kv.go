@@ -29,13 +29,13 @@ type KV struct {
 var _ proxy.CredentialSource = (*KV)(nil)
 
 // Acquire implements proxy.CredentialSource.
-func (k *KV) Acquire(ctx context.Context, p *proxy.Principal, want proxy.OpenParams) (proxy.OpenParams, func(), error) {
+func (k *KV) Acquire(ctx context.Context, p *proxy.Principal, want proxy.OpenParams) (proxy.Credentials, error) {
 	if k.Client == nil {
-		return want, nil, fmt.Errorf("%w: KV.Client is nil", ErrConfig)
+		return proxy.Credentials{}, fmt.Errorf("%w: KV.Client is nil", ErrConfig)
 	}
 	path := strings.Trim(k.Path, "/")
 	if path == "" {
-		return want, nil, fmt.Errorf("%w: KV.Path is empty", ErrConfig)
+		return proxy.Credentials{}, fmt.Errorf("%w: KV.Path is empty", ErrConfig)
 	}
 	mount := mountOr(k.Mount, "secret")
 	full := mount + "/data/" + path
@@ -44,7 +44,7 @@ func (k *KV) Acquire(ctx context.Context, p *proxy.Principal, want proxy.OpenPar
 	case 1:
 		full = mount + "/" + path
 	default:
-		return want, nil, fmt.Errorf("%w: KV.Version %d: want 1 or 2", ErrConfig, k.Version)
+		return proxy.Credentials{}, fmt.Errorf("%w: KV.Version %d: want 1 or 2", ErrConfig, k.Version)
 	}
 	timeout := k.Timeout
 	if timeout <= 0 {
@@ -54,22 +54,22 @@ func (k *KV) Acquire(ctx context.Context, p *proxy.Principal, want proxy.OpenPar
 	defer cancel()
 	sec, err := k.Client.read(ctx, full)
 	if err != nil {
-		return want, nil, fmt.Errorf("static credentials from %s: %w", full, err)
+		return proxy.Credentials{}, fmt.Errorf("static credentials from %s: %w", full, err)
 	}
 	if sec == nil || sec.Data == nil {
-		return want, nil, fmt.Errorf("static credentials from %s: %w: no such secret", full, ErrBadSecret)
+		return proxy.Credentials{}, fmt.Errorf("static credentials from %s: %w: no such secret", full, ErrBadSecret)
 	}
 	data := sec.Data
 	if k.Version != 1 {
 		inner, ok := data["data"].(map[string]any)
 		if !ok {
-			return want, nil, fmt.Errorf("static credentials from %s: %w: no KV v2 data (deleted version, or a KV v1 mount?)", full, ErrBadSecret)
+			return proxy.Credentials{}, fmt.Errorf("static credentials from %s: %w: no KV v2 data (deleted version, or a KV v1 mount?)", full, ErrBadSecret)
 		}
 		data = inner
 	}
 	c, err := fromData(data, fieldPrivateKey)
 	if err != nil {
-		return want, nil, fmt.Errorf("static credentials from %s: %w", full, err)
+		return proxy.Credentials{}, fmt.Errorf("static credentials from %s: %w", full, err)
 	}
-	return c.apply(want), func() {}, nil
+	return proxy.Credentials{Params: c.apply(want)}, nil
 }

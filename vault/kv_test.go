@@ -30,7 +30,8 @@ func TestKV_Acquire(t *testing.T) {
 			f := newFakeVault(t)
 			f.set(func(f *fakeVault) { f.kv = tc.data })
 			tc.kv.Client = newTestClient(t, f, Token{Token: "root-token-xyz"}, nil)
-			got, release, err := tc.kv.Acquire(context.Background(), nil, proxy.OpenParams{Database: "DEMO"})
+			cr, err := tc.kv.Acquire(context.Background(), nil, proxy.OpenParams{Database: "DEMO"})
+			got := cr.Params
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Acquire error = %v, want %v", err, tc.wantErr)
 			}
@@ -38,7 +39,9 @@ func TestKV_Acquire(t *testing.T) {
 				assertNoSecrets(t, []string{"pw-secret-kv"}, err.Error())
 				return
 			}
-			release()
+			if cr.Release != nil || cr.Withdrawn != nil {
+				t.Error("static credentials from KV came with a lease to release or watch")
+			}
 			if got != tc.want {
 				t.Errorf("OpenParams\n got %+v\nwant %+v", got, tc.want)
 			}

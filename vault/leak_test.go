@@ -22,14 +22,14 @@ type recorder struct {
 	issued []proxy.OpenParams
 }
 
-func (r *recorder) Acquire(ctx context.Context, p *proxy.Principal, want proxy.OpenParams) (proxy.OpenParams, func(), error) {
-	got, release, err := r.src.Acquire(ctx, p, want)
+func (r *recorder) Acquire(ctx context.Context, p *proxy.Principal, want proxy.OpenParams) (proxy.Credentials, error) {
+	got, err := r.src.Acquire(ctx, p, want)
 	if err == nil {
 		r.mu.Lock()
-		r.issued = append(r.issued, got)
+		r.issued = append(r.issued, got.Params)
 		r.mu.Unlock()
 	}
-	return got, release, err
+	return got, err
 }
 
 // auditBuffer is an audit trail kept as JSON lines, to be scanned.

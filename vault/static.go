@@ -36,10 +36,10 @@ type Static struct {
 var _ proxy.CredentialSource = Static{}
 
 // Acquire implements proxy.CredentialSource.
-func (s Static) Acquire(ctx context.Context, p *proxy.Principal, want proxy.OpenParams) (proxy.OpenParams, func(), error) {
+func (s Static) Acquire(ctx context.Context, p *proxy.Principal, want proxy.OpenParams) (proxy.Credentials, error) {
 	if s.User == "" {
-		return proxy.OpenParams{}, nil, errors.New("static credentials: no user configured")
+		return proxy.Credentials{}, errors.New("static credentials: no user configured")
 	}
 	want.User, want.Password = s.User, s.Password
-	return want, func() {}, nil
+	return proxy.Credentials{Params: want}, nil
 }

@@ -19,7 +19,7 @@ func RunCredentialSourceSuite(t *testing.T, src proxy.CredentialSource, unique b
 	t.Helper()
 	want := proxy.OpenParams{Database: "DEMO", Schema: "PUBLIC", Warehouse: "WH", Role: "ANALYST"}
 	t.Run("keeps the session context", func(t *testing.T) {
-		got, release, err := src.Acquire(context.Background(), &proxy.Principal{}, want)
+		got, release, err := acquire(src, &proxy.Principal{}, want)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,7 +33,7 @@ func RunCredentialSourceSuite(t *testing.T, src proxy.CredentialSource, unique b
 		}
 	})
 	t.Run("release twice", func(t *testing.T) {
-		_, release, err := src.Acquire(context.Background(), nil, want)
+		_, release, err := acquire(src, nil, want)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func RunCredentialSourceSuite(t *testing.T, src proxy.CredentialSource, unique b
 		for i := range n {
 			wg.Go(func() {
 				var p proxy.OpenParams
-				p, releases[i], errs[i] = src.Acquire(context.Background(), nil, want)
+				p, releases[i], errs[i] = acquire(src, nil, want)
 				users[i] = p.User
 			})
 		}
@@ -86,4 +86,14 @@ func TestCredentialSources(t *testing.T) {
 			eventually(t, 5*time.Second, "every lease revoked", func() bool { return d.Active() == 0 })
 		})
 	}
+}
+
+// acquire returns src's credentials for a new session and their release
+// function, a no-op when src has none.
+func acquire(src proxy.CredentialSource, p *proxy.Principal, want proxy.OpenParams) (proxy.OpenParams, func(), error) {
+	cr, err := src.Acquire(context.Background(), p, want)
+	if cr.Release == nil {
+		cr.Release = func() {}
+	}
+	return cr.Params, cr.Release, err
 }

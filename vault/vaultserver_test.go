@@ -141,6 +141,7 @@ const gatewayPolicy = `
 path "database/creds/*" { capabilities = ["read"] }
 path "sys/leases/renew" { capabilities = ["update"] }
 path "sys/leases/revoke" { capabilities = ["update"] }
+path "sys/leases/lookup" { capabilities = ["update"] }
 `
 
 // setupAppRole creates the gateway's AppRole and returns its role and

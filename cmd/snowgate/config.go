@@ -152,6 +152,12 @@ type vaultDatabase struct {
 	Mount string `yaml:"mount" default:"database" example:"database"`
 	// The Vault role used when the connect decision names none.
 	Role string `yaml:"role" example:"snowgate-analyst"`
+	// How often each session's lease is looked up in Vault, so that a lease
+	// revoked there (vault lease revoke) ends its session within that time;
+	// the gateway's Vault policy needs "update" on sys/leases/lookup. A
+	// negative value turns lookups off: the session ends at its next
+	// renewal.
+	LeaseCheck duration `yaml:"lease_check" default:"1m" example:"30s"`
 }
 
 // vaultKV is credentials.vault.kv.

@@ -254,7 +254,7 @@ func credentialSource(c *config, log *slog.Logger) (proxy.CredentialSource, func
 	}
 	switch {
 	case v.Database != nil:
-		d := &vault.Dynamic{Client: client, Mount: v.Database.Mount, Role: v.Database.Role, Logger: log}
+		d := &vault.Dynamic{Client: client, Mount: v.Database.Mount, Role: v.Database.Role, CheckEvery: time.Duration(v.Database.LeaseCheck), Logger: log}
 		return d, func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()

@@ -31,6 +31,7 @@ type AuditTrail interface {
 type Leases interface {
 	Active() int          // leases held for live sessions
 	RenewFailures() int64 // renewals that failed
+	Withdrawn() int64     // leases that went (revoked in Vault, expired) while their session lived
 }
 
 // approvalsTimeout bounds the approvals store's answer to a scrape.
@@ -76,6 +77,8 @@ func (a *api) metrics(c echo.Context) error {
 		w.sample("snowgate_vault_leases", float64(l.Active()))
 		w.family("snowgate_vault_lease_renew_failures_total", "counter", "Vault lease renewals that failed.")
 		w.sample("snowgate_vault_lease_renew_failures_total", float64(l.RenewFailures()))
+		w.family("snowgate_vault_leases_withdrawn_total", "counter", "Vault leases that went while their session lived (revoked in Vault, or expired); each ended its session.")
+		w.sample("snowgate_vault_leases_withdrawn_total", float64(l.Withdrawn()))
 	}
 	processMetrics(&w)
 	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(w.String()))
