@@ -485,8 +485,8 @@ func (r *faultRun) check(store audit.Store) {
 	ops := r.ops
 	r.mu.Unlock()
 	// A commit cut short may have happened even so: the statement's record
-	// is in the trail, the client was refused with 003006 and it never ran,
-	// so it has no outcome.
+	// is in the trail, the client was refused with 003006 and it never ran;
+	// its outcome says it did not run.
 	refused := map[string]bool{}
 	for _, op := range ops {
 		if op.code == 3006 && op.qid != "" {
@@ -497,10 +497,11 @@ func (r *faultRun) check(store audit.Store) {
 	var statements map[string]audit.Event // by query id
 	var sqls map[string]bool
 	var outcomes map[string]bool
-	var kinds map[string]int // outcomes by error code
+	var notRun map[string]bool // outcomes of statements refused though recorded
+	var kinds map[string]int   // outcomes by error code
 	var dup int              // outcomes written twice
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		statements, sqls, outcomes, kinds = map[string]audit.Event{}, map[string]bool{}, map[string]bool{}, map[string]int{}
+		statements, sqls, outcomes, notRun, kinds = map[string]audit.Event{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]int{}
 		dup = 0
 		err := store.Scan(ctx, audit.Filter{}, func(rec audit.Record) error {
 			env, err := rec.Decode()
@@ -523,6 +524,9 @@ func (r *faultRun) check(store audit.Store) {
 				if e.Outcome.Abandoned {
 					how += " abandoned"
 				}
+				if e.Outcome.NotRun {
+					how, notRun[e.QueryID] = "not run", true
+				}
 				kinds[how]++
 			}
 			return nil
@@ -532,7 +536,7 @@ func (r *faultRun) check(store audit.Store) {
 		}
 		missing := 0
 		for q, e := range statements {
-			if (e.Decision.Action == "allow" || e.Decision.Action == "mask") && !outcomes[q] && !refused[q] {
+			if (e.Decision.Action == "allow" || e.Decision.Action == "mask") && !outcomes[q] {
 				missing++
 			}
 		}
@@ -557,6 +561,9 @@ func (r *faultRun) check(store audit.Store) {
 	for q := range refused {
 		if _, ok := statements[q]; ok {
 			recordedRefused++
+			if !notRun[q] {
+				t.Errorf("statement %s was refused with 003006 though recorded, and its outcome does not say it did not run", q)
+			}
 		}
 	}
 	acked := 0
@@ -565,6 +572,9 @@ func (r *faultRun) check(store audit.Store) {
 			continue
 		}
 		acked++
+		if notRun[op.qid] {
+			t.Errorf("%s %s acknowledged as %s, and its outcome says it did not run", op.phase, op.kind, op.qid)
+		}
 		if op.qid == "" {
 			t.Errorf("%s %s acknowledged without a query id", op.phase, op.kind)
 		} else if _, ok := statements[op.qid]; !ok {

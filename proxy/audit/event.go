@@ -107,6 +107,11 @@ type Outcome struct {
 	// Abandoned is set when the statement's client left while it was held
 	// or running: a held statement was not run, a running one cancelled.
 	Abandoned bool `json:"abandoned,omitempty"`
+	// NotRun is set on the outcome the trail adds for a statement whose
+	// record was written although the gateway was not told so (a commit
+	// whose answer was lost, a caller that stopped waiting): the gateway
+	// refused the statement, and it did not run.
+	NotRun bool `json:"not_run,omitempty"`
 }
 
 // Approval is one transition of an approval request.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -79,8 +80,11 @@ type Log struct {
 	// unsure is the end of the last failed commit, which may have
 	// happened even so, and the deferred events it held, kept for the
 	// next commit: written again unless the re-read tail shows they were.
-	unsure     Position
-	unsureReqs []*request
+	// Its statements were refused: if it happened, each gets a not-run
+	// outcome.
+	unsure        Position
+	unsureReqs    []*request
+	unsureRefused []*request
 	sinceCP    int64
 	lastCP     time.Time
 	lastCPSeq  int64
@@ -90,7 +94,25 @@ type request struct {
 	event    []byte // canonical encoding of the normalized event
 	e        *Event
 	replyTo  chan reply
-	deferred bool // from Defer: no one waits for the reply
+	deferred bool         // from Defer: no one waits for the reply
+	state    atomic.Int32 // pending, answered, or abandoned by its caller
+}
+
+// request states
+const (
+	pending int32 = iota
+	answered
+	abandoned // Record's caller stopped waiting and failed
+)
+
+// answer sends rep to r's caller, unless the caller stopped waiting: then
+// it reports false.
+func (r *request) answer(rep reply) bool {
+	if !r.state.CompareAndSwap(pending, answered) {
+		return false
+	}
+	r.replyTo <- rep
+	return true
 }
 
 type reply struct {
@@ -213,6 +235,10 @@ func (l *Log) Record(ctx context.Context, e Event) (string, error) {
 	case rep := <-r.replyTo:
 		return rep.id, rep.err
 	case <-ctx.Done():
+		if !r.state.CompareAndSwap(pending, abandoned) {
+			rep := <-r.replyTo // answered meanwhile
+			return rep.id, rep.err
+		}
 		return "", fmt.Errorf("audit: record %s: %w", e.Type, ctx.Err())
 	}
 }
@@ -225,13 +251,9 @@ const DeferredFlush = 200 * time.Millisecond
 // does not act on (a statement's outcome), so that they cost no commit of
 // their own; a crash may lose them, never a Record'd event.
 func (l *Log) Defer(e Event) error {
-	if err := e.validate(); err != nil {
-		return err
-	}
-	e = normalize(e, l.cfg.Now(), l.cfg.RedactLiterals)
-	event, err := Canonical(&e)
+	r, err := l.deferredRequest(e)
 	if err != nil {
-		return fmt.Errorf("audit: %w", err)
+		return err
 	}
 	select {
 	case <-l.quit:
@@ -239,9 +261,40 @@ func (l *Log) Defer(e Event) error {
 	default:
 	}
 	l.deferMu.Lock()
-	l.deferred = append(l.deferred, &request{event: event, e: &e, replyTo: make(chan reply, 1), deferred: true})
+	l.deferred = append(l.deferred, r)
 	l.deferMu.Unlock()
 	return nil
+}
+
+func (l *Log) deferredRequest(e Event) (*request, error) {
+	if err := e.validate(); err != nil {
+		return nil, err
+	}
+	e = normalize(e, l.cfg.Now(), l.cfg.RedactLiterals)
+	event, err := Canonical(&e)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	return &request{event: event, e: &e, replyTo: make(chan reply, 1), deferred: true}, nil
+}
+
+// notRun returns the outcomes of the statements among refused, whose
+// records are in the trail although the gateway refused them.
+func (l *Log) notRun(refused []*request) []*request {
+	var out []*request
+	for _, r := range refused {
+		if r.e.Type != TypeStatement || r.e.QueryID == "" {
+			continue
+		}
+		o, err := l.deferredRequest(Event{Type: TypeOutcome, SessionID: r.e.SessionID, RequestID: r.e.RequestID, QueryID: r.e.QueryID,
+			Outcome: &Outcome{NotRun: true, ErrorMessage: "not run: the gateway was not told that the statement's record was written, so it refused the statement"}})
+		if err != nil {
+			l.log.Error("audit: a not-run outcome could not be made", "query", r.e.QueryID, "err", err)
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // takeDeferred returns and clears the deferred events.
@@ -340,11 +393,14 @@ func (l *Log) commit(batch []*request) {
 				break
 			}
 			l.tail, l.stale = tail, false
-			if l.unsureReqs != nil && tail == l.unsure {
-				// The failed commit happened: its deferred events are written.
+			if l.unsure.Seq > 0 && tail == l.unsure {
+				// The failed commit happened: its deferred events are
+				// written, and its statements are there though they were
+				// refused.
 				batch = slices.DeleteFunc(batch, func(r *request) bool { return slices.Contains(l.unsureReqs, r) })
+				batch = append(l.notRun(l.unsureRefused), batch...)
 			}
-			l.unsure, l.unsureReqs = Position{}, nil
+			l.unsure, l.unsureReqs, l.unsureRefused = Position{}, nil, nil
 		}
 		recs = l.seal(batch)
 		if n := len(recs); n > 0 {
@@ -369,7 +425,7 @@ func (l *Log) commit(batch []*request) {
 		// The commit may have happened even so: re-read the tail first.
 		l.stale = true
 		l.log.Error("audit write failed", "records", len(batch), "err", err)
-		var again []*request
+		var again, refused []*request
 		for _, r := range batch {
 			if r.deferred {
 				// No one is told of the failure: keep it for the next
@@ -377,12 +433,13 @@ func (l *Log) commit(batch []*request) {
 				again = append(again, r)
 				continue
 			}
-			r.replyTo <- reply{err: fmt.Errorf("audit: record %s: %w", r.e.Type, err)}
+			refused = append(refused, r)
+			r.answer(reply{err: fmt.Errorf("audit: record %s: %w", r.e.Type, err)})
+		}
+		if end.Seq > 0 {
+			l.unsure, l.unsureReqs, l.unsureRefused = end, again, refused
 		}
 		if len(again) > 0 {
-			if end.Seq > 0 {
-				l.unsure, l.unsureReqs = end, again
-			}
 			l.deferMu.Lock()
 			l.deferred = append(again, l.deferred...)
 			l.deferMu.Unlock()
@@ -400,8 +457,16 @@ func (l *Log) commit(batch []*request) {
 		l.log.Info("audit checkpoint", "seq", cp.Seq, "hash", cp.Hash, "time", cp.Time.Format(time.RFC3339Nano),
 			"public_key", cp.PublicKey, "signature", cp.Signature)
 	}
+	var gone []*request
 	for i, r := range batch {
-		r.replyTo <- reply{id: recs[i].ID()}
+		if !r.answer(reply{id: recs[i].ID()}) {
+			gone = append(gone, r) // its caller failed: the gateway refused it
+		}
+	}
+	if d := l.notRun(gone); len(d) > 0 {
+		l.deferMu.Lock()
+		l.deferred = append(l.deferred, d...)
+		l.deferMu.Unlock()
 	}
 }
 
