@@ -499,7 +499,7 @@ func (r *faultRun) check(store audit.Store) {
 	var outcomes map[string]bool
 	var notRun map[string]bool // outcomes of statements refused though recorded
 	var kinds map[string]int   // outcomes by error code
-	var dup int              // outcomes written twice
+	var dup int                // outcomes written twice
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		statements, sqls, outcomes, notRun, kinds = map[string]audit.Event{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]int{}
 		dup = 0

@@ -85,9 +85,9 @@ type Log struct {
 	unsure        Position
 	unsureReqs    []*request
 	unsureRefused []*request
-	sinceCP    int64
-	lastCP     time.Time
-	lastCPSeq  int64
+	sinceCP       int64
+	lastCP        time.Time
+	lastCPSeq     int64
 }
 
 type request struct {
