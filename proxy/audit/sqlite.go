@@ -84,15 +84,17 @@ func OpenSQLite(ctx context.Context, path string, o StoreOptions) (*SQLite, erro
 	return s, nil
 }
 
-// createPrivate makes sure path exists, creating it and its directory
-// readable by the owner only.
+// createPrivate makes sure path exists and can be written, creating it
+// and its directory readable by the owner only. A trail that cannot be
+// written (a read-only filesystem, its permissions) is said so here, not
+// as SQLite's "unable to open database file".
 func createPrivate(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return nil
+		f, err = os.OpenFile(path, os.O_RDWR, 0)
 	}
 	if err != nil {
 		return err
