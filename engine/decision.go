@@ -56,6 +56,10 @@ type Decision struct {
 	// column derived from it.
 	Masks    map[string]string `json:"masks,omitempty"`
 	Approval *Approval         `json:"approval,omitempty"` // set when Action is require_approval
+	// Estimate is the policy asking for the plan's estimate of a read
+	// before it decides: the gateway estimates (input.estimate) and asks
+	// again. The second decision is the one that counts.
+	Estimate bool `json:"estimate,omitempty"`
 }
 
 // Approval says who must approve a held statement.

@@ -18,32 +18,53 @@ type Input struct {
 	Session   Session             `json:"session"`
 	Statement statement.Statement `json:"statement"`
 	Request   Request             `json:"request"`
-	// Estimate is the upstream's estimate of the rows an UPDATE or DELETE
-	// touches, when the gateway could obtain one before the decision;
-	// absent otherwise.
+	// Estimate is the upstream's estimate, made before the decision, of
+	// the rows an UPDATE or DELETE touches, or of what a read scans when
+	// the policy asked for it (Decision.Estimate); absent otherwise.
 	Estimate *Estimate `json:"estimate,omitempty"`
 }
 
 // Estimate is how much of its target table a bounded UPDATE or DELETE
 // touches, as the upstream estimated it before the decision by running the
-// statement's own WHERE clause (which the analysis found free of effects).
+// statement's own WHERE clause (which the analysis found free of effects);
+// or, for a read, how much of each table it scans, from the upstream's
+// plan of the statement (which plans it without running it).
 type Estimate struct {
-	Object string `json:"object"` // the target table, DB.SCHEMA.TABLE
-	// Rows of Total are selected: rows with Method "count", micro-partitions
-	// the predicate cannot prune with "explain_partitions" (an upper bound).
+	Object string `json:"object"` // a write's target table, DB.SCHEMA.TABLE; empty for a read
+	// Rows of Total are selected: rows with Method "count" and "plan_rows",
+	// micro-partitions the predicate cannot prune with "explain_partitions"
+	// (an upper bound). For a read, the sums over its scans.
 	Rows  int64   `json:"rows"`
 	Total int64   `json:"total"`
 	Share float64 `json:"share"` // Rows / Total, 0 when Total is 0
 	// Method is how the upstream estimated: "count" (exact counts),
 	// "explain_partitions" (Snowflake's EXPLAIN, partitions after pruning),
-	// or "failed" (no estimate could be had).
+	// "plan_rows" (the stand-in's planner, estimated rows), or "failed" (no
+	// estimate could be had).
 	Method string `json:"method"`
+	// Bytes is what a read scans, when the upstream says (Snowflake's
+	// bytesAssigned); 0 otherwise.
+	Bytes int64 `json:"bytes,omitempty"`
+	// Scans are a read's table scans, in plan order.
+	Scans []Scan `json:"scans,omitempty"`
+}
+
+// Scan is one table scan of a read's plan, in Estimate's units.
+type Scan struct {
+	Object string  `json:"object"` // DB.SCHEMA.TABLE
+	Rows   int64   `json:"rows"`
+	Total  int64   `json:"total"`
+	Share  float64 `json:"share"`
+	// Full is set when nothing narrows the scan: no filter reaches it, or
+	// the plan keeps every row (or micro-partition) of the table.
+	Full bool `json:"full"`
 }
 
 // The estimate methods.
 const (
 	EstimateCount             = "count"
 	EstimateExplainPartitions = "explain_partitions"
+	EstimatePlanRows          = "plan_rows"
 	// EstimateFailed: the statement called for an estimate and the
 	// upstream could not give one (an error, the time bound); Rows, Total
 	// and Share are 0 and the policy should treat the write as unbounded.

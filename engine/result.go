@@ -40,6 +40,13 @@ func decodeDecision(rs rego.ResultSet) (Decision, error) {
 	if d.Approval, err = approval(obj["approval"]); err != nil {
 		return Decision{}, err
 	}
+	switch e := obj["estimate"].(type) {
+	case nil:
+	case bool:
+		d.Estimate = e
+	default:
+		return Decision{}, malformed("estimate %v is not a boolean", e)
+	}
 	switch {
 	case d.Action == ActionRequireApproval && d.Approval == nil:
 		return Decision{}, malformed("require_approval without an approval")

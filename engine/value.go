@@ -24,13 +24,30 @@ func inputValue(in *Input) ast.Value {
 		kv("request", obj(kv("id", str(in.Request.ID)), kv("time", timeValue(in.Request.Time)))),
 	}
 	if e := in.Estimate; e != nil {
-		items = append(items, kv("estimate", obj(
+		est := []item{
 			kv("object", str(e.Object)),
 			kv("rows", ast.Number(itoa(e.Rows))),
 			kv("total", ast.Number(itoa(e.Total))),
 			kv("share", ast.Number(strconv.FormatFloat(e.Share, 'g', -1, 64))),
 			kvt("method", shared(e.Method)),
-		)))
+		}
+		if e.Bytes != 0 {
+			est = append(est, kv("bytes", ast.Number(itoa(e.Bytes))))
+		}
+		if len(e.Scans) > 0 {
+			scans := make([]*ast.Term, len(e.Scans))
+			for i, sc := range e.Scans {
+				scans[i] = ast.NewTerm(obj(
+					kv("object", str(sc.Object)),
+					kv("rows", ast.Number(itoa(sc.Rows))),
+					kv("total", ast.Number(itoa(sc.Total))),
+					kv("share", ast.Number(strconv.FormatFloat(sc.Share, 'g', -1, 64))),
+					kv("full", ast.Boolean(sc.Full)),
+				))
+			}
+			est = append(est, kv("scans", ast.NewArray(scans...)))
+		}
+		items = append(items, kv("estimate", obj(est...)))
 	}
 	return obj(items...)
 }

@@ -102,3 +102,41 @@ func inputEstimate(o statement.Object, e Estimate) *engine.Estimate {
 	}
 	return &engine.Estimate{Object: qualified(o), Rows: e.Rows, Total: e.Total, Share: share, Method: e.Method}
 }
+
+// scanEstimator is implemented by upstream sessions (Conn) that can plan a
+// read without running it.
+type scanEstimator interface {
+	// EstimateScans plans sql with its binds and returns what each table
+	// scan of the plan reads.
+	EstimateScans(ctx context.Context, sql string, binds []Bind) (engine.Estimate, error)
+}
+
+// scanEstimate returns the policy input's estimate of what a read scans,
+// which the policy asked for (engine.Decision.Estimate). A statement that is
+// not a read, an upstream that cannot plan, an error or the time bound
+// (logged) reach the policy as method "failed".
+func (s *Server) scanEstimate(ctx context.Context, sess *session, stmt statement.Statement, binds []Bind, log *slog.Logger) *engine.Estimate {
+	failed := &engine.Estimate{Method: engine.EstimateFailed}
+	est, ok := sess.conn.(scanEstimator)
+	switch {
+	case stmt.Category != statement.CategoryRead:
+		log.Warn("the policy asked for the plan of a statement that is not a read; it is told none could be had", "category", stmt.Category)
+		return failed
+	case !ok || s.cfg.EstimateTimeout < 0:
+		log.Warn("the upstream cannot plan reads; the policy is told so")
+		return failed
+	}
+	timeout := s.cfg.EstimateTimeout
+	if timeout == 0 {
+		timeout = defaultEstimateTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	started := time.Now()
+	e, err := est.EstimateScans(ctx, stmt.SQL, binds)
+	if err != nil {
+		log.Warn("plan estimate failed; the policy is told so", "err", redactValues(err.Error()), "elapsed", time.Since(started))
+		return failed
+	}
+	return &e
+}

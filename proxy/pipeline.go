@@ -226,6 +226,13 @@ func (s *Server) decide(ctx context.Context, q *query, stmt statement.Statement,
 	dctx, end := s.stage(ctx, StageDecision)
 	d := s.cfg.Decider.Decide(dctx, in)
 	end(nil)
+	if d.Estimate && in.Estimate == nil {
+		// The policy asks what the read would scan before it decides.
+		in.Estimate = s.scanEstimate(ctx, q.session, stmt, binds, log)
+		dctx, end := s.stage(ctx, StageDecision)
+		d = s.cfg.Decider.Decide(dctx, in)
+		end(nil)
+	}
 	return stmt, in, d
 }
 

@@ -10,6 +10,7 @@
 #              "reason": text shown with a mask decision (optional)}
 #   "rules" names what fired: the rule packages behind a deny or a mask,
 #   the approval requirements behind a require_approval.
+#   A package may also set wants_estimate (see decision below).
 #   Precedence: deny > require_approval > mask > allow. Masks union, and the
 #   strongest strategy wins when two rules mask the same column. An approval
 #   needs an approver who satisfies every rule that asked for one.
@@ -71,7 +72,16 @@ masks[col] := max(ranked)[1] if {
 	ranked := [[strength(x.strategy), x.strategy] | some x in mask_items; x.column == col]
 }
 
-decision := {"action": "deny", "reasons": sort(deny_reasons), "rules": sort(denied_by)} if {
+# A package's wants_estimate asks for the plan of a read before the
+# decision counts (rules/cost.rego): the decision carries estimate: true,
+# and the gateway decides again with input.estimate. A deny needs no plan.
+decision := object.union(verdict, {"estimate": true}) if {
+	verdict.action != "deny"
+	some name
+	data.snowgate.rules[name].wants_estimate
+} else := verdict
+
+verdict := {"action": "deny", "reasons": sort(deny_reasons), "rules": sort(denied_by)} if {
 	count(deny_reasons) > 0
 } else := {
 	"action": "require_approval",

@@ -1,6 +1,7 @@
 package snowflake
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/snowgate/snowgate/engine"
@@ -39,6 +40,40 @@ func TestParseExplainPartitions(t *testing.T) {
 		`{"GlobalStats":{"partitionsTotal":"2","partitionsAssigned":"1"}}`,
 	} {
 		if got, err := parseExplainPartitions(bad); err == nil {
+			t.Errorf("parse %q: %+v, want an error", bad, got)
+		}
+	}
+}
+
+func TestParseExplainScans(t *testing.T) {
+	got, err := parseExplainScans(explainSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := engine.Estimate{Method: engine.EstimateExplainPartitions, Rows: 2, Total: 2, Share: 1, Bytes: 1024, Scans: []engine.Scan{
+		{Object: "TESTDB.TEMPORARY_DOC_TEST.Z2", Rows: 1, Total: 1, Share: 1, Full: true},
+		{Object: "TESTDB.TEMPORARY_DOC_TEST.Z1", Rows: 1, Total: 1, Share: 1, Full: true},
+	}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("documented plan:\n got %+v\nwant %+v", got, want)
+	}
+	// A join of a pruned scan and a full one, in two steps.
+	got, err = parseExplainScans(`{"GlobalStats":{"partitionsTotal":260,"partitionsAssigned":13,"bytesAssigned":5000},"Operations":[` +
+		`[{"id":0,"operation":"Result"},{"id":1,"parentOperators":[0],"operation":"TableScan","objects":["DEMO.PUBLIC.ORDERS"],"partitionsAssigned":3,"partitionsTotal":250,"bytesAssigned":3000}],` +
+		`[{"id":0,"operation":"TableScan","objects":["DEMO.PUBLIC.\"mixed\""],"partitionsAssigned":10,"partitionsTotal":10,"bytesAssigned":2000}]]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Scans) != 2 || got.Scans[0].Full || !got.Scans[1].Full || got.Scans[1].Object != `DEMO.PUBLIC."mixed"` || got.Bytes != 5000 || got.Rows != 13 || got.Total != 260 {
+		t.Errorf("two steps: %+v", got)
+	}
+	for _, bad := range []string{
+		``, `{}`, `{"GlobalStats":{"partitionsTotal":1,"partitionsAssigned":2}}`,
+		`{"GlobalStats":{"partitionsTotal":1,"partitionsAssigned":1},"Operations":[[{"operation":"TableScan","objects":["T"]}]]}`,
+		`{"GlobalStats":{"partitionsTotal":1,"partitionsAssigned":1},"Operations":[[{"operation":"TableScan","objects":["T"],"partitionsTotal":1,"partitionsAssigned":2}]]}`,
+		`{"GlobalStats":{"partitionsTotal":1,"partitionsAssigned":1},"Operations":[[{"operation":"TableScan","partitionsTotal":1,"partitionsAssigned":1}]]}`,
+	} {
+		if got, err := parseExplainScans(bad); err == nil {
 			t.Errorf("parse %q: %+v, want an error", bad, got)
 		}
 	}

@@ -2,10 +2,13 @@ package standin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
+	"strconv"
+	"strings"
 
 	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
@@ -75,4 +78,104 @@ func count(v any) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("count of type %T: %v", v, v)
+}
+
+// EstimateScans plans a read without running it,
+//
+//	EXPLAIN (FORMAT JSON) <statement>
+//
+// after the same dialect rewrite and confinement checks as running it, and
+// reads each table scan of DuckDB's plan: the planner's estimated rows
+// (engine.EstimatePlanRows), the table's rows, and whether any filter
+// reaches the scan. A scan no filter reaches reads the whole table (Full);
+// so does one whose filter the planner dropped as always true.
+func (c *conn) EstimateScans(ctx context.Context, sqlText string, binds []proxy.Bind) (engine.Estimate, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	toks, err := statement.Lex(sqlText)
+	if err != nil {
+		return engine.Estimate{}, fmt.Errorf("stand-in plan: %w", err)
+	}
+	if err := refuse(toks); err != nil {
+		return engine.Estimate{}, err
+	}
+	text, err := rewrite(sqlText, toks, c)
+	if err != nil {
+		return engine.Estimate{}, err
+	}
+	if err := c.checkStatement(ctx, text); err != nil {
+		return engine.Estimate{}, err
+	}
+	args, err := bindArgs(binds)
+	if err != nil {
+		return engine.Estimate{}, err
+	}
+	var key, plan string
+	if err := c.c.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+text, args...).Scan(&key, &plan); err != nil {
+		return engine.Estimate{}, fmt.Errorf("stand-in plan: %w", duckError(err))
+	}
+	var nodes []planNode
+	if err := json.Unmarshal([]byte(plan), &nodes); err != nil {
+		return engine.Estimate{}, fmt.Errorf("stand-in plan: %w", err)
+	}
+	est := engine.Estimate{Method: engine.EstimatePlanRows}
+	var walk func(ns []planNode) error
+	walk = func(ns []planNode) error {
+		for _, n := range ns {
+			if table, ok := n.Extra["Table"].(string); ok {
+				sc, err := c.scan(ctx, table, n.Extra)
+				if err != nil {
+					return err
+				}
+				est.Scans = append(est.Scans, sc)
+				est.Rows += sc.Rows
+				est.Total += sc.Total
+			}
+			if err := walk(n.Children); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(nodes); err != nil {
+		return engine.Estimate{}, fmt.Errorf("stand-in plan: %w", err)
+	}
+	if est.Total > 0 {
+		est.Share = float64(est.Rows) / float64(est.Total)
+	}
+	return est, nil
+}
+
+// planNode is one operator of DuckDB's JSON plan.
+type planNode struct {
+	Name     string         `json:"name"`
+	Children []planNode     `json:"children"`
+	Extra    map[string]any `json:"extra_info"`
+}
+
+// scan reads one table scan: table is DuckDB's catalog.schema.table, which
+// the stand-in names as Snowflake's DB.SCHEMA.TABLE.
+func (c *conn) scan(ctx context.Context, table string, extra map[string]any) (engine.Scan, error) {
+	parts := strings.Split(table, ".")
+	if len(parts) != 3 {
+		return engine.Scan{}, fmt.Errorf("scan of %q: not catalog.schema.table", table)
+	}
+	var total int64
+	err := c.c.QueryRowContext(ctx, `SELECT estimated_size FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?`,
+		parts[0], parts[1], parts[2]).Scan(&total)
+	if err != nil {
+		return engine.Scan{}, fmt.Errorf("rows of %s: %w", table, err)
+	}
+	rows := total
+	_, filtered := extra["Filters"]
+	if s, ok := extra["Estimated Cardinality"].(string); ok && filtered {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n < total {
+			rows = n
+		}
+	}
+	sc := engine.Scan{Object: strings.ToUpper(table), Rows: rows, Total: total, Full: !filtered || rows >= total}
+	if total > 0 {
+		sc.Share = float64(rows) / float64(total)
+	}
+	return sc, nil
 }

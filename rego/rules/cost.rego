@@ -1,0 +1,93 @@
+# METADATA
+# title: Cost guard
+# description: |
+#   Before a read runs, the policy can ask for the upstream's plan of it:
+#   wants_estimate makes the decision carry estimate: true, and the gateway
+#   plans the statement without running it (Snowflake's EXPLAIN USING JSON,
+#   the stand-in's planner) and decides again with input.estimate. From
+#   config.cost:
+#     a scan of a table in no_full_scan that nothing narrows (no filter
+#     reaches it, or the plan keeps every micro-partition or row of the
+#     table) is denied, for everyone;
+#     an agent's read whose scans add up to more than agent_max_scan_bytes
+#     (Snowflake's bytesAssigned) or agent_max_scan_rows (the stand-in's
+#     estimated rows) needs approvals.large_scan;
+#     a plan that was asked for and could not be had holds the read for
+#     approvals.large_scan when it touches a no_full_scan table or comes
+#     from an agent under a limit: it cannot be shown to be small.
+#   The plan is asked for only when one of these could apply: a read that
+#   names a table in no_full_scan or a view (which may read one), or an
+#   agent's read when a limit is set.
+package snowgate.rules.cost
+
+import data.snowgate.lib
+
+cfg := object.get(lib.config, "cost", {})
+
+no_full_scan := {upper(t) | some t in object.get(cfg, "no_full_scan", [])}
+
+max_bytes := object.get(cfg, "agent_max_scan_bytes", 0)
+
+max_rows := object.get(cfg, "agent_max_scan_rows", 0)
+
+limited if max_bytes > 0
+
+limited if max_rows > 0
+
+# Reads that could meet a rule below.
+concerned if {
+	some o in input.statement.objects
+	o.access == "read"
+	upper(lib.object_key(o)) in no_full_scan
+}
+
+concerned if {
+	count(no_full_scan) > 0
+	some o in input.statement.objects
+	o.access == "read"
+	o.type == "view"
+}
+
+concerned if {
+	input.identity.agent
+	limited
+}
+
+wants_estimate if {
+	input.statement.category == "read"
+	not input.estimate
+	concerned
+}
+
+planned := e if {
+	e := input.estimate
+	e.method != "failed"
+}
+
+deny contains why if {
+	some s in planned.scans
+	s.full
+	upper(s.object) in no_full_scan
+	why := sprintf("a full scan of %s, which is marked no_full_scan: filter it so that it can be pruned", [s.object])
+}
+
+approve contains {"rule": "large_scan", "why": why} if {
+	input.identity.agent
+	max_bytes > 0
+	planned.bytes > max_bytes
+	why := sprintf("a read by %s would scan an estimated %d bytes, more than %d", [lib.agent_name, planned.bytes, max_bytes])
+}
+
+approve contains {"rule": "large_scan", "why": why} if {
+	input.identity.agent
+	max_rows > 0
+	planned.method == "plan_rows"
+	planned.rows > max_rows
+	why := sprintf("a read by %s would scan an estimated %d rows, more than %d", [lib.agent_name, planned.rows, max_rows])
+}
+
+approve contains {"rule": "large_scan", "why": "how much the read would scan could not be estimated"} if {
+	input.estimate.method == "failed"
+	input.statement.category == "read"
+	concerned
+}
