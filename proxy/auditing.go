@@ -54,8 +54,15 @@ func auditStatement(stmt statement.Statement, st SessionState, queryTag string) 
 		Objects: objs, Index: stmt.Index, Count: stmt.Count, Database: st.Database, Schema: st.Schema, QueryTag: queryTag}
 }
 
-func auditDecision(d engine.Decision) *audit.Decision {
-	return &audit.Decision{ID: d.ID, Action: string(d.Action), Reasons: d.Reasons, Masks: d.Masks, Revision: d.Revision, Rules: d.Rules}
+func auditDecision(d engine.Decision, e *engine.Estimate) *audit.Decision {
+	ad := &audit.Decision{ID: d.ID, Action: string(d.Action), Reasons: d.Reasons, Masks: d.Masks, Revision: d.Revision, Rules: d.Rules}
+	if e != nil {
+		ad.Estimate = &audit.Estimate{Object: e.Object, Rows: e.Rows, Total: e.Total, Share: e.Share, Method: e.Method, Bytes: e.Bytes}
+		for _, sc := range e.Scans {
+			ad.Estimate.Scans = append(ad.Estimate.Scans, audit.Scan(sc))
+		}
+	}
+	return ad
 }
 
 func sessionID(sess *session) string { return strconv.FormatInt(sess.id, 10) }

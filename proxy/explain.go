@@ -103,7 +103,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) (any, error) {
 		log := s.log.With("session", sess.id, "request", q.requestID, "kind", stmt.Kind, "fingerprint", stmt.Fingerprint)
 		stmt, in, d := s.decide(ctx, q, stmt, nil, log) // as the query path decides (pipeline.go)
 		if _, err := s.record(ctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID,
-			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, st, in.Session.QueryTag), Decision: auditDecision(d),
+			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, st, in.Session.QueryTag), Decision: auditDecision(d, in.Estimate),
 			Reason: ExplainReason}); err != nil {
 			return nil, err
 		}

@@ -136,7 +136,7 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 		var err error
 		rctx, end := s.stage(ctx, StageAudit)
 		auditID, err = s.record(rctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID, QueryID: q.id,
-			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, sess.snapshot(), in.Session.QueryTag), Decision: auditDecision(d)})
+			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, sess.snapshot(), in.Session.QueryTag), Decision: auditDecision(d, in.Estimate)})
 		end(err)
 		if err != nil {
 			return nil, err

@@ -80,7 +80,7 @@ func runAuditShadow(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 		total++
-		was, now := oldEng.Decide(ctx, in), newEng.Decide(ctx, in)
+		was, now := shadowDecide(ctx, oldEng, in), shadowDecide(ctx, newEng, in)
 		if was.Action == now.Action && strings.Join(was.Reasons, "|") == strings.Join(now.Reasons, "|") && sameMasks(was.Masks, now.Masks) {
 			return nil
 		}
@@ -171,11 +171,32 @@ func shadowInput(ctx context.Context, e audit.Event) (engine.Input, error) {
 	if e.Identity.Agent != "" {
 		id.Agent = &engine.Agent{ID: e.Identity.Agent, Source: engine.AgentSourceAct}
 	}
-	return engine.Input{
+	in := engine.Input{
 		Version: engine.InputVersion, Identity: id, Statement: stmt,
 		Session: engine.Session{ID: e.SessionID, Database: st.Database, Schema: st.Schema},
 		Request: engine.Request{ID: e.RequestID, Time: e.Time},
-	}, nil
+	}
+	if d := e.Decision; d != nil && d.Estimate != nil {
+		x := d.Estimate
+		in.Estimate = &engine.Estimate{Object: x.Object, Rows: x.Rows, Total: x.Total, Share: x.Share, Method: x.Method, Bytes: x.Bytes}
+		for _, sc := range x.Scans {
+			in.Estimate.Scans = append(in.Estimate.Scans, engine.Scan(sc))
+		}
+	}
+	return in, nil
+}
+
+// shadowDecide decides as the gateway does, with the estimate recorded
+// with the statement. A policy that asks for a plan no record holds (the
+// recorded policy did not ask for one) is answered as the gateway answers
+// a plan it cannot have: method "failed".
+func shadowDecide(ctx context.Context, eng *engine.Engine, in engine.Input) engine.Decision {
+	d := eng.Decide(ctx, in)
+	if d.Estimate && in.Estimate == nil {
+		in.Estimate = &engine.Estimate{Method: engine.EstimateFailed}
+		d = eng.Decide(ctx, in)
+	}
+	return d
 }
 
 func sameMasks(a, b map[string]string) bool {

@@ -95,6 +95,30 @@ type Decision struct {
 	Masks    map[string]string `json:"masks,omitempty"` // source column → strategy
 	Revision string            `json:"revision,omitempty"`
 	Rules    []string          `json:"rules,omitempty"` // what fired (engine.Decision.Rules)
+	// Estimate is the upstream's estimate the decision was made with
+	// (engine.Input.Estimate), when there was one.
+	Estimate *Estimate `json:"estimate,omitempty"`
+}
+
+// Estimate is what the upstream estimated a statement touches or scans,
+// in engine.Estimate's units and JSON names.
+type Estimate struct {
+	Object string  `json:"object"`
+	Rows   int64   `json:"rows"`
+	Total  int64   `json:"total"`
+	Share  float64 `json:"share"`
+	Method string  `json:"method"`
+	Bytes  int64   `json:"bytes,omitempty"`
+	Scans  []Scan  `json:"scans,omitempty"`
+}
+
+// Scan is one table scan of a read's plan.
+type Scan struct {
+	Object string  `json:"object"`
+	Rows   int64   `json:"rows"`
+	Total  int64   `json:"total"`
+	Share  float64 `json:"share"`
+	Full   bool    `json:"full"`
 }
 
 // Outcome is what running a statement upstream did.

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	sf "github.com/snowflakedb/gosnowflake"
+)
+
+// costLibrary is the default library with data.json's cost settings
+// replaced by cost (a JSON object).
+func costLibrary(t *testing.T, cost string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../../rego")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "data.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const off = `"cost": {"no_full_scan": [], "agent_max_scan_bytes": 0, "agent_max_scan_rows": 0}`
+	if !bytes.Contains(b, []byte(off)) {
+		t.Fatalf("data.json has no %s", off)
+	}
+	if err := os.WriteFile(path, bytes.Replace(b, []byte(off), []byte(`"cost": `+cost), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestCLI_auditShadowCost: traffic recorded under a loose cost guard
+// (agents' reads planned, nothing refused) replayed under a strict one with
+// `snowgate audit shadow`: the plans recorded with the statements decide
+// the candidate's cost rules; a read the recorded policy did not plan is
+// decided as if its plan could not be had.
+func TestCLI_auditShadowCost(t *testing.T) {
+	data := t.TempDir()
+	loose := costLibrary(t, `{"no_full_scan": [], "agent_max_scan_bytes": 0, "agent_max_scan_rows": 1000000}`)
+	strict := costLibrary(t, `{"no_full_scan": ["DEMO.PUBLIC.EVENTS"], "agent_max_scan_bytes": 0, "agent_max_scan_rows": 1500}`)
+	gw, admin := startDevIn(t, data, "--policy", loose, "--approval-mode", "ticket")
+	run := func(as string, queries ...string) {
+		tok, err := snowgate(t, "token", "--as", as, "--addr", admin)
+		if err != nil {
+			t.Fatal(tok)
+		}
+		host, port, _ := net.SplitHostPort(gw)
+		dsn, _ := sf.ParseDSN(fmt.Sprintf("%s:%s/DEMO/PUBLIC?account=snowgate&protocol=http&authenticator=oauth&token=%s", host, port, strings.TrimSpace(tok)))
+		db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *dsn))
+		defer db.Close()
+		for _, q := range queries {
+			rows, err := db.Query(q)
+			if err != nil {
+				t.Fatalf("%s as %s under the loose guard: %v", q, as, err)
+			}
+			rows.Close()
+		}
+	}
+	run("agent",
+		`SELECT id, event_type FROM events`,
+		`SELECT id, event_type FROM events WHERE id = 5`,
+		`SELECT count(*) FROM orders a JOIN orders b ON a.customer_id = b.customer_id`,
+		`SELECT status FROM orders WHERE id = 2`)
+	run("analyst", `SELECT id, event_type FROM events`)
+	stopDev(t, admin)
+
+	out, err := snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", strict)
+	if err != nil {
+		t.Fatalf("audit shadow: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"5 recorded statements re-evaluated, 3 decisions would change",
+		"allow → deny                         1",
+		"allow → require_approval             2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit shadow output lacks %q:\n%s", want, out)
+		}
+	}
+	out, err = snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", strict, "--output", "json")
+	if err != nil {
+		t.Fatalf("audit shadow --output json: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"a full scan of DEMO.PUBLIC.EVENTS, which is marked no_full_scan",
+		"would scan an estimated 2000 rows, more than 1500",
+		"how much the read would scan could not be estimated",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit shadow's changes lack %q:\n%s", want, out)
+		}
+	}
+}
