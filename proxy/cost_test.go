@@ -17,7 +17,7 @@ import (
 // costPolicy is the default library with the cost guard turned on in its
 // data.json: DEMO.PUBLIC.EVENTS (2,000 rows) may not be scanned whole, and
 // an agent's read may scan 1,500 rows.
-func costPolicy(t *testing.T) string {
+func costPolicy(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS("../rego")); err != nil {
@@ -159,4 +159,27 @@ func pythonResults(t *testing.T, st *devstack.Stack, as string, queries ...strin
 		t.Fatalf("python answered %d results (%v) for %d queries", len(results), err, len(queries))
 	}
 	return results
+}
+
+// BenchmarkCostGuard: what the plan costs. The agent's small read through
+// the gateway with the default library (no plan asked for) and with the
+// cost guard on (every agent read planned by the stand-in, then decided
+// again). Reproduce: go test -run '^$' -bench CostGuard -benchtime 3s ./proxy/
+func BenchmarkCostGuard(b *testing.B) {
+	for _, c := range []struct{ name, policy string }{{"off", ""}, {"on", costPolicy(b)}} {
+		st, err := devstack.Start(context.Background(), devstack.Options{PolicyDir: c.policy})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(st.Close)
+		db := openDB(b, st, "agent")
+		const q = `SELECT id, amount FROM orders WHERE id = 42`
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := db.QueryRow(q).Scan(new(int), new(string)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
