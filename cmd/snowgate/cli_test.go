@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -217,21 +218,59 @@ func TestCLI_serve(t *testing.T) {
 type served struct {
 	cmd            *exec.Cmd
 	gateway, admin string // the gateway, and the dev instance's admin (issuer)
+	adminAPI       string // the served gateway's own admin server (/readyz, /metrics)
 	dir            string
+	log            *logBuffer    // everything it wrote to stderr
 	exited         chan struct{} // closed when the process has exited, with its error in err
 	err            error
+}
+
+// serveOptions say how startServeWith runs snowgate serve; the zero value
+// is startServe's: a dev instance of its own, SQLite stores.
+type serveOptions struct {
+	dev      string   // the admin address of a running dev instance to front; "" starts one
+	password string   // that instance's stand-in password (its --standin-password); "" for dev's default
+	store    string   // the approvals store and audit trail: a PostgreSQL URL; "" for SQLite files in dir
+	replica  string   // audit.replica; "" for the default, the host name
+	logLevel string   // log_level; "" for the default, info
+	env      []string // added to the process's environment
 }
 
 // startServe starts it; env adds to the process's environment.
 func startServe(t *testing.T, env ...string) *served {
 	t.Helper()
-	_, admin := startDev(t)
+	return startServeWith(t, serveOptions{env: env})
+}
+
+// startServeWith starts snowgate serve as o says, and stops it (SIGINT)
+// when the test ends unless it has exited.
+func startServeWith(t *testing.T, o serveOptions) *served {
+	t.Helper()
+	admin := o.dev
+	if admin == "" {
+		_, admin = startDev(t)
+	}
+	password := o.password
+	if password == "" {
+		password = "snowgate-dev"
+	}
 	// The stand-in's address is the third one snowgate dev prints; ask it.
 	standin := devStandinAddr(t, admin)
 	host, port, _ := net.SplitHostPort(standin)
 	dir := t.TempDir()
+	approvals, trail := dir+"/approvals.db", dir+"/audit.db"
+	if o.store != "" {
+		approvals, trail = o.store, o.store
+	}
+	replica, level := "", ""
+	if o.replica != "" {
+		replica = "\n  replica: " + o.replica
+	}
+	if o.logLevel != "" {
+		level = "log_level: " + o.logLevel + "\n"
+	}
 	cfg := filepath.Join(dir, "snowgate.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: 127.0.0.1:0
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`%slisten: 127.0.0.1:0
 admin_listen: 127.0.0.1:0
 issuers:
   - url: http://%s
@@ -248,26 +287,35 @@ credentials:
     user: ADMIN
     password_env: SNOWGATE_TEST_UPSTREAM_PASSWORD
 approvals:
-  store: %s/approvals.db
+  store: %s
 audit:
-  dsn: %s/audit.db
-`, admin, host, port, dir, dir)), 0o600)
-	sv := &served{cmd: exec.Command(binary, "serve", "--config", cfg), admin: admin, dir: dir, exited: make(chan struct{})}
-	sv.cmd.Env = append(append(os.Environ(), "SNOWGATE_TEST_UPSTREAM_PASSWORD=snowgate-dev"), env...)
+  dsn: %s%s
+`, level, admin, host, port, approvals, trail, replica)), 0o600)
+	sv := &served{cmd: exec.Command(binary, "serve", "--config", cfg), admin: admin, dir: dir, log: &logBuffer{}, exited: make(chan struct{})}
+	sv.cmd.Env = append(append(os.Environ(), "SNOWGATE_TEST_UPSTREAM_PASSWORD="+password), o.env...)
 	stderr, _ := sv.cmd.StderrPipe()
 	if err := sv.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	sc := bufio.NewScanner(stderr)
-	for sv.gateway == "" && sc.Scan() {
+	rd := bufio.NewReader(stderr)
+	for sv.gateway == "" || sv.adminAPI == "" {
+		b, err := rd.ReadBytes('\n')
+		sv.log.Write(b)
 		var line struct{ Msg, Server, Addr string }
-		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" && line.Server == "gateway" {
-			sv.gateway = line.Addr
+		if json.Unmarshal(b, &line) == nil && line.Msg == "listening" {
+			switch line.Server {
+			case "gateway":
+				sv.gateway = line.Addr
+			case "admin":
+				sv.adminAPI = line.Addr
+			}
+		}
+		if err != nil {
+			break
 		}
 	}
 	go func() {
-		for sc.Scan() {
-		}
+		io.Copy(sv.log, rd)
 		sv.err = sv.cmd.Wait()
 		close(sv.exited)
 	}()
@@ -279,10 +327,28 @@ audit:
 			sv.cmd.Process.Kill()
 		}
 	})
-	if sv.gateway == "" {
-		t.Fatal("snowgate serve did not start")
+	if sv.gateway == "" || sv.adminAPI == "" {
+		t.Fatalf("snowgate serve did not start:\n%s", sv.log)
 	}
 	return sv
+}
+
+// logBuffer collects a process's log, safe to read while it is written.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // open connects gosnowflake to the served gateway as a demo identity.
