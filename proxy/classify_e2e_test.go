@@ -23,7 +23,7 @@ import (
 	"github.com/snowgate/snowgate/proxy/devidp"
 	"github.com/snowgate/snowgate/proxy/devstack"
 	"github.com/snowgate/snowgate/proxy/identity"
-	"github.com/snowgate/snowgate/proxy/internal/pgtest"
+	"github.com/snowgate/snowgate/internal/pgtest"
 )
 
 // pairs reads a query's rows as "ID=VALUE" strings, in order.

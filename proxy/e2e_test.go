@@ -20,7 +20,7 @@ import (
 	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/devstack"
-	"github.com/snowgate/snowgate/proxy/internal/pgtest"
+	"github.com/snowgate/snowgate/internal/pgtest"
 )
 
 func TestMain(m *testing.M) {

@@ -28,7 +28,7 @@ import (
 	"github.com/snowgate/snowgate/proxy/devidp"
 	"github.com/snowgate/snowgate/proxy/devstack"
 	"github.com/snowgate/snowgate/proxy/identity"
-	"github.com/snowgate/snowgate/proxy/internal/pgtest"
+	"github.com/snowgate/snowgate/internal/pgtest"
 	"github.com/snowgate/snowgate/proxy/snowflake"
 	"github.com/snowgate/snowgate/vault"
 )

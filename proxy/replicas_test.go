@@ -18,7 +18,7 @@ import (
 	"github.com/snowgate/snowgate/proxy/devidp"
 	"github.com/snowgate/snowgate/proxy/devstack"
 	"github.com/snowgate/snowgate/proxy/identity"
-	"github.com/snowgate/snowgate/proxy/internal/pgtest"
+	"github.com/snowgate/snowgate/internal/pgtest"
 )
 
 // TestAudit_twoReplicasOnPostgres: two gateway replicas share one

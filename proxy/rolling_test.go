@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/snowgate/snowgate/proxy"
-	"github.com/snowgate/snowgate/proxy/internal/pgtest"
+	"github.com/snowgate/snowgate/internal/pgtest"
 )
 
 // balancer is a layer-4 load balancer as a Kubernetes Service with

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	sf "github.com/snowflakedb/gosnowflake"
+
+	"github.com/snowgate/snowgate/internal/pgtest"
 )
 
 var binary string
@@ -45,6 +47,7 @@ func TestMain(m *testing.M) {
 	os.Setenv("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")
 	_ = sf.GetLogger().SetLogLevel("fatal")
 	code := m.Run()
+	pgtest.Stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -9,10 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -25,6 +21,8 @@ import (
 	"time"
 
 	sf "github.com/snowflakedb/gosnowflake"
+
+	"github.com/snowgate/snowgate/internal/pgtest"
 )
 
 // replicaPassword is the stand-in's ADMIN password: the upstream
@@ -52,7 +50,7 @@ const replicaPassword = "replica-upstream-pw-8Kd3"
 // value; neither the upstream password nor a token is in a replica's log
 // or in an error a client saw.
 func TestReplicas_killAndDrain(t *testing.T) {
-	dsn := startPostgres(t)
+	dsn := pgtest.DSN(t, "replicas")
 	_, dev := startDev(t, "--standin-password", replicaPassword, "--mcp-addr", "off")
 	opts := func(name string) serveOptions {
 		return serveOptions{dev: dev, password: replicaPassword, store: dsn, replica: name, logLevel: "debug"}
@@ -956,66 +954,4 @@ func watchReady(sv *served) func() []string {
 		}
 	}()
 	return func() []string { close(stop); <-done; return down }
-}
-
-// startPostgres runs a throwaway PostgreSQL server from the binaries in
-// SNOWGATE_PG_BIN (Debian: /usr/lib/postgresql/15/bin) for the test and
-// returns the URL of an empty database on it. (proxy/internal/pgtest
-// does this for proxy's tests; an internal package of proxy/ cannot be
-// imported from here.)
-func startPostgres(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("SNOWGATE_PG_BIN")
-	if bin == "" {
-		t.Fatal("SNOWGATE_PG_BIN is not set: point it at the directory holding PostgreSQL's initdb and pg_ctl " +
-			"(Debian: apt-get install -y postgresql, then SNOWGATE_PG_BIN=/usr/lib/postgresql/15/bin)")
-	}
-	dir, err := os.MkdirTemp("", "snowgate-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cred *syscall.Credential
-	if os.Geteuid() == 0 { // initdb refuses root
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Fatalf("running as root, and initdb refuses root: need a 'postgres' user: %v", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-	}
-	run := func(tool string, args ...string) ([]byte, error) {
-		cmd := exec.Command(filepath.Join(bin, tool), args...)
-		cmd.Dir = dir
-		if cred != nil {
-			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-		}
-		return cmd.CombinedOutput()
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	data := filepath.Join(dir, "data")
-	if out, err := run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
-	}
-	t.Cleanup(func() {
-		run("pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
-		os.RemoveAll(dir)
-	})
-	if out, err := run("pg_ctl", "-D", data, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60",
-		"-o", "-p "+port+" -h 127.0.0.1 -k "+dir, "start"); err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-		t.Fatalf("pg_ctl start: %v\n%s\n%s", err, out, log)
-	}
-	if out, err := run("createdb", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "snowgate"); err != nil {
-		t.Fatalf("createdb: %v\n%s", err, out)
-	}
-	return "postgres://postgres@127.0.0.1:" + port + "/snowgate?sslmode=disable"
 }

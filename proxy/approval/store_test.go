@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snowgate/snowgate/proxy/internal/pgtest"
+	"github.com/snowgate/snowgate/internal/pgtest"
 )
 
 func TestMain(m *testing.M) {

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/snowgate/snowgate/proxy/internal/pgtest"
+	"github.com/snowgate/snowgate/internal/pgtest"
 )
 
 // postgresDSN returns the URL of a new, empty database on the shared test
