@@ -123,6 +123,17 @@ func TestProtocol_badInput(t *testing.T) {
 	c.token = "forged-session-token"
 	wantError(t, "heartbeat with a forged session token", c.do("POST", "/session/heartbeat", "", nil, nil), proxy.CodeSessionInvalid)
 	wantError(t, "query with a forged session token", c.post("/queries/v1/query-request?requestId=x", map[string]any{"sqlText": "SELECT 1"}), proxy.CodeSessionInvalid)
+	// A driver's retry to a replica that does not know its session: the
+	// statement may have run where the session was.
+	r := c.post("/queries/v1/query-request?requestId=8c2f0b7e-0b6b-4f55-a0a4-5cc1d0b9e1a2&retryCount=1&retryReason=0", map[string]any{"sqlText": "INSERT INTO t VALUES (1)"})
+	wantError(t, "retry on an unknown session", r, proxy.CodeSessionInvalid)
+	if r.Message == nil || !strings.Contains(*r.Message, "this is a retry: the statement (request 8c2f0b7e-0b6b-4f55-a0a4-5cc1d0b9e1a2) may have run") {
+		t.Errorf("retry on an unknown session: %v; want it to say the statement may have run", r.Message)
+	}
+	long := strings.Repeat("x", 200)
+	if r := c.post("/queries/v1/query-request?requestId="+long+"&retryCount=1", map[string]any{"sqlText": "SELECT 1"}); r.Message == nil || strings.Contains(*r.Message, long) {
+		t.Errorf("a 200-character request id is echoed: %v", r.Message)
+	}
 
 	tok, _ := st.Issuer.Token("analyst")
 	c.login(tok)
@@ -134,7 +145,7 @@ func TestProtocol_badInput(t *testing.T) {
 	wantError(t, "abort of nothing", c.post("/queries/v1/abort-request", map[string]any{"requestId": "none"}), proxy.CodeNotExecuting)
 
 	// The gateway still serves after all of that.
-	r := c.post("/queries/v1/query-request?requestId=ok", map[string]any{"sqlText": "SELECT 1"})
+	r = c.post("/queries/v1/query-request?requestId=ok", map[string]any{"sqlText": "SELECT 1"})
 	if !r.Success {
 		t.Fatalf("query after bad input: %s", *r.Message)
 	}

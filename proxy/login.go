@@ -404,7 +404,15 @@ func (s *Server) authSession(r *http.Request) (*session, error) {
 	}
 	sess := s.sessions.token(tok)
 	if sess == nil {
-		return nil, newError(CodeSessionInvalid, "08001", "session token not recognised; log in again", nil)
+		msg := "session token not recognised; log in again"
+		if q := r.URL.Query(); q.Get("retryCount") != "" && q.Get("requestId") != "" && len(q.Get("requestId")) <= 64 {
+			// A driver resending a statement to a gateway that does not
+			// know its session: the one that did may have run it before it
+			// went away.
+			msg = "session token not recognised, and this is a retry: the statement (request " + q.Get("requestId") +
+				") may have run before its session was lost; check before running it again, then log in again"
+		}
+		return nil, newError(CodeSessionInvalid, "08001", msg, nil)
 	}
 	now := time.Now()
 	sess.mu.Lock()
