@@ -16,6 +16,9 @@ type ConnectInput struct {
 	// warehouse, role, client application.
 	Session Session `json:"session"`
 	Request Request `json:"request"`
+	// Usage is the caller's counts before this login (sessions open among
+	// them); absent when the gateway keeps none.
+	Usage *Usage `json:"usage,omitempty"`
 }
 
 // ConnectDecision says whether a login may proceed and what the upstream
@@ -64,12 +67,16 @@ func (e *Engine) Connect(ctx context.Context, in ConnectInput) ConnectDecision {
 }
 
 func connectValue(in *ConnectInput) ast.Value {
-	return obj(
+	items := []item{
 		kv("version", str(in.Version)),
 		kv("identity", identityValue(&in.Identity)),
 		kv("session", sessionValue(&in.Session)),
 		kv("request", obj(kv("id", str(in.Request.ID)), kv("time", timeValue(in.Request.Time)))),
-	)
+	}
+	if in.Usage != nil {
+		items = append(items, kv("usage", usageValue(in.Usage)))
+	}
+	return obj(items...)
 }
 
 // decodeConnect is the one place a connect result becomes a

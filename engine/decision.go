@@ -60,6 +60,15 @@ type Decision struct {
 	// before it decides: the gateway estimates (input.estimate) and asks
 	// again. The second decision is the one that counts.
 	Estimate bool `json:"estimate,omitempty"`
+	// Limits caps the result the statement may return; the gateway cuts
+	// a result that passes it with an error (the caller's quota).
+	Limits *Limits `json:"limits,omitempty"`
+}
+
+// Limits are caps on one statement's result; zero is no cap.
+type Limits struct {
+	Rows  int64 `json:"rows,omitempty"`
+	Bytes int64 `json:"bytes,omitempty"`
 }
 
 // Approval says who must approve a held statement.

@@ -22,6 +22,30 @@ type Input struct {
 	// the rows an UPDATE or DELETE touches, or of what a read scans when
 	// the policy asked for it (Decision.Estimate); absent otherwise.
 	Estimate *Estimate `json:"estimate,omitempty"`
+	// Usage is what the caller did in the current windows, from the
+	// gateway's quota counters; absent when it keeps none.
+	Usage *Usage `json:"usage,omitempty"`
+}
+
+// Usage is a caller's counts in the current windows (a minute for
+// statements, an hour for rows, a day for bytes; sessions now open), across
+// the gateway's replicas: the human's own (Subject), the agent's across
+// the humans it acts for, and each of the human's groups'.
+type Usage struct {
+	Subject Counts            `json:"subject"`
+	Agent   *Counts           `json:"agent,omitempty"` // when an agent acts
+	Groups  map[string]Counts `json:"groups"`
+	// Unavailable is set when the counters could not be read (their store
+	// has not synced lately); the counts are zero then.
+	Unavailable bool `json:"unavailable,omitempty"`
+}
+
+// Counts are one caller's, agent's or group's counts.
+type Counts struct {
+	StatementsMinute int64 `json:"statements_minute"`
+	RowsHour         int64 `json:"rows_hour"`
+	BytesDay         int64 `json:"bytes_day"`
+	Sessions         int64 `json:"sessions"`
 }
 
 // Estimate is how much of its target table a bounded UPDATE or DELETE

@@ -40,6 +40,9 @@ func decodeDecision(rs rego.ResultSet) (Decision, error) {
 	if d.Approval, err = approval(obj["approval"]); err != nil {
 		return Decision{}, err
 	}
+	if d.Limits, err = limits(obj["limits"]); err != nil {
+		return Decision{}, err
+	}
 	switch e := obj["estimate"].(type) {
 	case nil:
 	case bool:
@@ -164,6 +167,35 @@ func approval(v any) (*Approval, error) {
 }
 
 // integer decodes an optional whole number, def when absent.
+// limits reads a decision's result limits: an object of non-negative
+// integers rows and bytes, each optional.
+func limits(v any) (*Limits, error) {
+	if v == nil {
+		return nil, nil
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, malformed("limits is a %T, not an object", v)
+	}
+	var l Limits
+	for name, to := range map[string]*int64{"rows": &l.Rows, "bytes": &l.Bytes} {
+		n, err := integer(obj[name], 0)
+		if err != nil || n < 0 {
+			return nil, malformed("limits.%s %v is not a non-negative integer", name, obj[name])
+		}
+		*to = int64(n)
+	}
+	for name := range obj {
+		if name != "rows" && name != "bytes" {
+			return nil, malformed("limits.%s is not a limit", name)
+		}
+	}
+	if l == (Limits{}) {
+		return nil, nil
+	}
+	return &l, nil
+}
+
 func integer(v any, def int) (int, error) {
 	if v == nil {
 		return def, nil

@@ -49,7 +49,34 @@ func inputValue(in *Input) ast.Value {
 		}
 		items = append(items, kv("estimate", obj(est...)))
 	}
+	if in.Usage != nil {
+		items = append(items, kv("usage", usageValue(in.Usage)))
+	}
 	return obj(items...)
+}
+
+func usageValue(u *Usage) ast.Value {
+	groups := make([]item, 0, len(u.Groups))
+	for g, c := range u.Groups {
+		groups = append(groups, kv(g, countsValue(c)))
+	}
+	items := []item{kv("subject", countsValue(u.Subject)), kv("groups", obj(groups...))}
+	if u.Agent != nil {
+		items = append(items, kv("agent", countsValue(*u.Agent)))
+	}
+	if u.Unavailable {
+		items = append(items, kv("unavailable", ast.Boolean(true)))
+	}
+	return obj(items...)
+}
+
+func countsValue(c Counts) ast.Value {
+	return obj(
+		kv("statements_minute", ast.Number(itoa(c.StatementsMinute))),
+		kv("rows_hour", ast.Number(itoa(c.RowsHour))),
+		kv("bytes_day", ast.Number(itoa(c.BytesDay))),
+		kv("sessions", ast.Number(itoa(c.Sessions))),
+	)
 }
 
 func identityValue(id *Identity) ast.Value {

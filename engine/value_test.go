@@ -33,7 +33,13 @@ func fill(v reflect.Value, depth int) {
 		v.Set(s)
 	case reflect.Map:
 		m := reflect.MakeMap(v.Type())
-		m.SetMapIndex(reflect.ValueOf("k"), reflect.ValueOf(any("v")))
+		if e := v.Type().Elem(); e.Kind() == reflect.Interface {
+			m.SetMapIndex(reflect.ValueOf("k"), reflect.ValueOf(any("v")))
+		} else {
+			val := reflect.New(e).Elem()
+			fill(val, depth+1)
+			m.SetMapIndex(reflect.ValueOf("k"), val)
+		}
 		v.Set(m)
 	case reflect.Struct:
 		if v.Type() == reflect.TypeFor[time.Time]() {

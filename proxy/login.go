@@ -179,6 +179,7 @@ func (s *Server) connectDecision(r *http.Request, p *Principal, want *OpenParams
 			Database: want.Database, Schema: want.Schema, Warehouse: want.Warehouse, Role: want.Role, StartedAt: time.Now(),
 		},
 		Request: engine.Request{ID: pick(r.URL.Query().Get("requestId"), r.URL.Query().Get("request_id")), Time: time.Now()},
+		Usage:   s.usage(p.Identity, s.log),
 	})
 	if d.Action != engine.ActionAllow {
 		return newError(CodeLoginRefused, "28000", "snowgate: login refused: "+strings.Join(d.Reasons, "; ")+" (decision "+d.ID+")", nil)
@@ -226,6 +227,9 @@ func (s *Server) startSession(ctx context.Context, p *Principal, want OpenParams
 		requests: map[string]*query{},
 	}
 	s.sessions.add(sess)
+	if s.cfg.Quotas != nil {
+		s.cfg.Quotas.Open(quotaKeys(p.Identity))
+	}
 	if creds.Withdrawn != nil {
 		unwatch := context.AfterFunc(creds.Withdrawn, func() {
 			s.endSession(sess, fmt.Sprintf("upstream credentials withdrawn: %v", context.Cause(creds.Withdrawn)))
@@ -483,6 +487,9 @@ func (s *Server) endSession(sess *session, why string) {
 		sess.release()
 	}
 	s.queries.dropSession(sess.id)
+	if s.cfg.Quotas != nil {
+		s.cfg.Quotas.Closed(quotaKeys(sess.principal.Identity))
+	}
 	_, _ = s.record(context.Background(), audit.Event{Type: audit.TypeSessionEnd, SessionID: sessionID(sess), Identity: auditIdentity(sess.principal.Identity), Reason: why})
 	s.log.Info("session ended", "session", sess.id, "subject", sess.principal.Identity.Subject, "why", why)
 }

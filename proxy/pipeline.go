@@ -18,6 +18,7 @@ import (
 
 	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy/audit"
+	"github.com/snowgate/snowgate/proxy/quota"
 	"github.com/snowgate/snowgate/proxy/statement"
 )
 
@@ -120,6 +121,7 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 	sess := q.session
 	log := s.log.With("session", sess.id, "query", q.id, "kind", stmt.Kind, "fingerprint", stmt.Fingerprint)
 	var masks *maskPlanSpec
+	var caps budget
 	queryTag := sess.queryTag
 	started := time.Now()
 	var auditID string // the statement's record in the trail
@@ -129,6 +131,8 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 		var d engine.Decision
 		stmt, in, d = s.decide(ctx, q, stmt, binds, log)
 		upstreamSQL = stmt.SQL
+		s.count(sess.principal.Identity, quota.Statements, 1)
+		caps = budgetOf(d.Limits)
 		trace.SpanFromContext(ctx).SetAttributes(statementAttrs(stmt, d)...)
 		s.counters.decided(d.Action, d.Rules)
 		log = log.With("decision", d.ID, "action", d.Action, "revision", d.Revision)
@@ -192,7 +196,7 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 			}
 		}
 	}
-	res, err := s.runUpstream(ctx, q, stmt, Exec{SQL: upstreamSQL, Kind: stmt.Kind, Binds: binds, QueryTag: queryTag, Describe: req.DescribeOnly}, masks, log)
+	res, err := s.runUpstream(ctx, q, stmt, Exec{SQL: upstreamSQL, Kind: stmt.Kind, Binds: binds, QueryTag: queryTag, Describe: req.DescribeOnly}, masks, caps, log)
 	if !s.cfg.Unguarded {
 		// The statement and its decision are already durable; the outcome
 		// rides the next commit instead of holding the client's answer (a
@@ -223,6 +227,7 @@ func (s *Server) decide(ctx context.Context, q *query, stmt statement.Statement,
 	}
 	in := s.input(q.session, q, stmt)
 	in.Estimate = s.estimate(ctx, q.session, stmt, binds, log)
+	in.Usage = s.usage(q.session.principal.Identity, log)
 	dctx, end := s.stage(ctx, StageDecision)
 	d := s.cfg.Decider.Decide(dctx, in)
 	end(nil)
@@ -236,7 +241,7 @@ func (s *Server) decide(ctx context.Context, q *query, stmt statement.Statement,
 	return stmt, in, d
 }
 
-func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.Statement, x Exec, masks *maskPlanSpec, log *slog.Logger) (*result, error) {
+func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.Statement, x Exec, masks *maskPlanSpec, caps budget, log *slog.Logger) (*result, error) {
 	sess := q.session
 	uctx, end := s.stage(ctx, StageUpstream)
 	out, err := sess.conn.Run(uctx, x)
@@ -257,7 +262,11 @@ func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.State
 	}
 	s.track(sess, stmt, out)
 	ectx, end := s.stage(ctx, StageEncoding)
-	res, err := s.encode(ectx, stmt, out, masks)
+	res, err := s.encode(ectx, stmt, out, masks, caps)
+	if res != nil && out.Rows != nil {
+		s.count(sess.principal.Identity, quota.Rows, res.total)
+		s.count(sess.principal.Identity, quota.Bytes, res.valueBytes)
+	}
 	end(err)
 	if err == nil && masks != nil {
 		s.counters.maskedColumns(masks.byOutput)
@@ -333,7 +342,7 @@ func (s *Server) track(sess *session, stmt statement.Statement, out *Outcome) {
 	}
 }
 
-func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outcome, masks *maskPlanSpec) (*result, error) {
+func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outcome, masks *maskPlanSpec, caps budget) (*result, error) {
 	res := &result{statementType: statementTypeID(stmt.Kind), state: stateOf(out)}
 	if out.Rows == nil {
 		if cols := dmlColumns(stmt.Kind); cols != nil {
@@ -393,6 +402,13 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 				c, ok = plan[i](c, ok)
 			}
 			cells[i], valid[i] = c, ok
+		}
+		for i := range cells {
+			res.valueBytes += int64(len(cells[i]))
+		}
+		if err := caps.exceeded(res.total+1, res.valueBytes); err != nil {
+			res.close()
+			return nil, err
 		}
 		if err := w.writeRow(cells, valid); err != nil {
 			res.close()

@@ -23,6 +23,7 @@ type result struct {
 	inline        []byte // rows as Snowflake's rowset: "[...],[...]" without the outer brackets
 	inlineRows    int64
 	total         int64
+	valueBytes    int64  // the values' text, as quotas count bytes returned
 	spool         *spool // nil when every row is inline
 	resultIDs     string // multi-statement parent only
 	resultTypes   string

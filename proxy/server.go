@@ -42,6 +42,9 @@ type Config struct {
 	Name        string        // shown in logs: "gateway" or "standin"
 	Auth        Authenticator // verifies logins; required
 	Credentials CredentialSource
+	// Quotas, when set, counts what callers do for the policy
+	// (input.usage) and its result caps (decision limits).
+	Quotas      Quotas
 	Defaults    OpenParams // upstream database, schema, warehouse and role when the client names none
 	Upstream    Upstream   // runs statements; required
 	Decider     Decider    // takes the policy decision; required unless Unguarded

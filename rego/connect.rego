@@ -9,6 +9,8 @@
 #   humans without a profile are denied.
 package snowgate.connect
 
+import data.snowgate.lib.quotas
+
 cfg := data.snowgate.config.connect
 
 groups := {g | some g in input.identity.groups}
@@ -27,6 +29,14 @@ deny_reasons contains "none of your groups may connect through the gateway" if c
 deny_reasons contains sprintf("agent %s is blocked", [input.identity.agent.id]) if {
 	input.identity.agent.id in cfg.blocked_agents
 }
+
+deny_reasons contains sprintf("%s limit of %d sessions at once is reached; close one first", [s.name, n]) if {
+	some s in quotas.scopes
+	n := quotas.limit(s, "sessions")
+	s.counts.sessions >= n
+}
+
+deny_reasons contains "the quota counters cannot be read, and a quota applies to you; try again shortly" if quotas.unavailable
 
 decision := {"action": "deny", "reasons": sort(deny_reasons)} if count(deny_reasons) > 0
 

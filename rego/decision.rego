@@ -75,11 +75,22 @@ masks[col] := max(ranked)[1] if {
 # A package's wants_estimate asks for the plan of a read before the
 # decision counts (rules/cost.rego): the decision carries estimate: true,
 # and the gateway decides again with input.estimate. A deny needs no plan.
+# A package's limits (rules/quotas.rego) cap the result: the smallest of
+# each wins.
 decision := object.union(verdict, {"estimate": true}) if {
 	verdict.action != "deny"
 	some name
 	data.snowgate.rules[name].wants_estimate
+} else := object.union(verdict, {"limits": result_limits}) if {
+	verdict.action != "deny"
+	count(result_limits) > 0
 } else := verdict
+
+result_limits[k] := min(caps) if {
+	some k in {"rows", "bytes"}
+	caps := [n | some name; n := data.snowgate.rules[name].limits[k]]
+	count(caps) > 0
+}
 
 verdict := {"action": "deny", "reasons": sort(deny_reasons), "rules": sort(denied_by)} if {
 	count(deny_reasons) > 0

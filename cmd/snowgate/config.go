@@ -54,6 +54,8 @@ type config struct {
 	Approvals approvalsConfig `yaml:"approvals"`
 	// What copies of classified columns inherit.
 	Classifications classificationsConfig `yaml:"classifications"`
+	// What each caller does, counted for the policy's quotas.
+	Quotas quotasConfig `yaml:"quotas"`
 	// The tamper-evident audit trail.
 	Audit auditConfig `yaml:"audit"`
 	// The directory large results are spooled to while they are sent.
@@ -216,6 +218,15 @@ type classificationsConfig struct {
 	PollInterval duration `yaml:"poll_interval" default:"2s" example:"10s"`
 	// The groups whose members may forget a classification.
 	ForgetGroups []string `yaml:"forget_groups" default:"[data-stewards, platform-admins]" example:"[data-stewards]"`
+}
+
+// quotasConfig is quotas.
+type quotasConfig struct {
+	// Where the counters (statements a minute, rows an hour, bytes a day,
+	// sessions open, per caller, agent and group) are kept: an SQLite
+	// file, or a PostgreSQL URL shared by replicas, which sync with it
+	// every second.
+	Store string `yaml:"store" default:"approvals.store's PostgreSQL database, or quotas.db beside its SQLite file" format:"store" example:"postgres://snowgate@db/snowgate"`
 }
 
 // auditConfig is audit.

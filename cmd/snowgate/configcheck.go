@@ -146,6 +146,12 @@ func applyDefaults(c *config) {
 			c.Classifications.Store = filepath.Join(filepath.Dir(c.Approvals.Store), "classifications.db")
 		}
 	}
+	if c.Quotas.Store == "" {
+		c.Quotas.Store = c.Approvals.Store
+		if !isPostgres(c.Approvals.Store) {
+			c.Quotas.Store = filepath.Join(filepath.Dir(c.Approvals.Store), "quotas.db")
+		}
+	}
 	if c.Audit.DSN == "" {
 		c.Audit.DSN = "audit.db"
 	}

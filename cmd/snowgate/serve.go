@@ -21,6 +21,7 @@ import (
 	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/classify"
 	"github.com/snowgate/snowgate/proxy/identity"
+	"github.com/snowgate/snowgate/proxy/quota"
 	"github.com/snowgate/snowgate/proxy/snowflake"
 	"github.com/snowgate/snowgate/vault"
 )
@@ -104,6 +105,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	go classifications.Run(ctx)
 
+	qstore, err := quota.Open(ctx, c.Quotas.Store)
+	if err != nil {
+		return err
+	}
+	quotas, err := quota.New(ctx, qstore, c.Audit.Replica, 0, log)
+	if err != nil {
+		qstore.Close()
+		return fmt.Errorf("quotas: %w", err)
+	}
+	defer quotas.Close(context.Background())
+
 	u := c.Upstream
 	upstream := &snowflake.Upstream{Account: u.Account, Host: u.Host, Port: u.Port, Protocol: u.Protocol}
 	tp, stopTracing, err := tracing(ctx, log)
@@ -112,7 +124,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer stopTracing(context.Background()) // after the drain: the last spans are flushed
 	gw, err := proxy.New(proxy.Config{
-		Tracer: tp, Audit: trail, Approvals: approvals, ApprovalMode: c.Approvals.Mode, ApprovalPage: c.Approvals.PageURL, Classifier: classifications,
+		Tracer: tp, Audit: trail, Quotas: quotas, Approvals: approvals, ApprovalMode: c.Approvals.Mode, ApprovalPage: c.Approvals.PageURL, Classifier: classifications,
 		Name: "gateway", Auth: verifier, Decider: eng, Logger: log,
 		Upstream:    upstream,
 		Credentials: creds,

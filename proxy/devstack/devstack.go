@@ -24,6 +24,7 @@ import (
 	"github.com/snowgate/snowgate/proxy/classify"
 	"github.com/snowgate/snowgate/proxy/devidp"
 	"github.com/snowgate/snowgate/proxy/identity"
+	"github.com/snowgate/snowgate/proxy/quota"
 	"github.com/snowgate/snowgate/proxy/standin"
 )
 
@@ -57,6 +58,7 @@ type Stack struct {
 	Approvals                           *approval.Service
 	Audit                               *audit.Log
 	Classifications                     *classify.Service
+	Quotas                              *quota.Counter
 
 	servers []*http.Server
 	closers []func() error
@@ -169,6 +171,21 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		return st, fmt.Errorf("classifications: %w", err)
 	}
 
+	// Quota counters, in the data directory or in memory.
+	qpath := ":memory:"
+	if o.DataDir != "" {
+		qpath = filepath.Join(o.DataDir, "quotas.db")
+	}
+	qstore, err := quota.Open(ctx, qpath)
+	if err != nil {
+		return st, err
+	}
+	if st.Quotas, err = quota.New(ctx, qstore, "dev", 0, o.Logger); err != nil {
+		qstore.Close()
+		return st, err
+	}
+	st.closers = append(st.closers, func() error { return st.Quotas.Close(context.Background()) })
+
 	gcfg := o.Gateway
 	gcfg.Name, gcfg.Auth, gcfg.Upstream, gcfg.Decider, gcfg.Logger = "gateway", verifier, st.Standin, st.Engine, o.Logger
 	// DuckDB ignores the case of quoted names too: "demo" is DEMO there.
@@ -181,6 +198,9 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	}
 	if !o.NoAudit {
 		gcfg.Audit = st.Audit
+	}
+	if gcfg.Quotas == nil {
+		gcfg.Quotas = st.Quotas
 	}
 	gcfg.Approvals, gcfg.ApprovalMode, gcfg.ApprovalPage = st.Approvals, o.ApprovalMode, "http://"+st.AdminAddr+"/"
 	if gcfg.Classifier == nil {

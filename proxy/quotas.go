@@ -1,0 +1,95 @@
+package proxy
+
+// Quotas: what each caller does is counted (statements, rows and bytes
+// returned, sessions open) so that the policy reads it in input.usage and
+// can cap a statement's result (decision limits), which encode enforces.
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy/quota"
+)
+
+// Quotas counts what callers do (*quota.Counter), by key: a human, an
+// agent, a group.
+type Quotas interface {
+	Usage(keys []string) (map[string]quota.Usage, error)
+	Add(keys []string, metric string, n int64)
+	Open(keys []string)
+	Closed(keys []string)
+}
+
+// CodeQuotaExceeded cuts a result that passes the caller's quota.
+const CodeQuotaExceeded = "003008"
+
+// quotaKeys are the counters a principal's activity goes to.
+func quotaKeys(id engine.Identity) []string {
+	keys := []string{"subject:" + id.Issuer + " " + id.Subject}
+	if id.Agent != nil {
+		keys = append(keys, "agent:"+id.Agent.ID)
+	}
+	for _, g := range id.Groups {
+		keys = append(keys, "group:"+g)
+	}
+	return keys
+}
+
+// usage is the policy input's counts for id; nil without quota counters.
+// Counts that cannot be read are marked unavailable (the default library
+// denies when a limit applies).
+func (s *Server) usage(id engine.Identity, log *slog.Logger) *engine.Usage {
+	if s.cfg.Quotas == nil {
+		return nil
+	}
+	keys := quotaKeys(id)
+	got, err := s.cfg.Quotas.Usage(keys)
+	if err != nil {
+		log.Warn("quota counters unavailable; the policy is told so", "err", err)
+		return &engine.Usage{Unavailable: true, Groups: map[string]engine.Counts{}}
+	}
+	counts := func(k string) engine.Counts {
+		u := got[k]
+		return engine.Counts{StatementsMinute: u.StatementsMinute, RowsHour: u.RowsHour, BytesDay: u.BytesDay, Sessions: u.Sessions}
+	}
+	u := &engine.Usage{Subject: counts(keys[0]), Groups: make(map[string]engine.Counts, len(id.Groups))}
+	if id.Agent != nil {
+		c := counts("agent:" + id.Agent.ID)
+		u.Agent = &c
+	}
+	for _, g := range id.Groups {
+		u.Groups[g] = counts("group:" + g)
+	}
+	return u
+}
+
+// count adds n of metric to id's counters.
+func (s *Server) count(id engine.Identity, metric string, n int64) {
+	if s.cfg.Quotas != nil {
+		s.cfg.Quotas.Add(quotaKeys(id), metric, n)
+	}
+}
+
+// budget is a statement's result caps, as encode counts against them.
+type budget struct {
+	rows, bytes int64 // 0: no cap
+}
+
+func budgetOf(l *engine.Limits) budget {
+	if l == nil {
+		return budget{}
+	}
+	return budget{rows: l.Rows, bytes: l.Bytes}
+}
+
+// exceeded says which cap rows and bytes of values pass, if any.
+func (b budget) exceeded(rows, bytes int64) error {
+	switch {
+	case b.rows > 0 && rows > b.rows:
+		return newError(CodeQuotaExceeded, "54000", fmt.Sprintf("snowgate: result cut: it passes the %d rows left of your quota this hour; narrow the statement or wait", b.rows), nil)
+	case b.bytes > 0 && bytes > b.bytes:
+		return newError(CodeQuotaExceeded, "54000", fmt.Sprintf("snowgate: result cut: it passes the %d bytes left of your quota today; narrow the statement or wait", b.bytes), nil)
+	}
+	return nil
+}

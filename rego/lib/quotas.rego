@@ -1,0 +1,62 @@
+# METADATA
+# title: Quotas
+# description: |
+#   The limits of config.quotas that apply to the caller, each with its
+#   counts from input.usage (the gateway's quota counters): subjects for
+#   every human, agents for every agent (its counts across the humans it
+#   acts for), groups.<name> for the members of a group. A limit of 0 or
+#   absent is none. Used by rules/quotas.rego and, for sessions, by the
+#   login decision.
+package snowgate.lib.quotas
+
+import data.snowgate.lib
+
+cfg := object.get(lib.config, "quotas", {})
+
+# scopes: what each applicable set of limits is called, its limits and
+# the counts it is held to.
+scopes contains {"name": "your", "limits": cfg.subjects, "counts": input.usage.subject} if {
+	cfg.subjects
+	input.usage.subject
+}
+
+scopes contains {"name": sprintf("agent %s's", [input.identity.agent.id]), "limits": cfg.agents, "counts": input.usage.agent} if {
+	cfg.agents
+	input.identity.agent
+	input.usage.agent
+}
+
+scopes contains {"name": sprintf("group %s's", [g]), "limits": cfg.groups[g], "counts": input.usage.groups[g]} if {
+	some g in input.identity.groups
+	cfg.groups[g]
+	input.usage.groups[g]
+}
+
+limit(s, name) := n if {
+	n := object.get(s.limits, name, 0)
+	n > 0
+}
+
+# limited: some limit applies to the caller.
+limited if {
+	some lims in {cfg.subjects, cfg.agents} - {null}
+	some n in lims
+	n > 0
+}
+
+limited if {
+	some g in input.identity.groups
+	some n in cfg.groups[g]
+	n > 0
+}
+
+# unavailable: a limit applies and the counts cannot be read.
+unavailable if {
+	limited
+	input.usage.unavailable
+}
+
+unavailable if {
+	limited
+	not input.usage
+}
