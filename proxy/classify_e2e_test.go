@@ -17,13 +17,13 @@ import (
 	"time"
 
 	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/internal/pgtest"
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/classify"
 	"github.com/snowgate/snowgate/proxy/devidp"
 	"github.com/snowgate/snowgate/proxy/devstack"
 	"github.com/snowgate/snowgate/proxy/identity"
-	"github.com/snowgate/snowgate/internal/pgtest"
 )
 
 // pairs reads a query's rows as "ID=VALUE" strings, in order.

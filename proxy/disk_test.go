@@ -16,8 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/internal/pgtest"
+	"github.com/snowgate/snowgate/proxy/audit"
 )
 
 // smallDisk mounts a tmpfs of size (e.g. "8m") for the test and returns

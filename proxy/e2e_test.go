@@ -18,9 +18,9 @@ import (
 	sf "github.com/snowflakedb/gosnowflake"
 
 	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/internal/pgtest"
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/devstack"
-	"github.com/snowgate/snowgate/internal/pgtest"
 )
 
 func TestMain(m *testing.M) {

@@ -23,12 +23,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	sf "github.com/snowflakedb/gosnowflake"
 
+	"github.com/snowgate/snowgate/internal/pgtest"
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/devidp"
 	"github.com/snowgate/snowgate/proxy/devstack"
 	"github.com/snowgate/snowgate/proxy/identity"
-	"github.com/snowgate/snowgate/internal/pgtest"
 	"github.com/snowgate/snowgate/proxy/snowflake"
 	"github.com/snowgate/snowgate/vault"
 )

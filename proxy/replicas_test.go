@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/internal/pgtest"
 	"github.com/snowgate/snowgate/proxy"
 	adminapi "github.com/snowgate/snowgate/proxy/admin"
 	"github.com/snowgate/snowgate/proxy/approval"
@@ -18,7 +19,6 @@ import (
 	"github.com/snowgate/snowgate/proxy/devidp"
 	"github.com/snowgate/snowgate/proxy/devstack"
 	"github.com/snowgate/snowgate/proxy/identity"
-	"github.com/snowgate/snowgate/internal/pgtest"
 )
 
 // TestAudit_twoReplicasOnPostgres: two gateway replicas share one

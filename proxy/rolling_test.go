@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/internal/pgtest"
+	"github.com/snowgate/snowgate/proxy"
 )
 
 // balancer is a layer-4 load balancer as a Kubernetes Service with

@@ -24,10 +24,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	sf "github.com/snowflakedb/gosnowflake"
 
+	"github.com/snowgate/snowgate/internal/pgtest"
 	adminapi "github.com/snowgate/snowgate/proxy/admin"
 	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/devstack"
-	"github.com/snowgate/snowgate/internal/pgtest"
 	"github.com/snowgate/snowgate/proxy/snowflake"
 )
 
