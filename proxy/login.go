@@ -228,7 +228,7 @@ func (s *Server) startSession(ctx context.Context, p *Principal, want OpenParams
 	}
 	s.sessions.add(sess)
 	if s.cfg.Quotas != nil {
-		s.cfg.Quotas.Open(quotaKeys(p.Identity))
+		s.cfg.Quotas.Open(QuotaKeys(p.Identity))
 	}
 	if creds.Withdrawn != nil {
 		unwatch := context.AfterFunc(creds.Withdrawn, func() {
@@ -488,7 +488,7 @@ func (s *Server) endSession(sess *session, why string) {
 	}
 	s.queries.dropSession(sess.id)
 	if s.cfg.Quotas != nil {
-		s.cfg.Quotas.Closed(quotaKeys(sess.principal.Identity))
+		s.cfg.Quotas.Closed(QuotaKeys(sess.principal.Identity))
 	}
 	_, _ = s.record(context.Background(), audit.Event{Type: audit.TypeSessionEnd, SessionID: sessionID(sess), Identity: auditIdentity(sess.principal.Identity), Reason: why})
 	s.log.Info("session ended", "session", sess.id, "subject", sess.principal.Identity.Subject, "why", why)

@@ -24,8 +24,9 @@ type Quotas interface {
 // CodeQuotaExceeded cuts a result that passes the caller's quota.
 const CodeQuotaExceeded = "003008"
 
-// quotaKeys are the counters a principal's activity goes to.
-func quotaKeys(id engine.Identity) []string {
+// QuotaKeys are the counters a caller's activity goes to: the human's, the
+// agent's, each group's.
+func QuotaKeys(id engine.Identity) []string {
 	keys := []string{"subject:" + id.Issuer + " " + id.Subject}
 	if id.Agent != nil {
 		keys = append(keys, "agent:"+id.Agent.ID)
@@ -43,7 +44,7 @@ func (s *Server) usage(id engine.Identity, log *slog.Logger) *engine.Usage {
 	if s.cfg.Quotas == nil {
 		return nil
 	}
-	keys := quotaKeys(id)
+	keys := QuotaKeys(id)
 	got, err := s.cfg.Quotas.Usage(keys)
 	if err != nil {
 		log.Warn("quota counters unavailable; the policy is told so", "err", err)
@@ -67,7 +68,7 @@ func (s *Server) usage(id engine.Identity, log *slog.Logger) *engine.Usage {
 // count adds n of metric to id's counters.
 func (s *Server) count(id engine.Identity, metric string, n int64) {
 	if s.cfg.Quotas != nil {
-		s.cfg.Quotas.Add(quotaKeys(id), metric, n)
+		s.cfg.Quotas.Add(QuotaKeys(id), metric, n)
 	}
 }
 

@@ -37,7 +37,7 @@ func runAuditShadow(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	flt.Types = []string{audit.TypeStatement}
+	flt.Types = []string{audit.TypeStatement, audit.TypeOutcome, audit.TypeSessionStart, audit.TypeSessionEnd}
 	newEng, err := shadowEngine(ctx, *candidate)
 	if err != nil {
 		return fmt.Errorf("candidate policy: %w", err)
@@ -62,39 +62,71 @@ func runAuditShadow(ctx context.Context, args []string, stdout, stderr io.Writer
 		Baseline  string   `json:"baseline"`
 		Candidate string   `json:"candidate"`
 		Reasons   []string `json:"candidate_reasons"`
+		pos       int      // its place among the recorded statements
 	}
 	var changes []change
-	counts := map[string]int{}
 	total := 0
+	tally := newUsageTally()
+	type limited struct {
+		queryID string
+		at      int // its change's index, -1 when its decision did not change
+		c       change
+		limits  *engine.Limits
+	}
+	var caps []limited
 	err = store.Scan(ctx, flt, func(r audit.Record) error {
 		env, err := r.Decode()
 		if err != nil {
 			return err
 		}
 		e := env.Event
-		if e.Statement == nil || e.Identity == nil {
+		defer tally.observe(e)
+		if e.Type != audit.TypeStatement || e.Statement == nil || e.Identity == nil {
 			return nil
 		}
 		in, err := shadowInput(ctx, e)
 		if err != nil {
 			return err
 		}
+		in.Usage = tally.usage(e.Identity, e.Time)
 		total++
 		was, now := shadowDecide(ctx, oldEng, in), shadowDecide(ctx, newEng, in)
-		if was.Action == now.Action && strings.Join(was.Reasons, "|") == strings.Join(now.Reasons, "|") && sameMasks(was.Masks, now.Masks) {
-			return nil
-		}
-		counts[string(was.Action)+" → "+string(now.Action)]++
 		rec := ""
 		if e.Decision != nil {
 			rec = e.Decision.Action
 		}
-		changes = append(changes, change{Record: r.ID(), Session: e.SessionID, Subject: e.Identity.Subject, Agent: e.Identity.Agent,
-			SQL: e.Statement.SQL, Recorded: rec, Baseline: string(was.Action), Candidate: string(now.Action), Reasons: now.Reasons})
+		c := change{Record: r.ID(), Session: e.SessionID, Subject: e.Identity.Subject, Agent: e.Identity.Agent,
+			SQL: e.Statement.SQL, Recorded: rec, Baseline: string(was.Action), Candidate: string(now.Action), Reasons: now.Reasons, pos: total}
+		at := -1
+		if was.Action != now.Action || strings.Join(was.Reasons, "|") != strings.Join(now.Reasons, "|") || !sameMasks(was.Masks, now.Masks) {
+			at = len(changes)
+			changes = append(changes, c)
+		}
+		if now.Limits != nil {
+			caps = append(caps, limited{e.QueryID, at, c, now.Limits})
+		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	// A result the trail recorded that passes the candidate's limits
+	// would have been cut.
+	for _, l := range caps {
+		if !tally.cut(l.queryID, l.limits) {
+			continue
+		}
+		if l.at < 0 {
+			l.at = len(changes)
+			changes = append(changes, l.c)
+		}
+		changes[l.at].Candidate += " (cut)"
+		changes[l.at].Reasons = append(changes[l.at].Reasons, "the recorded result passes the quota left")
+	}
+	sort.SliceStable(changes, func(i, j int) bool { return changes[i].pos < changes[j].pos })
+	counts := map[string]int{}
+	for _, c := range changes {
+		counts[c.Baseline+" → "+c.Candidate]++
 	}
 	if af.output == "json" {
 		if changes == nil {
@@ -167,10 +199,7 @@ func shadowInput(ctx context.Context, e audit.Event) (engine.Input, error) {
 	}
 	stmt := stmts[0]
 	stmt.Index, stmt.Count = st.Index, st.Count
-	id := engine.Identity{Subject: e.Identity.Subject, Email: e.Identity.Email, Issuer: e.Identity.Issuer, Groups: e.Identity.Groups}
-	if e.Identity.Agent != "" {
-		id.Agent = &engine.Agent{ID: e.Identity.Agent, Source: engine.AgentSourceAct}
-	}
+	id := shadowIdentity(e.Identity)
 	in := engine.Input{
 		Version: engine.InputVersion, Identity: id, Statement: stmt,
 		Session: engine.Session{ID: e.SessionID, Database: st.Database, Schema: st.Schema},
@@ -184,6 +213,15 @@ func shadowInput(ctx context.Context, e audit.Event) (engine.Input, error) {
 		}
 	}
 	return in, nil
+}
+
+// shadowIdentity is the caller as the trail recorded it.
+func shadowIdentity(a *audit.Identity) engine.Identity {
+	id := engine.Identity{Subject: a.Subject, Email: a.Email, Issuer: a.Issuer, Groups: a.Groups}
+	if a.Agent != "" {
+		id.Agent = &engine.Agent{ID: a.Agent, Source: engine.AgentSourceAct}
+	}
+	return id
 }
 
 // shadowDecide decides as the gateway does, with the estimate recorded

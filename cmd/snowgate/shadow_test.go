@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	sf "github.com/snowflakedb/gosnowflake"
 )
@@ -93,6 +94,68 @@ func TestCLI_auditShadowCost(t *testing.T) {
 		"would scan an estimated 2000 rows, more than 1500",
 		"how much the read would scan could not be estimated",
 	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit shadow's changes lack %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestCLI_auditShadowQuotas: traffic recorded without quotas, replayed
+// under a candidate with quotas: audit shadow counts what the trail says
+// each caller did before each statement (statements, rows returned) and
+// shows the statements the candidate would have refused, and the result
+// it would have cut.
+func TestCLI_auditShadowQuotas(t *testing.T) {
+	if sec := time.Now().Second(); sec >= 40 { // the statements must share a minute
+		time.Sleep(time.Duration(61-sec) * time.Second)
+	}
+	data := t.TempDir()
+	gw, admin := startDevIn(t, data)
+	tok, err := snowgate(t, "token", "--as", "agent", "--addr", admin)
+	if err != nil {
+		t.Fatal(tok)
+	}
+	host, port, _ := net.SplitHostPort(gw)
+	dsn, _ := sf.ParseDSN(fmt.Sprintf("%s:%s/DEMO/PUBLIC?account=snowgate&protocol=http&authenticator=oauth&token=%s", host, port, strings.TrimSpace(tok)))
+	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *dsn))
+	for _, q := range []string{`SELECT id FROM orders`, `SELECT id FROM orders`, `SELECT id FROM orders`, `SELECT 1`, `SELECT 2`} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		for rows.Next() {
+		}
+		rows.Close()
+	}
+	db.Close()
+	stopDev(t, admin)
+
+	candidate := t.TempDir()
+	if err := os.CopyFS(candidate, os.DirFS("../../rego")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(candidate, "data.json")
+	b, _ := os.ReadFile(path)
+	const off = `"quotas": {"subjects": {}, "agents": {}, "groups": {}}`
+	if !bytes.Contains(b, []byte(off)) {
+		t.Fatalf("data.json has no %s", off)
+	}
+	os.WriteFile(path, bytes.Replace(b, []byte(off), []byte(`"quotas": {"subjects": {"statements_per_minute": 4}, "agents": {"rows_per_hour": 2500}, "groups": {}}`), 1), 0o644)
+	out, err := snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", candidate)
+	if err != nil {
+		t.Fatalf("audit shadow: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"5 recorded statements re-evaluated, 3 decisions would change",
+		"allow → allow (cut)                  1",
+		"allow → deny                         2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit shadow output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _ = snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", candidate, "--output", "json")
+	for _, want := range []string{"the recorded result passes the quota left", "limit of 2500 rows returned an hour is spent", "your limit of 4 statements a minute is reached"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("audit shadow's changes lack %q:\n%s", want, out)
 		}

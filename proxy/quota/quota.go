@@ -24,8 +24,8 @@ const (
 
 var windows = map[string]time.Duration{Statements: time.Minute, Rows: time.Hour, Bytes: 24 * time.Hour}
 
-// window is the start of metric's window at t, in Unix seconds.
-func window(metric string, t time.Time) int64 { return t.Truncate(windows[metric]).Unix() }
+// Window is the start of metric's window at t, in Unix seconds.
+func Window(metric string, t time.Time) int64 { return t.Truncate(windows[metric]).Unix() }
 
 // Usage is one key's counts in the current windows.
 type Usage struct {
@@ -148,7 +148,7 @@ func (c *Counter) Add(keys []string, metric string, n int64) {
 	if n == 0 {
 		return
 	}
-	w := window(metric, time.Now())
+	w := Window(metric, time.Now())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, k := range keys {
@@ -186,7 +186,7 @@ func (c *Counter) Usage(keys []string) (map[string]Usage, error) {
 	out := make(map[string]Usage, len(keys))
 	for _, k := range keys {
 		count := func(metric string) int64 {
-			cell := Cell{k, metric, window(metric, now)}
+			cell := Cell{k, metric, Window(metric, now)}
 			return c.synced[cell] + c.pending[cell]
 		}
 		out[k] = Usage{

@@ -85,7 +85,7 @@ func TestCounter_replicas(t *testing.T) {
 				t.Error("Usage with no sync for a minute succeeded")
 			}
 			b.mu.Lock()
-			pending := b.pending[Cell{"subject:alice", Statements, window(Statements, time.Now())}]
+			pending := b.pending[Cell{"subject:alice", Statements, Window(Statements, time.Now())}]
 			b.mu.Unlock()
 			if pending != 5 {
 				t.Errorf("after failed syncs %d statements are pending, want 5", pending)

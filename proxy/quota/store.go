@@ -111,7 +111,7 @@ func (s *SQL) Sync(ctx context.Context, replica string, deltas map[Cell]int64, s
 	counters := map[Cell]int64{}
 	rows, err := tx.QueryContext(ctx, s.q(`SELECT key, metric, window_start, value FROM snowgate_quota_counters
 		WHERE (metric = ? AND window_start = ?) OR (metric = ? AND window_start = ?) OR (metric = ? AND window_start = ?)`),
-		Statements, window(Statements, now), Rows, window(Rows, now), Bytes, window(Bytes, now))
+		Statements, Window(Statements, now), Rows, Window(Rows, now), Bytes, Window(Bytes, now))
 	if err != nil {
 		return nil, nil, err
 	}
