@@ -20,7 +20,7 @@ TEST_ENV := SNOWGATE_PYTHON=$(VENV)/bin/python SNOWGATE_NODE_PATH=$(NODE)/node_m
 	SNOWGATE_MCP_PYTHON=$(CACHE)/mcp/bin/python SNOWGATE_DBT=$(CACHE)/dbt/bin/dbt SNOWGATE_SNOW=$(CACHE)/snowcli/bin/snow \
 	SNOWGATE_LANGCHAIN_PYTHON=$(CACHE)/langchain/bin/python PATH=$(GOBIN):$(PATH)
 
-.PHONY: help dev test deps build bench fuzz lint
+.PHONY: help dev test deps build bench soak fuzz lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ $(OPA):
 
 bench: deps ## run the benchmarks (see README for what each shows)
 	$(TEST_ENV) $(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+
+soak: ## 30 minutes of mixed load on snowgate dev: goroutines, heap and open files must stay flat (go test runs 2 minutes)
+	SNOWGATE_SOAK=30m $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 45m ./cmd/snowgate/
 
 fuzz: ## fuzz the SQL analyser for a minute, then the request, bind, audit record and bundle decoders for 30 s each
 	$(GO) test -run '^$$' -fuzz FuzzAnalyze -fuzztime 60s ./proxy/statement/

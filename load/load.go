@@ -5,6 +5,8 @@
 // and the run reports throughput, latency percentiles per statement class,
 // outcomes and errors by Snowflake code, and the gateway's goroutines,
 // heap and open files read from its admin /metrics while the load runs.
+// A soak (Config.Soak) also judges whether those stay flat under constant
+// load and come back once the sessions have left.
 package load
 
 import (
@@ -12,6 +14,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -124,6 +127,11 @@ type Config struct {
 	MetricsInterval time.Duration
 
 	Seed uint64 // of the sessions' random choices
+
+	// Soak, when set, makes the run a soak (soak.go); it needs MetricsURL
+	// and a Duration.
+	Soak   *SoakConfig
+	Logger *slog.Logger // default: none
 }
 
 func (c *Config) setDefaults() error {
@@ -178,6 +186,14 @@ func (c *Config) setDefaults() error {
 	if total == 0 {
 		return errors.New("load: every statement class has weight 0")
 	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Soak != nil {
+		soak := *c.Soak
+		c.Soak = &soak
+		return c.Soak.setDefaults(c)
+	}
 	return nil
 }
 
@@ -217,6 +233,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 
+	var base Sample
+	if cfg.Soak != nil {
+		if base, err = baseline(ctx, cfg.MetricsURL); err != nil {
+			return nil, err
+		}
+		cfg.Logger.Info("soak: gateway before the run", "goroutines", base.Goroutines, "heap_inuse_mib", base.HeapInuse/(1<<20), "open_fds", base.OpenFDs)
+	}
+
 	r.start = time.Now()
 	if cfg.Duration > 0 {
 		r.until = r.start.Add(cfg.Duration)
@@ -246,7 +270,26 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	elapsed := time.Since(r.start)
 	close(stopScrape)
 	<-scrapeDone
-	return r.report(elapsed, scr), nil
+	rep := r.report(elapsed, scr)
+	if cfg.Soak != nil {
+		rep.Soak = r.soak(ctx, base, scr)
+	}
+	return rep, nil
+}
+
+// soak waits for the gateway to settle once the sessions have left, and
+// judges the run.
+func (r *runner) soak(ctx context.Context, base Sample, scr *scraper) *Soak {
+	c, log := r.cfg.Soak, r.cfg.Logger
+	log.Info("soak: sessions left; waiting for the gateway to come back to its baseline", "at_most", c.Settle)
+	after, waited := scr.settle(ctx, r.cfg.MetricsInterval, c.Settle, func(s Sample) bool { return c.back(base, s) })
+	v := c.judge(r.cfg.Duration, base, scr.samples, after, waited)
+	if v.OK {
+		log.Info("soak: flat", "settled_after", waited.Round(time.Second))
+	} else {
+		log.Warn("soak: not flat", "problems", len(v.Problems))
+	}
+	return v
 }
 
 // more says whether a session may start another statement, and takes its

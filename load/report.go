@@ -114,6 +114,7 @@ type Report struct {
 	Logins          Class            `json:"logins"`
 	Metrics         []Sample         `json:"gateway_metrics,omitempty"`
 	MetricsFailures int              `json:"gateway_metrics_failures,omitempty"`
+	Soak            *Soak            `json:"soak,omitempty"`
 }
 
 func (r *runner) report(elapsed time.Duration, scr *scraper) *Report {
@@ -183,11 +184,22 @@ func (rep *Report) WriteTable(w io.Writer) error {
 			}
 		}
 	}
+	if err := rep.writeMetrics(w); err != nil {
+		return err
+	}
+	if rep.Soak != nil {
+		return rep.Soak.write(w)
+	}
+	return nil
+}
+
+// writeMetrics writes the gateway's gauges read under load.
+func (rep *Report) writeMetrics(w io.Writer) error {
 	if len(rep.Metrics) == 0 {
 		return nil
 	}
 	fmt.Fprintf(w, "\ngateway (admin /metrics, %d samples, %d failed scrapes):\n", len(rep.Metrics), rep.MetricsFailures)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "s\tgoroutines\theap in use MiB\topen fds\tsessions\t")
 	for _, s := range thin(rep.Metrics, 12) {
 		fmt.Fprintf(tw, "%.1f\t%.0f\t%.1f\t%.0f\t%.0f\t\n", s.Seconds, s.Goroutines, s.HeapInuse/(1<<20), s.OpenFDs, s.Sessions)

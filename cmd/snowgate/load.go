@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strconv"
@@ -38,7 +39,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	metricsURL := fs.String("metrics-url", "", "the gateway's admin /metrics (default: http://ADMIN/metrics; \"off\" for none)")
 	fs.DurationVar(&cfg.MetricsInterval, "metrics-interval", load.DefaultMetricsInterval, "how often /metrics is read")
 	fs.IntVar(&cfg.Sessions, "sessions", load.DefaultSessions, "concurrent sessions, each one gosnowflake connection")
-	fs.DurationVar(&cfg.Duration, "duration", 0, "how long to run (default 30s unless --statements is given)")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "how long to run (default 30s unless --statements is given; 30m with --soak)")
 	fs.Int64Var(&cfg.Statements, "statements", 0, "how many statements to send in all (0: no limit)")
 	fs.DurationVar(&cfg.Ramp, "ramp", 0, "spread the first logins over this long")
 	fs.DurationVar(&cfg.Relogin, "relogin", load.DefaultRelogin, "how long a session lasts before it logs out and in again (jittered ±25%; negative: never)")
@@ -49,6 +50,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		sqls = append(sqls, s)
 		return nil
 	})
+	soak := fs.Bool("soak", false, "judge whether the gateway's goroutines, heap and open files stay flat under the constant load and come back after it; exit 1 if not, or if a statement had an unexpected outcome")
+	settle := fs.Duration("settle", load.DefaultSettle, "with --soak: how long to wait, once the sessions have left, for the gateway to come back to its level before the run")
 	output := fs.String("output", "table", "table or json")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the sessions' random choices")
 	if err := fs.Parse(args); err != nil {
@@ -59,7 +62,14 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if cfg.Duration <= 0 && cfg.Statements <= 0 {
 		cfg.Duration = 30 * time.Second
+		if *soak {
+			cfg.Duration = 30 * time.Minute
+		}
 	}
+	if *soak {
+		cfg.Soak = &load.SoakConfig{Settle: *settle}
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	var err error
 	if cfg.Mix, err = loadMix(*mix, sqls); err != nil {
 		return err
@@ -102,12 +112,39 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if *output == "json" {
-		enc := json.NewEncoder(stdout)
+	if err := writeReport(stdout, rep, *output); err != nil {
+		return err
+	}
+	return soakVerdict(rep)
+}
+
+func writeReport(w io.Writer, rep *load.Report, output string) error {
+	if output == "json" {
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	return rep.WriteTable(stdout)
+	return rep.WriteTable(w)
+}
+
+// soakVerdict fails a soak whose gauges were not flat or whose statements
+// did not all have their expected outcome.
+func soakVerdict(rep *load.Report) error {
+	if rep.Soak == nil {
+		return nil
+	}
+	var problems []string
+	if rep.Unexpected > 0 {
+		problems = append(problems, fmt.Sprintf("%d of %d statements had an unexpected outcome", rep.Unexpected, rep.Sent))
+	}
+	if n := rep.Logins.Outcomes[load.Error]; n > 0 {
+		problems = append(problems, fmt.Sprintf("%d of %d logins failed", n, rep.Logins.Sent))
+	}
+	problems = append(problems, rep.Soak.Problems...)
+	if len(problems) == 0 {
+		return nil
+	}
+	return &exitError{code: 1, err: fmt.Errorf("soak failed: %s", strings.Join(problems, "; "))}
 }
 
 // loadMix is the default mix with the weights and statements the flags give.

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/snowgate/snowgate/load"
 )
 
 func TestLoadMix(t *testing.T) {
@@ -58,5 +60,28 @@ func TestLoadMix(t *testing.T) {
 				t.Errorf("error %v, want one saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestSoakVerdict(t *testing.T) {
+	if err := soakVerdict(&load.Report{Unexpected: 3}); err != nil {
+		t.Errorf("a run that is not a soak: %v, want no verdict", err)
+	}
+	flat := &load.Soak{OK: true}
+	if err := soakVerdict(&load.Report{Sent: 10, Soak: flat}); err != nil {
+		t.Errorf("a flat soak: %v", err)
+	}
+	for _, tc := range []struct {
+		rep  load.Report
+		want string
+	}{
+		{load.Report{Sent: 10, Unexpected: 2, Soak: flat}, "2 of 10 statements had an unexpected outcome"},
+		{load.Report{Sent: 10, Logins: load.Class{Sent: 4, Outcomes: map[string]int64{load.Error: 1}}, Soak: flat}, "1 of 4 logins failed"},
+		{load.Report{Sent: 10, Soak: &load.Soak{Problems: []string{"go_goroutines grew under constant load"}}}, "go_goroutines grew"},
+	} {
+		err := soakVerdict(&tc.rep)
+		if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "soak failed: "+tc.want) {
+			t.Errorf("%+v: %v (exit %d), want exit 1 saying %q", tc.rep, err, exitCode(err), tc.want)
+		}
 	}
 }
