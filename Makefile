@@ -35,6 +35,7 @@ test: deps ## run every test with the real drivers, OPA and the other components
 	$(OPA) test --coverage --threshold 90 rego opa-tests > /dev/null   # the stock opa: Rego tests pass, coverage >= 90%
 	$(TEST_ENV) $(GO) test -count=1 -timeout 30m ./...
 	cd deploy/kubernetes/check && $(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=10s                       # each fuzz target briefly, beyond its seed corpus
 
 deps: $(VENV)/.ok $(FAKESNOW)/.ok $(NODE)/.ok $(CLIENTS:%=$(CACHE)/%/.ok) $(OPA) $(VAULT) $(JDBC_JAR) ## install the test clients and tools into .cache
 
@@ -75,9 +76,10 @@ bench: deps ## run the benchmarks (see README for what each shows)
 soak: ## 30 minutes of mixed load on snowgate dev: goroutines, heap and open files must stay flat (go test runs 2 minutes)
 	SNOWGATE_SOAK=30m $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 45m ./cmd/snowgate/
 
-fuzz: ## fuzz the SQL analyser for a minute, then the request, bind, audit record and bundle decoders for 30 s each
-	$(GO) test -run '^$$' -fuzz FuzzAnalyze -fuzztime 60s ./proxy/statement/
-	$(GO) test -run '^$$' -fuzz ^FuzzDecodeBody$$ -fuzztime 30s ./proxy/
-	$(GO) test -run '^$$' -fuzz ^FuzzBinds$$ -fuzztime 30s ./proxy/
-	$(GO) test -run '^$$' -fuzz ^FuzzRecordDecode$$ -fuzztime 30s ./proxy/audit/
-	$(GO) test -run '^$$' -fuzz ^FuzzBundle$$ -fuzztime 30s ./bundles/
+FUZZTIME ?= 60s
+fuzz: ## fuzz the SQL analyser, the request, bind, audit record and bundle decoders, FUZZTIME (60s) each
+	$(GO) test -run '^$$' -fuzz ^FuzzAnalyze$$ -fuzztime $(FUZZTIME) ./proxy/statement/
+	$(GO) test -run '^$$' -fuzz ^FuzzDecodeBody$$ -fuzztime $(FUZZTIME) ./proxy/
+	$(GO) test -run '^$$' -fuzz ^FuzzBinds$$ -fuzztime $(FUZZTIME) ./proxy/
+	$(GO) test -run '^$$' -fuzz ^FuzzRecordDecode$$ -fuzztime $(FUZZTIME) ./proxy/audit/
+	$(GO) test -run '^$$' -fuzz ^FuzzBundle$$ -fuzztime $(FUZZTIME) ./bundles/
