@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func snowgate(t *testing.T, args ...string) (string, error) {
+func snowgate(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	out, err := exec.Command(binary, args...).CombinedOutput()
 	return string(out), err
@@ -60,7 +60,7 @@ func snowgate(t *testing.T, args ...string) (string, error) {
 
 // startDev runs `snowgate dev` on free ports and returns the gateway and
 // admin addresses read from its banner.
-func startDev(t *testing.T, extra ...string) (gateway, admin string) {
+func startDev(t testing.TB, extra ...string) (gateway, admin string) {
 	return startDevIn(t, "", extra...)
 }
 
@@ -68,7 +68,7 @@ func startDev(t *testing.T, extra ...string) (gateway, admin string) {
 var devs sync.Map
 
 // stopDev interrupts a dev instance and waits for it to end.
-func stopDev(t *testing.T, admin string) {
+func stopDev(t testing.TB, admin string) {
 	t.Helper()
 	v, ok := devs.Load(admin)
 	if !ok {
@@ -86,7 +86,7 @@ func stopDev(t *testing.T, admin string) {
 }
 
 // startDevIn is startDev with a data directory ("" for in memory).
-func startDevIn(t *testing.T, dataDir string, extra ...string) (gateway, admin string) {
+func startDevIn(t testing.TB, dataDir string, extra ...string) (gateway, admin string) {
 	t.Helper()
 	args := []string{"dev", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--standin-addr", "127.0.0.1:0"}
 	if dataDir != "" {
@@ -240,14 +240,14 @@ type serveOptions struct {
 }
 
 // startServe starts it; env adds to the process's environment.
-func startServe(t *testing.T, env ...string) *served {
+func startServe(t testing.TB, env ...string) *served {
 	t.Helper()
 	return startServeWith(t, serveOptions{env: env})
 }
 
 // startServeWith starts snowgate serve as o says, and stops it (SIGINT)
 // when the test ends unless it has exited.
-func startServeWith(t *testing.T, o serveOptions) *served {
+func startServeWith(t testing.TB, o serveOptions) *served {
 	t.Helper()
 	admin := o.dev
 	if admin == "" {
@@ -370,7 +370,7 @@ func (sv *served) open(t *testing.T, as string) *sql.DB {
 
 // devStandinAddr is the stand-in address startDev read from the banner of
 // the dev instance whose admin address is given.
-func devStandinAddr(t *testing.T, admin string) string {
+func devStandinAddr(t testing.TB, admin string) string {
 	t.Helper()
 	addr, ok := standinAddrs.Load(admin)
 	if !ok {
