@@ -205,7 +205,10 @@ type runner struct {
 	start  time.Time
 	until  time.Time // zero: no time bound
 	issued atomic.Int64
-	total  int // of the weights
+	// answered counts the statements that had their answer, for the
+	// throughput between two /metrics samples.
+	answered atomic.Int64
+	total    int // of the weights
 
 	classes map[string]*classStats
 	logins  *classStats
@@ -249,7 +252,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	scrapeDone := make(chan struct{})
 	stopScrape := make(chan struct{})
 	if cfg.MetricsURL != "" {
-		scr = &scraper{url: cfg.MetricsURL, start: r.start}
+		scr = &scraper{url: cfg.MetricsURL, start: r.start, answered: &r.answered}
 		go func() {
 			defer close(scrapeDone)
 			scr.loop(ctx, cfg.MetricsInterval, stopScrape)
@@ -406,6 +409,7 @@ func (r *runner) exec(ctx context.Context, c *conn, st *Statement, rng *rand.Ran
 	start := time.Now()
 	outcome, code, err := run(ctx, c.c, st, args)
 	r.classes[st.Class].record(time.Since(start), outcome, code, err)
+	r.answered.Add(1)
 	return code == CodeClient
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,12 +18,15 @@ type Sample struct {
 	HeapInuse  float64 `json:"go_memstats_heap_inuse_bytes"`
 	OpenFDs    float64 `json:"process_open_fds"`
 	Sessions   float64 `json:"snowgate_sessions"`
+	// Answered is how many of the load's statements had been answered by then.
+	Answered int64 `json:"answered"`
 }
 
 // scraper reads /metrics at an interval; its fields are read after loop returns.
 type scraper struct {
 	url      string
 	start    time.Time
+	answered *atomic.Int64 // the run's count of answered statements, if any
 	client   http.Client
 	samples  []Sample
 	failures int
@@ -57,6 +61,9 @@ func (s *scraper) scrape(ctx context.Context) {
 
 func (s *scraper) read(ctx context.Context) (Sample, error) {
 	sm := Sample{Seconds: time.Since(s.start).Seconds()}
+	if s.answered != nil {
+		sm.Answered = s.answered.Load()
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
 		return sm, err

@@ -82,6 +82,44 @@ func TestJudge_heapGrowth(t *testing.T) {
 	}
 }
 
+// answering sets each sample's count of answered statements, perSecond(s)
+// a second.
+func answering(run []Sample, perSecond func(s float64) float64) []Sample {
+	var n float64
+	for i := 1; i < len(run); i++ {
+		n += perSecond(run[i].Seconds) * (run[i].Seconds - run[i-1].Seconds)
+		run[i].Answered = int64(n)
+	}
+	return run
+}
+
+// The heap follows the throughput: 40% more heap is flat when 50% more
+// statements are answered a second, not when the throughput fell.
+func TestJudge_heapFollowsThroughput(t *testing.T) {
+	heap := func(s float64) float64 {
+		if s < 60 {
+			return 200
+		}
+		return 280
+	}
+	step := func(from, to float64) func(float64) float64 {
+		return func(s float64) float64 {
+			if s <= 60 {
+				return from
+			}
+			return to
+		}
+	}
+	v := judgeSoak(t, answering(series(120, constant(200), heap, constant(70)), step(500, 750)), atRest)
+	if !v.OK || v.EarlyRate != 500 || v.LateRate != 750 {
+		t.Errorf("heap grown with the throughput judged not flat: rates %.0f, %.0f; %v", v.EarlyRate, v.LateRate, v.Problems)
+	}
+	v = judgeSoak(t, answering(series(120, constant(200), heap, constant(70)), step(750, 500)), atRest)
+	if v.OK || v.Gauges[1].Flat || !hasProblem(v, "go_memstats_heap_inuse_bytes grew") {
+		t.Errorf("heap grown while the throughput fell judged flat: %+v", v.Gauges[1])
+	}
+}
+
 func TestJudge_notBack(t *testing.T) {
 	run := series(120, constant(200), sawtooth(150), constant(70))
 	after := []Sample{{Seconds: 270, Goroutines: 113, HeapInuse: 80 << 20, OpenFDs: 21}}

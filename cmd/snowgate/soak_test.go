@@ -99,7 +99,8 @@ func logSoak(t *testing.T, rep *load.Report) {
 		t.Logf("  %s: before %.1f, Q2 median %.1f, Q4 median %.1f (%+.1f%%, %.1f/min), peak %.1f, after %.1f",
 			g.Name, g.Baseline/unit, g.Early/unit, g.Late/unit, 100*g.Growth, g.SlopePerMinute/unit, g.Peak/unit, g.End/unit)
 	}
-	t.Logf("  back at rest %.0f s after the sessions left", rep.Soak.SettleSeconds)
+	t.Logf("  %.0f statements/s in the second quarter, %.0f in the last; back at rest %.0f s after the sessions left",
+		rep.Soak.EarlyRate, rep.Soak.LateRate, rep.Soak.SettleSeconds)
 }
 
 // checkOutcomes: every class ran, each statement with its expected outcome,
