@@ -72,7 +72,7 @@ func OpenSQLite(ctx context.Context, path string, o StoreOptions) (*SQLite, erro
 	db.SetMaxOpenConns(4)
 	s := &SQLite{db: db, path: path}
 	if !o.ReadOnly {
-		if _, err := db.ExecContext(ctx, sqliteSchema); err != nil {
+		if err := createSchema(ctx, db); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("audit: sqlite %s: create schema: %w", path, err)
 		}
@@ -82,6 +82,38 @@ func OpenSQLite(ctx context.Context, path string, o StoreOptions) (*SQLite, erro
 		return nil, fmt.Errorf("audit: sqlite %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// createSchema creates the tables in a write transaction (BEGIN IMMEDIATE
+// waits for the lock). Opening the connection switches the file to WAL,
+// which SQLite refuses at once, without waiting, while another process
+// holds the file at that moment (two opening it together): that is
+// retried for up to 5 s.
+func createSchema(ctx context.Context, db *sql.DB) error {
+	for attempt := 1; ; attempt++ {
+		err := createSchemaOnce(ctx, db)
+		var se interface{ Code() int }
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != 5 || attempt == 50 { // SQLITE_BUSY
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func createSchemaOnce(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, sqliteSchema); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // createPrivate makes sure path exists and can be written, creating it

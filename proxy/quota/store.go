@@ -52,13 +52,27 @@ func Open(ctx context.Context, dsn string) (*SQL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quota store: %w", err)
 	}
-	for _, stmt := range strings.Split(schema, ";") {
-		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
-			s.db.Close()
-			return nil, fmt.Errorf("quota store: create tables: %w", err)
-		}
+	if err := s.createTables(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("quota store: create tables: %w", err)
 	}
 	return s, nil
+}
+
+// createTables runs the schema in one write transaction, which waits for
+// another replica creating it at the same time.
+func (s *SQL) createTables(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, stmt := range strings.Split(schema, ";") {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // q writes the ? placeholders of query as PostgreSQL's $n when needed.
