@@ -80,7 +80,7 @@ func fill(t *testing.T, dir string) (free func()) {
 func TestFault_auditDiskFull(t *testing.T) {
 	// PostgreSQL moves the whole database, its catalogs (≈ 8 MB) too, into
 	// the tablespace.
-	for store, size := range map[string]string{"sqlite": "8m", "postgres": "48m"} {
+	for store, size := range map[string]string{"sqlite": "64m", "postgres": "64m"} {
 		t.Run(store, func(t *testing.T) {
 			disk := smallDisk(t, size)
 			r := newFaultRun(t)

@@ -148,16 +148,70 @@ func (e queryIDError) QueryID() string { return string(e) }
 
 // queries indexes queries by id.
 type queries struct {
-	mu   sync.Mutex
-	byID map[string]*query
+	mu        sync.Mutex
+	byID      map[string]*query
+	bySession map[int64][]*query // in the order they came
 }
 
-func newQueries() *queries { return &queries{byID: map[string]*query{}} }
+func newQueries() *queries {
+	return &queries{byID: map[string]*query{}, bySession: map[int64][]*query{}}
+}
+
+// keptPerSession is how many of a session's latest queries are kept, with
+// their results, for the client to fetch again by query id or request id
+// (until ResultTTL). Older ones whose answer was delivered in full are
+// dropped as new ones come: a session that runs statements for hours holds
+// no more than these.
+const keptPerSession = 16
 
 func (qs *queries) add(q *query) {
 	qs.mu.Lock()
-	defer qs.mu.Unlock()
 	qs.byID[q.id] = q
+	list := append(qs.bySession[q.session.id], q)
+	var dropped []*query
+	if excess := len(list) - keptPerSession; excess > 0 {
+		kept := make([]*query, 0, len(list))
+		for _, x := range list {
+			if excess > 0 && x.spent() {
+				dropped = append(dropped, x)
+				delete(qs.byID, x.id)
+				excess--
+				continue
+			}
+			kept = append(kept, x)
+		}
+		list = kept
+	}
+	qs.bySession[q.session.id] = list
+	qs.mu.Unlock()
+	for _, d := range dropped {
+		d.session.forget(d)
+		if d.res != nil {
+			d.res.close()
+		}
+	}
+}
+
+// spent says whether a query is done with: finished, its answer delivered,
+// and every chunk of its result downloaded.
+func (q *query) spent() bool {
+	return q.finished() && q.delivered.Load() && (q.res == nil || q.res.spool == nil || q.res.spool.fetched())
+}
+
+// unlist removes q from its session's list; qs.mu is held.
+func (qs *queries) unlist(q *query) {
+	list := qs.bySession[q.session.id]
+	for i, x := range list {
+		if x == q {
+			list = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(qs.bySession, q.session.id)
+		return
+	}
+	qs.bySession[q.session.id] = list
 }
 
 func (qs *queries) get(id string) *query {
@@ -174,6 +228,7 @@ func (qs *queries) expire(now time.Time, ttl time.Duration) {
 		if q.finished() && now.Sub(q.ended) > ttl {
 			old = append(old, q)
 			delete(qs.byID, id)
+			qs.unlist(q)
 		}
 	}
 	qs.mu.Unlock()
@@ -195,6 +250,7 @@ func (qs *queries) dropSession(id int64) {
 			delete(qs.byID, qid)
 		}
 	}
+	delete(qs.bySession, id)
 	qs.mu.Unlock()
 	for _, q := range gone {
 		q.cancel()
@@ -207,7 +263,7 @@ func (qs *queries) dropSession(id int64) {
 func (qs *queries) closeAll() {
 	qs.mu.Lock()
 	all := qs.byID
-	qs.byID = map[string]*query{}
+	qs.byID, qs.bySession = map[string]*query{}, map[int64][]*query{}
 	qs.mu.Unlock()
 	for _, q := range all {
 		q.cancel()
