@@ -56,6 +56,11 @@ type Config struct {
 	// checks Vault's health, and /metrics reports its leases when it keeps
 	// some (Leases).
 	Vault Pinger
+	// Quotas, when set, are the gateway's quota counters: /metrics reports
+	// how long ago they synced with their store and how many syncs failed
+	// (counters that cannot sync are refused to the policy, which denies
+	// what a limit applies to).
+	Quotas QuotaCounters
 	// ReadyTimeout bounds each readiness check; default
 	// DefaultReadyTimeout.
 	ReadyTimeout time.Duration

@@ -34,6 +34,12 @@ type Leases interface {
 	Withdrawn() int64     // leases that went (revoked in Vault, expired) while their session lived
 }
 
+// QuotaCounters are the gateway's quota counters as /metrics reports them
+// (*quota.Counter).
+type QuotaCounters interface {
+	Synced() (at time.Time, failures int64)
+}
+
 // approvalsTimeout bounds the approvals store's answer to a scrape.
 const approvalsTimeout = 2 * time.Second
 
@@ -79,6 +85,13 @@ func (a *api) metrics(c echo.Context) error {
 		w.sample("snowgate_vault_lease_renew_failures_total", float64(l.RenewFailures()))
 		w.family("snowgate_vault_leases_withdrawn_total", "counter", "Vault leases that went while their session lived (revoked in Vault, or expired); each ended its session.")
 		w.sample("snowgate_vault_leases_withdrawn_total", float64(l.Withdrawn()))
+	}
+	if q := a.cfg.Quotas; q != nil {
+		at, failures := q.Synced()
+		w.family("snowgate_quota_sync_age_seconds", "gauge", "Seconds since the quota counters last synced with their store (past 15 s the policy is told they are unavailable).")
+		w.sample("snowgate_quota_sync_age_seconds", time.Since(at).Seconds())
+		w.family("snowgate_quota_sync_failures_total", "counter", "Syncs of the quota counters with their store that failed.")
+		w.sample("snowgate_quota_sync_failures_total", float64(failures))
 	}
 	processMetrics(&w)
 	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(w.String()))

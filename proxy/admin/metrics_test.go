@@ -123,11 +123,16 @@ func TestMetrics_afterTraffic(t *testing.T) {
 		"snowgate_audit_commit_duration_seconds":        dto.MetricType_HISTOGRAM,
 		"snowgate_audit_records_total":                  dto.MetricType_COUNTER,
 		"snowgate_audit_commit_failures_total":          dto.MetricType_COUNTER,
+		"snowgate_quota_sync_age_seconds":               dto.MetricType_GAUGE,
+		"snowgate_quota_sync_failures_total":            dto.MetricType_COUNTER,
 	}
 	for name, typ := range wantTypes {
 		if f := before[name]; f == nil || f.GetType() != typ {
 			t.Errorf("before any traffic, %s: %v, want a %s", name, f, typ)
 		}
+	}
+	if age := sample(before, "snowgate_quota_sync_age_seconds"); age < 0 || age > 15 {
+		t.Errorf("snowgate_quota_sync_age_seconds = %v, want the counters synced within their 15 s", age)
 	}
 	// The Go process gauges, under the names Prometheus' Go client uses.
 	process := []string{"go_goroutines", "go_memstats_heap_inuse_bytes"}

@@ -77,6 +77,7 @@ type Counter struct {
 	mine     map[string]int64 // this replica's open sessions as of the last sync
 	all      map[string]int64 // every replica's open sessions at the last sync
 	at       time.Time        // the last sync
+	failures int64            // syncs that failed
 	stop     chan struct{}
 	done     chan struct{}
 }
@@ -137,6 +138,7 @@ func (c *Counter) sync(ctx context.Context) error {
 		for cell, n := range deltas {
 			c.pending[cell] += n
 		}
+		c.failures++
 		return fmt.Errorf("quota: sync: %w", err)
 	}
 	c.synced, c.all, c.mine, c.at = synced, all, sessions, now
@@ -195,6 +197,14 @@ func (c *Counter) Usage(keys []string) (map[string]Usage, error) {
 		}
 	}
 	return out, nil
+}
+
+// Synced reports when the counters last synced with the store, and how
+// many syncs have failed: for /metrics.
+func (c *Counter) Synced() (at time.Time, failures int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at, c.failures
 }
 
 // Close syncs a last time, withdrawing this replica's sessions, and closes

@@ -77,6 +77,7 @@ func TestCounter_replicas(t *testing.T) {
 			// The store goes away: counting goes on, Usage is refused once
 			// the last sync is too old, nothing counted is lost.
 			bs.db.Close()
+			eventually(t, "a failed sync to be counted", func() bool { _, n := b.Synced(); return n > 0 })
 			b.Add(keys, Statements, 5)
 			b.mu.Lock()
 			b.at = time.Now().Add(-time.Minute)
