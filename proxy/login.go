@@ -179,7 +179,7 @@ func (s *Server) connectDecision(r *http.Request, p *Principal, want *OpenParams
 			Database: want.Database, Schema: want.Schema, Warehouse: want.Warehouse, Role: want.Role, StartedAt: time.Now(),
 		},
 		Request: engine.Request{ID: pick(r.URL.Query().Get("requestId"), r.URL.Query().Get("request_id")), Time: time.Now()},
-		Usage:   s.usage(p.Identity, s.log),
+		Usage:   s.usage(p.Identity, QuotaKeys(p.Identity), s.log),
 	})
 	if d.Action != engine.ActionAllow {
 		return newError(CodeLoginRefused, "28000", "snowgate: login refused: "+strings.Join(d.Reasons, "; ")+" (decision "+d.ID+")", nil)
@@ -220,7 +220,7 @@ func (s *Server) startSession(ctx context.Context, p *Principal, want OpenParams
 	}
 	now := time.Now()
 	sess := &session{
-		id: newSessionID(), principal: p, conn: conn, upstreamUser: params.User, catalog: newSessionCatalog(conn), release: release, started: now, client: client,
+		id: newSessionID(), principal: p, conn: conn, upstreamUser: params.User, quotaKeys: QuotaKeys(p.Identity), catalog: newSessionCatalog(conn), release: release, started: now, client: client,
 		token: newToken(), master: newToken(),
 		tokenExpires: now.Add(s.cfg.TokenTTL), masterExpires: now.Add(s.cfg.MasterTTL), lastUsed: now,
 		state:    SessionState{Database: params.Database, Schema: params.Schema, Warehouse: params.Warehouse, Role: params.Role},
@@ -228,7 +228,7 @@ func (s *Server) startSession(ctx context.Context, p *Principal, want OpenParams
 	}
 	s.sessions.add(sess)
 	if s.cfg.Quotas != nil {
-		s.cfg.Quotas.Open(QuotaKeys(p.Identity))
+		s.cfg.Quotas.Open(sess.quotaKeys)
 	}
 	if creds.Withdrawn != nil {
 		unwatch := context.AfterFunc(creds.Withdrawn, func() {
@@ -488,7 +488,7 @@ func (s *Server) endSession(sess *session, why string) {
 	}
 	s.queries.dropSession(sess.id)
 	if s.cfg.Quotas != nil {
-		s.cfg.Quotas.Closed(QuotaKeys(sess.principal.Identity))
+		s.cfg.Quotas.Closed(sess.quotaKeys)
 	}
 	_, _ = s.record(context.Background(), audit.Event{Type: audit.TypeSessionEnd, SessionID: sessionID(sess), Identity: auditIdentity(sess.principal.Identity), Reason: why})
 	s.log.Info("session ended", "session", sess.id, "subject", sess.principal.Identity.Subject, "why", why)

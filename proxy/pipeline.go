@@ -131,7 +131,7 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 		var d engine.Decision
 		stmt, in, d = s.decide(ctx, q, stmt, binds, log)
 		upstreamSQL = stmt.SQL
-		s.count(sess.principal.Identity, quota.Statements, 1)
+		s.count(sess, quota.Statements, 1)
 		caps = budgetOf(d.Limits)
 		trace.SpanFromContext(ctx).SetAttributes(statementAttrs(stmt, d)...)
 		s.counters.decided(d.Action, d.Rules)
@@ -227,7 +227,7 @@ func (s *Server) decide(ctx context.Context, q *query, stmt statement.Statement,
 	}
 	in := s.input(q.session, q, stmt)
 	in.Estimate = s.estimate(ctx, q.session, stmt, binds, log)
-	in.Usage = s.usage(q.session.principal.Identity, log)
+	in.Usage = s.usage(q.session.principal.Identity, q.session.quotaKeys, log)
 	dctx, end := s.stage(ctx, StageDecision)
 	d := s.cfg.Decider.Decide(dctx, in)
 	end(nil)
@@ -264,8 +264,8 @@ func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.State
 	ectx, end := s.stage(ctx, StageEncoding)
 	res, err := s.encode(ectx, stmt, out, masks, caps)
 	if res != nil && out.Rows != nil {
-		s.count(sess.principal.Identity, quota.Rows, res.total)
-		s.count(sess.principal.Identity, quota.Bytes, res.valueBytes)
+		s.count(sess, quota.Rows, res.total)
+		s.count(sess, quota.Bytes, res.valueBytes)
 	}
 	end(err)
 	if err == nil && masks != nil {
@@ -402,9 +402,7 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 				c, ok = plan[i](c, ok)
 			}
 			cells[i], valid[i] = c, ok
-		}
-		for i := range cells {
-			res.valueBytes += int64(len(cells[i]))
+			res.valueBytes += int64(len(c))
 		}
 		if err := caps.exceeded(res.total+1, res.valueBytes); err != nil {
 			res.close()

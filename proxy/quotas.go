@@ -21,13 +21,15 @@ type Quotas interface {
 	Closed(keys []string)
 }
 
+func subjectKey(id engine.Identity) string { return "subject:" + id.Issuer + " " + id.Subject }
+
 // CodeQuotaExceeded cuts a result that passes the caller's quota.
 const CodeQuotaExceeded = "003008"
 
 // QuotaKeys are the counters a caller's activity goes to: the human's, the
 // agent's, each group's.
 func QuotaKeys(id engine.Identity) []string {
-	keys := []string{"subject:" + id.Issuer + " " + id.Subject}
+	keys := []string{subjectKey(id)}
 	if id.Agent != nil {
 		keys = append(keys, "agent:"+id.Agent.ID)
 	}
@@ -37,38 +39,44 @@ func QuotaKeys(id engine.Identity) []string {
 	return keys
 }
 
-// usage is the policy input's counts for id; nil without quota counters.
-// Counts that cannot be read are marked unavailable (the default library
-// denies when a limit applies).
-func (s *Server) usage(id engine.Identity, log *slog.Logger) *engine.Usage {
+// usage is the policy input's counts for the caller with keys
+// (QuotaKeys of id); nil without quota counters. Counts that cannot be
+// read are marked unavailable (the default library denies when a limit
+// applies).
+func (s *Server) usage(id engine.Identity, keys []string, log *slog.Logger) *engine.Usage {
 	if s.cfg.Quotas == nil {
 		return nil
 	}
-	keys := QuotaKeys(id)
 	got, err := s.cfg.Quotas.Usage(keys)
 	if err != nil {
 		log.Warn("quota counters unavailable; the policy is told so", "err", err)
 		return &engine.Usage{Unavailable: true, Groups: map[string]engine.Counts{}}
 	}
-	counts := func(k string) engine.Counts {
-		u := got[k]
+	return UsageOf(id, got)
+}
+
+// UsageOf is the policy input's usage of the caller id from the counts of
+// its QuotaKeys.
+func UsageOf(id engine.Identity, counts map[string]quota.Usage) *engine.Usage {
+	of := func(k string) engine.Counts {
+		u := counts[k]
 		return engine.Counts{StatementsMinute: u.StatementsMinute, RowsHour: u.RowsHour, BytesDay: u.BytesDay, Sessions: u.Sessions}
 	}
-	u := &engine.Usage{Subject: counts(keys[0]), Groups: make(map[string]engine.Counts, len(id.Groups))}
+	u := &engine.Usage{Subject: of(subjectKey(id)), Groups: make(map[string]engine.Counts, len(id.Groups))}
 	if id.Agent != nil {
-		c := counts("agent:" + id.Agent.ID)
+		c := of("agent:" + id.Agent.ID)
 		u.Agent = &c
 	}
 	for _, g := range id.Groups {
-		u.Groups[g] = counts("group:" + g)
+		u.Groups[g] = of("group:" + g)
 	}
 	return u
 }
 
-// count adds n of metric to id's counters.
-func (s *Server) count(id engine.Identity, metric string, n int64) {
+// count adds n of metric to a session's counters.
+func (s *Server) count(sess *session, metric string, n int64) {
 	if s.cfg.Quotas != nil {
-		s.cfg.Quotas.Add(QuotaKeys(id), metric, n)
+		s.cfg.Quotas.Add(sess.quotaKeys, metric, n)
 	}
 }
 

@@ -18,6 +18,7 @@ type session struct {
 	catalog      statement.Catalog // nil when the upstream cannot list columns
 	release      func()            // returns the upstream credentials; may be nil
 	unwatch      func() bool       // stops watching for the credentials' withdrawal; may be nil
+	quotaKeys    []string          // the counters its activity goes to (QuotaKeys)
 	upstreamUser string            // the upstream login, for the audit trail
 	started      time.Time
 	client       clientInfo

@@ -39,24 +39,16 @@ func tallyKeys(id *audit.Identity) []string {
 
 // usage is what id had done by t, before the statement at t.
 func (u *usageTally) usage(id *audit.Identity, t time.Time) *engine.Usage {
-	counts := func(k string) engine.Counts {
-		return engine.Counts{
+	counts := map[string]quota.Usage{}
+	for _, k := range tallyKeys(id) {
+		counts[k] = quota.Usage{
 			StatementsMinute: u.counts[quota.Cell{Key: k, Metric: quota.Statements, Window: quota.Window(quota.Statements, t)}],
 			RowsHour:         u.counts[quota.Cell{Key: k, Metric: quota.Rows, Window: quota.Window(quota.Rows, t)}],
 			BytesDay:         u.counts[quota.Cell{Key: k, Metric: quota.Bytes, Window: quota.Window(quota.Bytes, t)}],
 			Sessions:         u.sessions[k],
 		}
 	}
-	keys := tallyKeys(id)
-	out := &engine.Usage{Subject: counts(keys[0]), Groups: map[string]engine.Counts{}}
-	if id.Agent != "" {
-		c := counts("agent:" + id.Agent)
-		out.Agent = &c
-	}
-	for _, g := range id.Groups {
-		out.Groups[g] = counts("group:" + g)
-	}
-	return out
+	return proxy.UsageOf(shadowIdentity(id), counts)
 }
 
 // observe counts one recorded event.
