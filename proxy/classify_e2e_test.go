@@ -1,16 +1,12 @@
 package proxy_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -282,40 +278,7 @@ func TestClassify_twoGatewaysOnPostgres(t *testing.T) {
 // gateway with snowflake-connector-python and reads each as "ID=VALUE".
 func pythonPairs(t *testing.T, st *devstack.Stack, as string, queries ...string) [][]string {
 	t.Helper()
-	py := os.Getenv("SNOWGATE_PYTHON")
-	if py == "" {
-		t.Fatal("SNOWGATE_PYTHON is not set: run the tests with `make test`")
-	}
-	tok, err := st.Issuer.Token(as)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type job struct {
-		SQL   string `json:"sql"`
-		Token string `json:"token"`
-	}
-	var jobs []job
-	for _, q := range queries {
-		jobs = append(jobs, job{q, tok})
-	}
-	in, _ := json.Marshal(jobs)
-	host, port, _ := net.SplitHostPort(st.GatewayAddr)
-	cmd := exec.Command(py, "testdata/clients/python_rows.py")
-	cmd.Env = append(os.Environ(), "SNOWGATE_HOST="+host, "SNOWGATE_PORT="+port)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python: %v\n%s", err, stderr.String())
-	}
-	var results []struct {
-		Rows  [][][2]*string
-		Error string
-	}
-	if err := json.Unmarshal(out, &results); err != nil || len(results) != len(queries) {
-		t.Fatalf("python answered %d results (%v) for %d queries", len(results), err, len(queries))
-	}
+	results := pythonResults(t, st, as, queries...)
 	all := make([][]string, len(results))
 	for i, r := range results {
 		if r.Error != "" {

@@ -14,10 +14,9 @@ import (
 	"github.com/snowgate/snowgate/proxy/devstack"
 )
 
-// costPolicy is the default library with the cost guard turned on in its
-// data.json: DEMO.PUBLIC.EVENTS (2,000 rows) may not be scanned whole, and
-// an agent's read may scan 1,500 rows.
-func costPolicy(t testing.TB) string {
+// defaultLibraryWith is a copy of the default library whose data.json
+// setting off (as written there) is replaced by on.
+func defaultLibraryWith(t testing.TB, off, on string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS("../rego")); err != nil {
@@ -28,8 +27,6 @@ func costPolicy(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const off = `"cost": {"no_full_scan": [], "agent_max_scan_bytes": 0, "agent_max_scan_rows": 0}`
-	on := `"cost": {"no_full_scan": ["DEMO.PUBLIC.EVENTS"], "agent_max_scan_bytes": 0, "agent_max_scan_rows": 1500}`
 	if !bytes.Contains(b, []byte(off)) {
 		t.Fatalf("data.json has no %s", off)
 	}
@@ -37,6 +34,14 @@ func costPolicy(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// costPolicy is the default library with the cost guard turned on in its
+// data.json: DEMO.PUBLIC.EVENTS (2,000 rows) may not be scanned whole, and
+// an agent's read may scan 1,500 rows.
+func costPolicy(t testing.TB) string {
+	return defaultLibraryWith(t, `"cost": {"no_full_scan": [], "agent_max_scan_bytes": 0, "agent_max_scan_rows": 0}`,
+		`"cost": {"no_full_scan": ["DEMO.PUBLIC.EVENTS"], "agent_max_scan_bytes": 0, "agent_max_scan_rows": 1500}`)
 }
 
 // TestCostGuard: with the cost guard on, the gateway plans reads the policy

@@ -1,10 +1,7 @@
 package proxy_test
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,25 +13,8 @@ import (
 // statements a minute for every human, 1,500 rows an hour and two sessions
 // at once for every agent.
 func quotaPolicy(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../rego")); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "data.json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const off = `"quotas": {"subjects": {}, "agents": {}, "groups": {}}`
-	on := `"quotas": {"subjects": {"statements_per_minute": 30}, "agents": {"rows_per_hour": 1500, "sessions": 2}, "groups": {}}`
-	if !bytes.Contains(b, []byte(off)) {
-		t.Fatalf("data.json has no %s", off)
-	}
-	if err := os.WriteFile(path, bytes.Replace(b, []byte(off), []byte(on), 1), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return defaultLibraryWith(t, `"quotas": {"subjects": {}, "agents": {}, "groups": {}}`,
+		`"quotas": {"subjects": {"statements_per_minute": 30}, "agents": {"rows_per_hour": 1500, "sessions": 2}, "groups": {}}`)
 }
 
 // TestQuotas: the default library's quotas through the gateway, with the

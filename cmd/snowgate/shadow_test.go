@@ -14,9 +14,9 @@ import (
 	sf "github.com/snowflakedb/gosnowflake"
 )
 
-// costLibrary is the default library with data.json's cost settings
-// replaced by cost (a JSON object).
-func costLibrary(t *testing.T, cost string) string {
+// libraryWith is a copy of the default library whose data.json setting
+// off (as written there) is replaced by on.
+func libraryWith(t *testing.T, off, on string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS("../../rego")); err != nil {
@@ -27,14 +27,19 @@ func costLibrary(t *testing.T, cost string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const off = `"cost": {"no_full_scan": [], "agent_max_scan_bytes": 0, "agent_max_scan_rows": 0}`
 	if !bytes.Contains(b, []byte(off)) {
 		t.Fatalf("data.json has no %s", off)
 	}
-	if err := os.WriteFile(path, bytes.Replace(b, []byte(off), []byte(`"cost": `+cost), 1), 0o644); err != nil {
+	if err := os.WriteFile(path, bytes.Replace(b, []byte(off), []byte(on), 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// costLibrary is the default library with data.json's cost settings
+// replaced by cost (a JSON object).
+func costLibrary(t *testing.T, cost string) string {
+	return libraryWith(t, `"cost": {"no_full_scan": [], "agent_max_scan_bytes": 0, "agent_max_scan_rows": 0}`, `"cost": `+cost)
 }
 
 // TestCLI_auditShadowCost: traffic recorded under a loose cost guard
@@ -130,17 +135,8 @@ func TestCLI_auditShadowQuotas(t *testing.T) {
 	db.Close()
 	stopDev(t, admin)
 
-	candidate := t.TempDir()
-	if err := os.CopyFS(candidate, os.DirFS("../../rego")); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(candidate, "data.json")
-	b, _ := os.ReadFile(path)
-	const off = `"quotas": {"subjects": {}, "agents": {}, "groups": {}}`
-	if !bytes.Contains(b, []byte(off)) {
-		t.Fatalf("data.json has no %s", off)
-	}
-	os.WriteFile(path, bytes.Replace(b, []byte(off), []byte(`"quotas": {"subjects": {"statements_per_minute": 4}, "agents": {"rows_per_hour": 2500}, "groups": {}}`), 1), 0o644)
+	candidate := libraryWith(t, `"quotas": {"subjects": {}, "agents": {}, "groups": {}}`,
+		`"quotas": {"subjects": {"statements_per_minute": 4}, "agents": {"rows_per_hour": 2500}, "groups": {}}`)
 	out, err := snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", candidate)
 	if err != nil {
 		t.Fatalf("audit shadow: %v\n%s", err, out)
