@@ -110,17 +110,7 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 	if out, handled, err := c.admin(ctx, toks, x.Binds); handled {
 		return out, err
 	}
-	if err := refuse(toks); err != nil {
-		return nil, err
-	}
-	sqlText, err := rewrite(x.SQL, toks, c)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkStatement(ctx, sqlText); err != nil {
-		return nil, err
-	}
-	args, err := bindArgs(x.Binds)
+	sqlText, args, err := c.prepare(ctx, x.SQL, toks, x.Binds)
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +144,27 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 		return nil, duckError(err)
 	}
 	return &proxy.Outcome{Status: "Statement executed successfully.", State: c.snapshot()}, nil
+}
+
+// prepare confines a statement as every statement of the session is: it
+// refuses what the stand-in must not run, rewrites the dialect, checks the
+// result with DuckDB, and reads the binds.
+func (c *conn) prepare(ctx context.Context, sqlText string, toks []statement.Token, binds []proxy.Bind) (string, []any, error) {
+	if err := refuse(toks); err != nil {
+		return "", nil, err
+	}
+	text, err := rewrite(sqlText, toks, c)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := c.checkStatement(ctx, text); err != nil {
+		return "", nil, err
+	}
+	args, err := bindArgs(binds)
+	if err != nil {
+		return "", nil, err
+	}
+	return text, args, nil
 }
 
 func (c *conn) snapshot() *proxy.SessionState {

@@ -96,17 +96,7 @@ func (c *conn) EstimateScans(ctx context.Context, sqlText string, binds []proxy.
 	if err != nil {
 		return engine.Estimate{}, fmt.Errorf("stand-in plan: %w", err)
 	}
-	if err := refuse(toks); err != nil {
-		return engine.Estimate{}, err
-	}
-	text, err := rewrite(sqlText, toks, c)
-	if err != nil {
-		return engine.Estimate{}, err
-	}
-	if err := c.checkStatement(ctx, text); err != nil {
-		return engine.Estimate{}, err
-	}
-	args, err := bindArgs(binds)
+	text, args, err := c.prepare(ctx, sqlText, toks, binds)
 	if err != nil {
 		return engine.Estimate{}, err
 	}
