@@ -93,3 +93,17 @@ test_failed_plan_held if {
 test_failed_plan_of_an_unconcerned_read_is_nothing if {
 	count(cost.approve) == 0 with input as fixtures.select_customers_admin with input.estimate as {"object": "", "rows": 0, "total": 0, "share": 0, "method": "failed"} with data.snowgate.config as guarded
 }
+
+test_any_statement_reading_a_no_full_scan_table_asks_for_the_plan if {
+	insert := json.patch(fixtures.insert_select_pii, [{"op": "replace", "path": "/statement/objects", "value": [
+		{"type": "table", "database": "DEV", "schema": "SANDBOX", "name": "COPY", "access": "write"},
+		{"type": "table", "database": "DEMO", "schema": "PUBLIC", "name": "ORDERS", "access": "read"},
+	]}])
+	snowgate.decision.estimate with input as insert with data.snowgate.config as guarded
+	d := snowgate.decision with input as insert with input.estimate as plan("plan_rows", 1000, 1000, 0, [full_orders]) with data.snowgate.config as guarded
+	d.action == "deny"
+}
+
+test_an_agents_write_is_not_planned_for_its_limits if {
+	not snowgate.decision.estimate with input as fixtures.insert_order with data.snowgate.config as guarded
+}

@@ -74,6 +74,22 @@ func TestCostGuard(t *testing.T) {
 			t.Errorf("%s: %v; want 003001, %q", sql, err, fullScan)
 		}
 	}
+	// Every statement that reads the table, not only a SELECT.
+	if _, err := analyst.Exec(`CREATE TABLE EVENTS_COPY AS SELECT * FROM events WHERE id = 1`); err != nil {
+		t.Fatalf("a copy of one event: %v", err)
+	}
+	for _, sql := range []string{
+		`INSERT INTO EVENTS_COPY SELECT * FROM events`,
+		`CREATE TABLE EVENTS_ALL AS SELECT * FROM events`,
+	} {
+		_, err := analyst.Exec(sql)
+		if snowflakeCode(err) != 3001 || !strings.Contains(err.Error(), fullScan) {
+			t.Errorf("%s: %v; want 003001, %q", sql, err, fullScan)
+		}
+	}
+	if _, err := analyst.Exec(`INSERT INTO EVENTS_COPY SELECT * FROM events WHERE id = 2`); err != nil {
+		t.Errorf("an insert of one filtered event: %v", err)
+	}
 	for _, c := range []struct {
 		sql  string
 		rows int

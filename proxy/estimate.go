@@ -111,19 +111,16 @@ type scanEstimator interface {
 	EstimateScans(ctx context.Context, sql string, binds []Bind) (engine.Estimate, error)
 }
 
-// scanEstimate returns the policy input's estimate of what a read scans,
-// which the policy asked for (engine.Decision.Estimate). A statement that is
-// not a read, an upstream that cannot plan, an error or the time bound
+// scanEstimate returns the policy input's estimate of what a statement
+// scans, which the policy asked for (engine.Decision.Estimate): the
+// upstream's plan of it, made without running it (EXPLAIN). An upstream that
+// cannot plan, a statement it cannot plan, an error or the time bound
 // (logged) reach the policy as method "failed".
 func (s *Server) scanEstimate(ctx context.Context, sess *session, stmt statement.Statement, binds []Bind, log *slog.Logger) *engine.Estimate {
 	failed := &engine.Estimate{Method: engine.EstimateFailed}
 	est, ok := sess.conn.(scanEstimator)
-	switch {
-	case stmt.Category != statement.CategoryRead:
-		log.Warn("the policy asked for the plan of a statement that is not a read; it is told none could be had", "category", stmt.Category)
-		return failed
-	case !ok || s.cfg.EstimateTimeout < 0:
-		log.Warn("the upstream cannot plan reads; the policy is told so")
+	if !ok || s.cfg.EstimateTimeout < 0 {
+		log.Warn("the upstream cannot plan statements; the policy is told so")
 		return failed
 	}
 	timeout := s.cfg.EstimateTimeout

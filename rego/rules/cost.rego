@@ -15,9 +15,9 @@
 #     a plan that was asked for and could not be had holds the read for
 #     approvals.large_scan when it touches a no_full_scan table or comes
 #     from an agent under a limit: it cannot be shown to be small.
-#   The plan is asked for only when one of these could apply: a read that
-#   names a table in no_full_scan or a view (which may read one), or an
-#   agent's read when a limit is set.
+#   The plan is asked for only when one of these could apply: a statement
+#   that reads a table in no_full_scan or a view (which may read one),
+#   whatever its kind, or an agent's read when a limit is set.
 package snowgate.rules.cost
 
 import data.snowgate.lib
@@ -34,7 +34,10 @@ limited if max_bytes > 0
 
 limited if max_rows > 0
 
-# Reads that could meet a rule below.
+# Statements that could meet a rule below. A table marked no_full_scan is
+# guarded in every statement that reads it (INSERT ... SELECT, CREATE
+# TABLE ... AS SELECT, MERGE ... USING as much as SELECT); an agent's
+# limits apply to its reads.
 concerned if {
 	some o in input.statement.objects
 	o.access == "read"
@@ -49,12 +52,12 @@ concerned if {
 }
 
 concerned if {
+	input.statement.category == "read"
 	input.identity.agent
 	limited
 }
 
 wants_estimate if {
-	input.statement.category == "read"
 	not input.estimate
 	concerned
 }
@@ -88,6 +91,5 @@ approve contains {"rule": "large_scan", "why": why} if {
 
 approve contains {"rule": "large_scan", "why": "how much the read would scan could not be estimated"} if {
 	input.estimate.method == "failed"
-	input.statement.category == "read"
 	concerned
 }
