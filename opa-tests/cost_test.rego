@@ -104,6 +104,6 @@ test_any_statement_reading_a_no_full_scan_table_asks_for_the_plan if {
 	d.action == "deny"
 }
 
-test_an_agents_write_is_not_planned_for_its_limits if {
+test_a_write_reading_nothing_guarded_is_not_planned if {
 	not snowgate.decision.estimate with input as fixtures.insert_order with data.snowgate.config as guarded
 }
