@@ -63,6 +63,10 @@ type Decision struct {
 	// Limits caps the result the statement may return; the gateway cuts
 	// a result that passes it with an error (the caller's quota).
 	Limits *Limits `json:"limits,omitempty"`
+	// RowFilters maps a table, "DB.SCHEMA.TABLE" as in SQL, to a predicate:
+	// the gateway rewrites the statement so that it reads, updates and
+	// deletes only the table's rows the predicate admits, or refuses it.
+	RowFilters map[string]string `json:"row_filters,omitempty"`
 }
 
 // Limits are caps on one statement's result; zero is no cap.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/rego"
 )
@@ -43,6 +44,9 @@ func decodeDecision(rs rego.ResultSet) (Decision, error) {
 	if d.Limits, err = limits(obj["limits"]); err != nil {
 		return Decision{}, err
 	}
+	if d.RowFilters, err = rowFilters(obj["row_filters"]); err != nil {
+		return Decision{}, err
+	}
 	switch e := obj["estimate"].(type) {
 	case nil:
 	case bool:
@@ -64,7 +68,7 @@ func decodeDecision(rs rego.ResultSet) (Decision, error) {
 		d.Approval = nil
 	}
 	if d.Action == ActionDeny {
-		d.Masks = nil
+		d.Masks, d.RowFilters = nil, nil
 	}
 	return d, nil
 }
@@ -126,6 +130,30 @@ func masks(v any) (map[string]string, error) {
 			return nil, malformed("mask %v for %s is not one of %v", obj[col], col, MaskStrategies)
 		}
 		out[col] = s
+	}
+	return out, nil
+}
+
+// rowFilters reads a decision's row filters: table name to a non-empty
+// predicate.
+func rowFilters(v any) (map[string]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, malformed("row_filters is a %T, not an object", v)
+	}
+	if len(obj) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(obj))
+	for table, p := range obj {
+		s, ok := p.(string)
+		if !ok || strings.TrimSpace(s) == "" {
+			return nil, malformed("row filter %v for %s is not a predicate", p, table)
+		}
+		out[table] = s
 	}
 	return out, nil
 }

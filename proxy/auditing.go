@@ -45,17 +45,23 @@ func (sess *session) auditClient() *audit.Client {
 	return &audit.Client{App: sess.client.App, Version: sess.client.Version, Address: sess.client.Address, QueryTag: sess.queryTag}
 }
 
-func auditStatement(stmt statement.Statement, st SessionState, queryTag string) *audit.Statement {
+// auditStatement records stmt as the client sent it, and run's text when
+// something else runs in its place (row filters).
+func auditStatement(stmt, run statement.Statement, st SessionState, queryTag string) *audit.Statement {
 	objs := make([]string, len(stmt.Objects))
 	for i, o := range stmt.Objects {
 		objs[i] = fmt.Sprintf("%s %s %s", o.Type, qualified(o), o.Access)
 	}
-	return &audit.Statement{SQL: stmt.SQL, Fingerprint: stmt.Fingerprint, Kind: string(stmt.Kind), Category: string(stmt.Category),
+	as := &audit.Statement{SQL: stmt.SQL, Fingerprint: stmt.Fingerprint, Kind: string(stmt.Kind), Category: string(stmt.Category),
 		Objects: objs, Index: stmt.Index, Count: stmt.Count, Database: st.Database, Schema: st.Schema, QueryTag: queryTag}
+	if run.SQL != stmt.SQL {
+		as.Rewritten = run.SQL
+	}
+	return as
 }
 
 func auditDecision(d engine.Decision, e *engine.Estimate) *audit.Decision {
-	ad := &audit.Decision{ID: d.ID, Action: string(d.Action), Reasons: d.Reasons, Masks: d.Masks, Revision: d.Revision, Rules: d.Rules}
+	ad := &audit.Decision{ID: d.ID, Action: string(d.Action), Reasons: d.Reasons, Masks: d.Masks, Revision: d.Revision, Rules: d.Rules, RowFilters: d.RowFilters}
 	if e != nil {
 		ad.Estimate = &audit.Estimate{Object: e.Object, Rows: e.Rows, Total: e.Total, Share: e.Share, Method: e.Method, Bytes: e.Bytes}
 		for _, sc := range e.Scans {

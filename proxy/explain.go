@@ -55,6 +55,9 @@ type ExplainStatement struct {
 	Kind     string          `json:"kind"`
 	Category string          `json:"category"`
 	Decision engine.Decision `json:"decision"`
+	// Runs is the text that would run in the statement's place (the
+	// decision's row filters placed).
+	Runs string `json:"runs,omitempty"`
 	// Approval is the statement's approval request, when one was asked
 	// for and the decision requires it.
 	Approval *ExplainApproval `json:"approvalRequest,omitempty"`
@@ -101,14 +104,17 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request) (any, error) {
 	out := &Explanation{ApprovalMode: pick(s.cfg.ApprovalMode, "hold"), ApprovalPage: s.cfg.ApprovalPage}
 	for _, stmt := range stmts {
 		log := s.log.With("session", sess.id, "request", q.requestID, "kind", stmt.Kind, "fingerprint", stmt.Fingerprint)
-		stmt, in, d := s.decide(ctx, q, stmt, nil, log) // as the query path decides (pipeline.go)
+		stmt, run, in, d := s.decide(ctx, q, stmt, nil, log) // as the query path decides (pipeline.go)
 		if _, err := s.record(ctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID,
-			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, st, in.Session.QueryTag), Decision: auditDecision(d, in.Estimate),
+			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, run, st, in.Session.QueryTag), Decision: auditDecision(d, in.Estimate),
 			Reason: ExplainReason}); err != nil {
 			return nil, err
 		}
 		log.Info("statement explained", "decision", d.ID, "action", d.Action)
 		e := ExplainStatement{Index: stmt.Index, SQL: stmt.SQL, Kind: string(stmt.Kind), Category: string(stmt.Category), Decision: d}
+		if run.SQL != stmt.SQL && d.Action != engine.ActionDeny {
+			e.Runs = run.SQL
+		}
 		if req.OpenApproval && d.Action == engine.ActionRequireApproval {
 			if e.Approval, err = s.ticket(ctx, sess, stmt, d); err != nil {
 				return nil, err

@@ -129,8 +129,9 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 	if !s.cfg.Unguarded {
 		var in engine.Input
 		var d engine.Decision
-		stmt, in, d = s.decide(ctx, q, stmt, binds, log)
-		upstreamSQL = stmt.SQL
+		var run statement.Statement
+		stmt, run, in, d = s.decide(ctx, q, stmt, binds, log)
+		upstreamSQL = run.SQL
 		s.count(sess, quota.Statements, 1)
 		caps = budgetOf(d.Limits)
 		trace.SpanFromContext(ctx).SetAttributes(statementAttrs(stmt, d)...)
@@ -140,7 +141,7 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 		var err error
 		rctx, end := s.stage(ctx, StageAudit)
 		auditID, err = s.record(rctx, audit.Event{Type: audit.TypeStatement, SessionID: sessionID(sess), RequestID: q.requestID, QueryID: q.id,
-			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, sess.snapshot(), in.Session.QueryTag), Decision: auditDecision(d, in.Estimate)})
+			Identity: auditIdentity(sess.principal.Identity), Statement: auditStatement(stmt, run, sess.snapshot(), in.Session.QueryTag), Decision: auditDecision(d, in.Estimate)})
 		end(err)
 		if err != nil {
 			return nil, err
@@ -175,8 +176,8 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 			masks = &maskPlanSpec{byOutput: byOutput, outputs: len(stmt.Outputs), key: s.maskKey}
 			log = log.With("masked_columns", len(byOutput))
 		}
-		if len(stmt.ResultScans) > 0 {
-			text, err := rewriteResultScans(q.results, stmt)
+		if len(run.ResultScans) > 0 {
+			text, err := rewriteResultScans(q.results, run)
 			if err != nil {
 				log.Info("statement denied: RESULT_SCAN", "err", err)
 				return nil, newError(CodeAccessDenied, "42501", denyMessage("denied", engine.Decision{ID: d.ID, Reasons: append(d.Reasons, err.Error())}), nil)
@@ -219,17 +220,18 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 // decide reads a statement as the policy must see it — a CREATE OR REPLACE
 // of nothing as a create (replace.go), with the estimate of what an UPDATE
 // or DELETE selects (estimate.go) — and takes the decision. It returns the
-// statement as read, the input and the decision; the query path and
-// explain both decide through it.
-func (s *Server) decide(ctx context.Context, q *query, stmt statement.Statement, binds []Bind, log *slog.Logger) (statement.Statement, engine.Input, engine.Decision) {
+// statement as read, the statement to run in its place (with the
+// decision's row filters, rowfilter.go), the input and the decision; the
+// query path and explain both decide through it.
+func (s *Server) decide(ctx context.Context, q *query, stmt statement.Statement, binds []Bind, log *slog.Logger) (read, run statement.Statement, in engine.Input, d engine.Decision) {
 	if cat, ok := q.session.conn.(statement.Catalog); ok {
 		stmt = createsAnew(ctx, cat, stmt, log)
 	}
-	in := s.input(q.session, q, stmt)
+	in = s.input(q.session, q, stmt)
 	in.Estimate = s.estimate(ctx, q.session, stmt, binds, log)
 	in.Usage = s.usage(q.session.principal.Identity, q.session.quotaKeys, log)
 	dctx, end := s.stage(ctx, StageDecision)
-	d := s.cfg.Decider.Decide(dctx, in)
+	d = s.cfg.Decider.Decide(dctx, in)
 	end(nil)
 	if d.Estimate && in.Estimate == nil {
 		// The policy asks what the read would scan before it decides.
@@ -238,7 +240,15 @@ func (s *Server) decide(ctx context.Context, q *query, stmt statement.Statement,
 		d = s.cfg.Decider.Decide(dctx, in)
 		end(nil)
 	}
-	return stmt, in, d
+	run = stmt
+	if len(d.RowFilters) > 0 && d.Action != engine.ActionDeny {
+		var err error
+		if run, err = s.filterRows(ctx, q, stmt, d.RowFilters); err != nil {
+			log.Info("statement denied: row filters cannot be placed", "err", err)
+			d = refuseRows(d, err)
+		}
+	}
+	return stmt, run, in, d
 }
 
 func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.Statement, x Exec, masks *maskPlanSpec, caps budget, log *slog.Logger) (*result, error) {

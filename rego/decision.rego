@@ -76,15 +76,37 @@ masks[col] := max(ranked)[1] if {
 # decision counts (rules/cost.rego): the decision carries estimate: true,
 # and the gateway decides again with input.estimate. A deny needs no plan.
 # A package's limits (rules/quotas.rego) cap the result: the smallest of
-# each wins.
+# each wins. A package's row_filters (rules/row_filters.rego) confine the
+# rows the statement reads and changes.
 decision := object.union(verdict, {"estimate": true}) if {
 	verdict.action != "deny"
 	some name
 	data.snowgate.rules[name].wants_estimate
-} else := object.union(verdict, {"limits": result_limits}) if {
+} else := object.union(verdict, extras) if {
 	verdict.action != "deny"
-	count(result_limits) > 0
+	count(extras) > 0
 } else := verdict
+
+# What else a decision that lets the statement run carries: its result
+# limits, and its row filters (rules/row_filters.rego), a table's
+# predicates from several packages all holding.
+extras[k] := v if {
+	some k, v in {"limits": result_limits, "row_filters": row_filters}
+	count(v) > 0
+}
+
+row_filters[table] := concat(" AND ", [sprintf("(%s)", [p]) | some p in preds]) if {
+	some name, table
+	data.snowgate.rules[name].row_filters[table]
+	preds := sort({p | some n; p := data.snowgate.rules[n].row_filters[table]})
+	count(preds) > 1
+}
+
+row_filters[table] := p if {
+	some name, table
+	p := data.snowgate.rules[name].row_filters[table]
+	count({n | data.snowgate.rules[n].row_filters[table]}) == 1
+}
 
 result_limits[k] := min(caps) if {
 	some k in {"rows", "bytes"}

@@ -144,6 +144,9 @@ func normalize(e Event, now time.Time, redact bool) Event {
 	if redact && e.Statement != nil {
 		st := *e.Statement
 		st.SQL = RedactLiterals(st.SQL)
+		if st.Rewritten != "" {
+			st.Rewritten = RedactLiterals(st.Rewritten)
+		}
 		e.Statement = &st
 	}
 	return e

@@ -85,6 +85,9 @@ type Statement struct {
 	Index       int      `json:"index,omitempty"`     // position in a multi-statement request, from 0
 	Count       int      `json:"count,omitempty"`     // statements in the request
 	QueryTag    string   `json:"query_tag,omitempty"` // the statement's QUERY_TAG: the request's, else the session's
+	// Rewritten is the text that ran in the statement's place, when it was
+	// not SQL (the decision's row filters placed), redacted as SQL is.
+	Rewritten string `json:"rewritten,omitempty"`
 }
 
 // Decision is the policy's decision on a statement.
@@ -95,6 +98,8 @@ type Decision struct {
 	Masks    map[string]string `json:"masks,omitempty"` // source column → strategy
 	Revision string            `json:"revision,omitempty"`
 	Rules    []string          `json:"rules,omitempty"` // what fired (engine.Decision.Rules)
+	// RowFilters are the decision's row filters: table to predicate.
+	RowFilters map[string]string `json:"row_filters,omitempty"`
 	// Estimate is the upstream's estimate the decision was made with
 	// (engine.Input.Estimate), when there was one.
 	Estimate *Estimate `json:"estimate,omitempty"`

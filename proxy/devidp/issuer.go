@@ -99,6 +99,9 @@ func (i *Issuer) Token(name string) (string, error) {
 		"email": u.Email, "email_verified": true, "name": u.FullName, "groups": u.Groups,
 		"preferred_username": u.Name,
 	}
+	for k, v := range u.Claims {
+		claims[k] = v
+	}
 	if u.Agent != "" {
 		claims["act"] = map[string]any{"sub": u.Agent}
 		claims["azp"] = u.Agent

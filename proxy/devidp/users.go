@@ -10,17 +10,19 @@ type User struct {
 	// Agent, when set, makes the token an RFC 8693 delegation: the human is the
 	// subject and the agent is named in the act claim (and azp).
 	Agent string
+	// Claims are further claims of the token (e.g. what a row filter reads).
+	Claims map[string]any
 }
 
 // Users are the demo identities, by handle.
 var Users = map[string]User{
 	"analyst": {
 		Name: "analyst", Subject: "u-1001", Email: "ana.lyst@example.com", FullName: "Ana Lyst",
-		Groups: []string{"analysts"},
+		Groups: []string{"analysts"}, Claims: map[string]any{"countries": []string{"DE", "FR"}},
 	},
 	"agent": {
 		Name: "agent", Subject: "u-1001", Email: "ana.lyst@example.com", FullName: "Ana Lyst",
-		Groups: []string{"analysts"}, Agent: "sql-agent",
+		Groups: []string{"analysts"}, Agent: "sql-agent", Claims: map[string]any{"countries": []string{"DE", "FR"}},
 	},
 	"approver": {
 		Name: "approver", Subject: "u-2001", Email: "sam.approver@example.com", FullName: "Sam Approver",

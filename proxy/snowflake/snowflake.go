@@ -268,6 +268,25 @@ func parsePrivateKey(pemText string) (*rsa.PrivateKey, error) {
 	return nil, fmt.Errorf("%w: PEM block is %q", errPrivateKey, block.Type)
 }
 
+// TableType answers what kind of relation a name is, as INFORMATION_SCHEMA
+// says (BASE TABLE, TEMPORARY TABLE, VIEW, MATERIALIZED VIEW, ...): empty
+// when there is none.
+func (c *conn) TableType(ctx context.Context, database, schema, name string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := `SELECT TABLE_TYPE FROM "` + strings.ReplaceAll(database, `"`, `""`) + `".INFORMATION_SCHEMA.TABLES
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`
+	var typ string
+	err := c.c.QueryRowContext(ctx, q, schema, name).Scan(&typ)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", sqlError(err)
+	}
+	return typ, nil
+}
+
 // Columns implements statement.Catalog from the database's
 // INFORMATION_SCHEMA, on the session's own connection.
 func (c *conn) Columns(ctx context.Context, database, schema, table string) ([]string, error) {

@@ -395,6 +395,24 @@ func formatUUID(b []byte) string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
+// TableType answers what kind of relation a name is, in Snowflake's
+// words (BASE TABLE, TEMPORARY TABLE, VIEW): empty when there is none.
+func (c *conn) TableType(ctx context.Context, database, schema, name string) (string, error) {
+	var typ string
+	err := c.s.db.QueryRowContext(ctx, `SELECT table_type FROM information_schema.tables
+		WHERE upper(table_catalog) = upper(?) AND upper(table_schema) = upper(?) AND upper(table_name) = upper(?)`,
+		database, schema, name).Scan(&typ)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("stand-in catalog: %w", err)
+	case typ == "LOCAL TEMPORARY":
+		return "TEMPORARY TABLE", nil
+	}
+	return typ, nil
+}
+
 // Columns implements statement.Catalog: a table's columns, upper-cased as
 // Snowflake folds unquoted names. DuckDB matches names case-insensitively,
 // and so does this.

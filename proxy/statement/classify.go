@@ -415,6 +415,7 @@ var notFunction = map[string]bool{
 	"CONSTRAINT": true, "PRIMARY": true, "FOREIGN": true, "DEFAULT": true, "COLLATE": true, "TAG": true,
 	"INCLUDE": true, "EXCLUDE": true, "RENAME": true, "ASOF": true, "NATURAL": true,
 	"RESULTSET": true, "CURSOR": true, "DECLARE": true, "LET": true, "ROW": true,
+	"BERNOULLI": true, "SYSTEM": true, "BLOCK": true, "SEED": true, "REPEATABLE": true, // SAMPLE BERNOULLI (10) SEED (7)
 }
 
 // notFunctionAfter lists words after which NAME( is an object or a type,

@@ -60,6 +60,7 @@ type walker struct {
 	filtered  colSet
 	grouped   colSet
 	tables    []Object // base tables the tree reads
+	reads     []Object // every reference to a base table, as often as it occurs
 	seenTable map[string]bool
 	star      bool
 	problems  []string

@@ -178,6 +178,7 @@ func (w *walker) tableName(tn *ast.TableName, sc *scope) *relation {
 		}
 	}
 	o := qname{parts: parts}.object("table", AccessRead, w.env)
+	w.reads = append(w.reads, o)
 	if k := objectKey(o); !w.seenTable[k] {
 		if w.seenTable == nil {
 			w.seenTable = map[string]bool{}

@@ -44,6 +44,8 @@ type Statement struct {
 	// the upstream how many rows it selects before the policy decides
 	// (estimate.go). Not part of the policy input.
 	Estimate *EstimateQuery `json:"-"`
+
+	tableReads []Object // every base-table reference of the syntax tree (rowfilter.go)
 }
 
 // Kind is what the statement does, e.g. "select" or "grant".

@@ -94,6 +94,7 @@ func readTree(ctx context.Context, st *Statement, r *reading, env Env) []string 
 		}
 	}
 	problems = append(problems, crossCheck(st, w.tables)...)
+	st.tableReads = w.reads
 	// Tables an inherited result (RESULT_SCAN) came from are read, through
 	// it; added after the cross-check, which compares the two readings of
 	// the statement's own text.

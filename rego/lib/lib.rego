@@ -98,3 +98,7 @@ in_own_workspace(o) if {
 workspace_schema(o) := concat(".", [database(o), o.name]) if o.type == "schema"
 
 else := concat(".", [database(o), schema(o)]) if not o.type in account_types
+
+# sql_string(s) is s as a Snowflake string literal: backslashes and quotes
+# escaped, so that no value (a claim, a group) can end the literal.
+sql_string(s) := sprintf("'%s'", [replace(replace(s, `\`, `\\`), "'", "''")])
