@@ -62,7 +62,10 @@ func runAuditShadow(ctx context.Context, args []string, stdout, stderr io.Writer
 		Baseline  string   `json:"baseline"`
 		Candidate string   `json:"candidate"`
 		Reasons   []string `json:"candidate_reasons"`
-		pos       int      // its place among the recorded statements
+		// The candidate's row filters, and the text that would have run.
+		RowFilters map[string]string `json:"candidate_row_filters,omitempty"`
+		Runs       string            `json:"candidate_runs,omitempty"`
+		pos        int               // its place among the recorded statements
 	}
 	var changes []change
 	total := 0
@@ -90,15 +93,18 @@ func runAuditShadow(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		in.Usage = tally.usage(e.Identity, e.Time)
 		total++
-		was, now := shadowDecide(ctx, oldEng, in), shadowDecide(ctx, newEng, in)
+		was, wasRuns := shadowFilter(ctx, in, shadowDecide(ctx, oldEng, in))
+		now, runs := shadowFilter(ctx, in, shadowDecide(ctx, newEng, in))
 		rec := ""
 		if e.Decision != nil {
 			rec = e.Decision.Action
 		}
 		c := change{Record: r.ID(), Session: e.SessionID, Subject: e.Identity.Subject, Agent: e.Identity.Agent,
-			SQL: e.Statement.SQL, Recorded: rec, Baseline: string(was.Action), Candidate: string(now.Action), Reasons: now.Reasons, pos: total}
+			SQL: e.Statement.SQL, Recorded: rec, Baseline: actionOf(was, wasRuns), Candidate: actionOf(now, runs), Reasons: now.Reasons,
+			RowFilters: now.RowFilters, Runs: runs, pos: total}
 		at := -1
-		if was.Action != now.Action || strings.Join(was.Reasons, "|") != strings.Join(now.Reasons, "|") || !sameMasks(was.Masks, now.Masks) {
+		if was.Action != now.Action || strings.Join(was.Reasons, "|") != strings.Join(now.Reasons, "|") || !sameMasks(was.Masks, now.Masks) ||
+			wasRuns != runs {
 			at = len(changes)
 			changes = append(changes, c)
 		}
@@ -161,6 +167,39 @@ func runAuditShadow(ctx context.Context, args []string, stdout, stderr io.Writer
 		return tw.Flush()
 	}
 	return nil
+}
+
+// shadowFilter places a decision's row filters on the recorded statement
+// as the gateway would (proxy/rowfilter.go), short of asking the upstream
+// which names are views: where they cannot be placed, the decision is the
+// deny the gateway would give. It returns the decision and the text that
+// would run, when it differs from the recorded one.
+func shadowFilter(ctx context.Context, in engine.Input, d engine.Decision) (engine.Decision, string) {
+	if len(d.RowFilters) == 0 || d.Action == engine.ActionDeny {
+		return d, ""
+	}
+	env := statement.Env{Database: in.Session.Database, Schema: in.Session.Schema}
+	filters, err := statement.ParseRowFilters(d.RowFilters, env)
+	run := in.Statement
+	if err == nil {
+		run, err = statement.FilterRows(ctx, in.Statement, env, filters)
+	}
+	if err != nil {
+		return engine.Decision{Action: engine.ActionDeny, Reasons: []string{err.Error()}, Rules: []string{"row_filters"}, RowFilters: d.RowFilters}, ""
+	}
+	if run.SQL == in.Statement.SQL {
+		return d, ""
+	}
+	return d, run.SQL
+}
+
+// actionOf names a decision's action, and says when row filters narrow
+// the statement.
+func actionOf(d engine.Decision, runs string) string {
+	if runs != "" {
+		return string(d.Action) + " (filtered)"
+	}
+	return string(d.Action)
 }
 
 // shadowEngine loads a policy from a directory or a bundle file; "" is the

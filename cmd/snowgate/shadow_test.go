@@ -157,3 +157,56 @@ func TestCLI_auditShadowQuotas(t *testing.T) {
 		}
 	}
 }
+
+// TestCLI_auditShadowRowFilters: a candidate's row filters, replayed on
+// recorded traffic, show which statements would have run filtered (and
+// the text that would have run) and which the gateway would refuse
+// because no filter can be placed.
+func TestCLI_auditShadowRowFilters(t *testing.T) {
+	data := t.TempDir()
+	gw, admin := startDevIn(t, data)
+	tok, err := snowgate(t, "token", "--as", "analyst", "--addr", admin)
+	if err != nil {
+		t.Fatal(tok)
+	}
+	host, port, _ := net.SplitHostPort(gw)
+	dsn, _ := sf.ParseDSN(fmt.Sprintf("%s:%s/DEMO/PUBLIC?account=snowgate&protocol=http&authenticator=oauth&token=%s", host, port, strings.TrimSpace(tok)))
+	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *dsn))
+	for _, q := range []string{`SELECT count(*) FROM customers`, `SELECT 1`, `SELECT count(*) FROM orders`, `WITH customers AS (SELECT 1 AS id) SELECT * FROM customers`} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		for rows.Next() {
+		}
+		rows.Close()
+	}
+	db.Close()
+	stopDev(t, admin)
+
+	candidate := libraryWith(t, `"row_filters": {}`,
+		`"row_filters": {"DEMO.PUBLIC.CUSTOMERS": {"where": "COUNTRY IN ('DE', 'FR')"}}`)
+	out, err := snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", candidate)
+	if err != nil {
+		t.Fatalf("audit shadow: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"4 recorded statements re-evaluated, 2 decisions would change",
+		"allow → allow (filtered)             1",
+		"allow → deny                         1",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit shadow output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _ = snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", candidate, "--output", "json")
+	for _, want := range []string{
+		`"candidate_runs": "SELECT count(*) FROM (SELECT * FROM customers WHERE (COUNTRY IN ('DE', 'FR'))) AS customers"`,
+		`"candidate_row_filters": {`,
+		`a CTE named CUSTOMERS hides which reads are of the table`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit shadow's changes lack %q:\n%s", want, out)
+		}
+	}
+}
