@@ -74,12 +74,19 @@ func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds 
 	for i, stmt := range stmts {
 		child, cctx := newQuery(ctx, sess, "", stmt.SQL)
 		child.results, child.queryTag = q.results, q.queryTag
-		if i > 0 && len(stmt.ResultScans) > 0 && env.Results != nil {
-			// RESULT_SCAN may name a statement of this request that ran
-			// after the request was analysed: read it again against the
-			// session's results as they are now.
-			child.results = sess.resultView()
-			env.Results = child.results
+		cur := sess.snapshot()
+		moved := cur.Database != env.Database || cur.Schema != env.Schema
+		if i > 0 && (moved || len(stmt.ResultScans) > 0 && env.Results != nil) {
+			// An earlier statement of the request may have moved the
+			// session (USE, CREATE SCHEMA): its names are the new
+			// database's and schema's. RESULT_SCAN may name a statement of
+			// this request that ran after the request was analysed. Read
+			// it again against the session as it is now.
+			env.Database, env.Schema = cur.Database, cur.Schema
+			if env.Results != nil {
+				child.results = sess.resultView()
+				env.Results = child.results
+			}
 			again, err := statement.Analyze(ctx, stmt.SQL, env)
 			if err != nil || len(again) != 1 {
 				return nil, newError(CodeCompilation, "42000", "SQL compilation error: statement could not be read again", err)

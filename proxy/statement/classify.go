@@ -65,6 +65,7 @@ type reading struct {
 	where     bool            // a top-level WHERE clause
 	effects   []Effect        // what the statement can destroy
 	estimate  *estimateSpan   // a single-table UPDATE or DELETE's target and predicate (estimate.go)
+	moved     bool            // an absorbed reading changed the current database or schema
 }
 
 // query is a span of tokens holding a query (SELECT/WITH/VALUES) whose read
@@ -118,6 +119,13 @@ func objectKey(o Object) string {
 // absorb merges an inner reading (a statement inside a block, a pipe, an
 // EXECUTE IMMEDIATE body) into r, keeping the most dangerous kind.
 func (r *reading) absorb(in *reading) {
+	// Names are resolved against the session as the statement found it;
+	// after a USE or CREATE of a database or schema inside the statement
+	// they are the new one's, which the reading does not follow.
+	if r.moved {
+		r.problem("a statement after a change of the current database or schema in the same statement: its names cannot be placed")
+	}
+	r.moved = r.moved || in.moved || in.movesSession()
 	if kindInfo[in.kind].rank > kindInfo[r.kind].rank {
 		r.kind = in.kind
 		r.category = in.category
@@ -141,6 +149,17 @@ func (r *reading) absorb(in *reading) {
 	}
 	r.effects = append(r.effects, in.effects...)
 	r.written.add(in.written.list...)
+}
+
+// movesSession reports whether the reading changes the session's current
+// database or schema: USE DATABASE or SCHEMA, CREATE DATABASE or SCHEMA.
+func (r *reading) movesSession() bool {
+	for _, o := range r.objects {
+		if (o.Type == "database" || o.Type == "schema") && (o.Access == AccessUse || o.Access == AccessCreate) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *reading) addFunction(name string) {

@@ -136,3 +136,33 @@ func TestParseRowFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyze_moveInsideStatement: a statement that changes the current
+// database or schema and then names objects (a block, a ->> pipe,
+// EXECUTE IMMEDIATE) would have those names read in the old schema. Such a
+// statement is not fully read, so no decision, mask or row filter rests on
+// a name placed in the wrong schema.
+func TestAnalyze_moveInsideStatement(t *testing.T) {
+	env := Env{Database: "DEMO", Schema: "NOSUCH"}
+	for _, q := range []string{
+		"BEGIN USE SCHEMA DEMO.PUBLIC; LET r RESULTSET := (SELECT email FROM customers); RETURN TABLE(r); END",
+		"EXECUTE IMMEDIATE $$ BEGIN USE SCHEMA DEMO.PUBLIC; LET r RESULTSET := (SELECT email FROM customers); RETURN TABLE(r); END $$",
+		"USE SCHEMA DEMO.PUBLIC ->> SELECT email FROM customers",
+		"USE DATABASE DEMO ->> SELECT email FROM public.customers",
+		"BEGIN CREATE SCHEMA s2 CLONE DEMO.PUBLIC; SELECT email FROM customers; END",
+	} {
+		st, err := Analyze(context.Background(), q, env)
+		if err != nil || len(st) != 1 {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if st[0].Parse.Complete || !strings.Contains(st[0].Parse.Error, "change of the current database or schema") {
+			t.Errorf("%s: complete %v, %q; want not complete, naming the change", q, st[0].Parse.Complete, st[0].Parse.Error)
+		}
+	}
+	for _, q := range []string{"BEGIN SELECT 1; USE SCHEMA DEMO.PUBLIC; END", "SELECT email FROM customers ->> SELECT * FROM $1"} {
+		st, _ := Analyze(context.Background(), q, env)
+		if strings.Contains(st[0].Parse.Error, "change of the current") {
+			t.Errorf("%s: %q; a change with nothing after it is no problem", q, st[0].Parse.Error)
+		}
+	}
+}
