@@ -28,14 +28,19 @@ import (
 
 // chainGateway starts a gateway whose upstream is reached with gosnowflake
 // at host:port, logging in as user/password; clients log in with tokens
-// from st's dev issuer.
+// from st's dev issuer. Its policy allows everything.
 func chainGateway(t *testing.T, st *devstack.Stack, host string, port int, user, password, database, schema string) string {
+	return chainGatewayWith(t, st, allowAll, host, port, user, password, database, schema)
+}
+
+// chainGatewayWith is chainGateway with the policy in policyDir.
+func chainGatewayWith(t *testing.T, st *devstack.Stack, policyDir, host string, port int, user, password, database, schema string) string {
 	t.Helper()
 	verifier, err := identity.New([]identity.Issuer{{URL: st.Issuer.URL(), Audience: devidp.Audience}}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.New(context.Background(), engine.Options{Dir: allowAll})
+	eng, err := engine.New(context.Background(), engine.Options{Dir: policyDir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	sf "github.com/snowflakedb/gosnowflake"
 
+	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/devstack"
 )
@@ -214,4 +215,34 @@ func rowsAffected(res sql.Result, err error) (int64, error) {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// TestChain_rowFilters: row filters with Snowflake's own driver as the
+// upstream (a second dev instance's stand-in over the real protocol): the
+// filtered count, and a view refused as the upstream's
+// INFORMATION_SCHEMA.TABLES names it.
+func TestChain_rowFilters(t *testing.T) {
+	upstream := startStack(t, allowAll, proxy.Config{})
+	host, portStr, _ := net.SplitHostPort(upstream.StandinAddr)
+	port, _ := strconv.Atoi(portStr)
+	owner := openAt(t, upstream, upstream.GatewayAddr, "admin", "DEMO/PUBLIC")
+	if _, err := owner.Exec(`CREATE VIEW demo.public.all_orders AS SELECT * FROM demo.public.orders`); err != nil {
+		t.Fatal(err)
+	}
+	addr := chainGatewayWith(t, upstream, rowFilterPolicy(t), host, port, "ADMIN", "snowgate-dev", "DEMO", "PUBLIC")
+	db := openAt(t, upstream, addr, "analyst", "DEMO/PUBLIC")
+	var n, want int
+	if err := db.QueryRow(`SELECT count(*) FROM "DEMO"."PUBLIC"."ORDERS" o JOIN customers c ON c.id = o.customer_id`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.QueryRow(`SELECT count(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.currency = 'EUR' AND c.country IN ('DE', 'FR')`).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	if n != want || n == 0 {
+		t.Errorf("chained: %d filtered rows; want %d", n, want)
+	}
+	_, err := db.Exec(`SELECT count(*) FROM all_orders`)
+	if snowflakeCode(err) != 3001 || !strings.Contains(err.Error(), "DEMO.PUBLIC.ALL_ORDERS is a VIEW") {
+		t.Errorf("chained: a view over a filtered table: %v; want refused as a VIEW", err)
+	}
 }
