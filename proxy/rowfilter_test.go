@@ -165,6 +165,20 @@ func TestRowFilters(t *testing.T) {
 	if _, err := direct.Exec(`CREATE VIEW demo.public.all_customers AS SELECT * FROM demo.public.customers`); err != nil {
 		t.Fatal(err)
 	}
+	// RESULT_SCAN of an earlier result read from a filtered table: the
+	// filter cannot reach stored rows, which may predate it.
+	pinned, err := analyst.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pinned.ExecContext(context.Background(), `SELECT id FROM orders`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = pinned.ExecContext(context.Background(), `SELECT count(*) FROM TABLE(RESULT_SCAN(LAST_QUERY_ID()))`)
+	if snowflakeCode(err) != 3001 || !strings.Contains(err.Error(), "through an earlier result (RESULT_SCAN)") {
+		t.Errorf("RESULT_SCAN of a filtered read: %v; want 003001, refused", err)
+	}
+	pinned.Close()
 	for _, c := range []struct{ sql, why string }{
 		{`SELECT count(*) FROM all_customers`, "DEMO.PUBLIC.ALL_CUSTOMERS is a VIEW"},
 		{`WITH customers AS (SELECT 1 AS id) SELECT * FROM customers`, "a CTE named CUSTOMERS"},

@@ -103,6 +103,12 @@ var rowKinds = map[Kind][]Access{
 	KindMerge:   {AccessRead, AccessWrite, AccessDelete},
 }
 
+// tableFunctions are the built-in table functions whose rows come from
+// their arguments (or, for RESULT_SCAN, from a result the analysis traces).
+var tableFunctions = map[string]bool{
+	"RESULT_SCAN": true, "FLATTEN": true, "GENERATOR": true, "SPLIT_TO_TABLE": true, "STRTOK_SPLIT_TO_TABLE": true,
+}
+
 // opaqueKinds run statements the gateway does not see: their reads cannot
 // be filtered, whatever objects they name.
 var opaqueKinds = map[Kind]bool{
@@ -125,9 +131,12 @@ func FilterRows(ctx context.Context, stmt Statement, env Env, filters []RowFilte
 		return Statement{}, fmt.Errorf("row filters apply, and the statement could not be read fully enough to place them")
 	}
 	for _, f := range stmt.Functions {
-		if !knownFunction(f) && !strings.HasPrefix(f, "SYSTEM$") {
+		if !knownFunction(f) && !tableFunctions[f] && !strings.HasPrefix(f, "SYSTEM$") {
 			return Statement{}, fmt.Errorf("row filters apply, and %s is not a built-in function: it may read a filtered table", f)
 		}
+	}
+	if stmt.Flags.UntracedSource {
+		return Statement{}, fmt.Errorf("row filters apply, and the statement reads data whose source cannot be traced (RESULT_SCAN of a result the gateway cannot place, a stage, a variable, query history): it may hold a filtered table's rows")
 	}
 	for _, o := range stmt.Objects {
 		f := matchFilter(o, filters)
@@ -150,6 +159,13 @@ func FilterRows(ctx context.Context, stmt Statement, env Env, filters []RowFilte
 	for _, seg := range segs {
 		if err := rw.segment(seg, env, filters); err != nil {
 			return Statement{}, err
+		}
+	}
+	// A filtered table the statement reads without a reference that could
+	// carry the filter: through RESULT_SCAN of an earlier result.
+	for _, o := range stmt.Objects {
+		if f := matchFilter(o, filters); f != nil && o.Access == AccessRead && rw.placed[f] == 0 {
+			return Statement{}, fmt.Errorf("row filter on %s: the statement reads its rows through an earlier result (RESULT_SCAN), which the filter cannot reach; read the table again", name(f.Table))
 		}
 	}
 	if len(rw.edits) == 0 {
