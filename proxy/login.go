@@ -128,6 +128,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (res any, err err
 	if tag, ok := d.SessionParameters["QUERY_TAG"].(string); ok {
 		sess.queryTag = tag
 	}
+	sess.arrow = readsArrow(client.App, d.SessionParameters)
 	if _, err := s.record(r.Context(), audit.Event{Type: audit.TypeSessionStart, SessionID: sessionID(sess), Identity: auditIdentity(p.Identity), Client: sess.auditClient(), Upstream: sess.upstreamUser}); err != nil {
 		s.endSession(sess, "session start could not be recorded")
 		return nil, err
@@ -545,6 +546,33 @@ func remoteIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// readsArrow says whether a driver gets results as Arrow, as Snowflake
+// decides it: the Go and Python drivers read Arrow unless their session
+// asks for JSON (GO_QUERY_RESULT_FORMAT, PYTHON_CONNECTOR_QUERY_RESULT_FORMAT);
+// JDBC only when its session asks for it (JDBC_QUERY_RESULT_FORMAT=ARROW:
+// on Java 16 and later its Arrow reader needs a JVM flag); Node and the
+// others read JSON.
+func readsArrow(app string, params map[string]any) bool {
+	asked := func(name string) string {
+		for k, v := range params {
+			if strings.EqualFold(k, name) {
+				s, _ := v.(string)
+				return strings.ToUpper(s)
+			}
+		}
+		return ""
+	}
+	switch app {
+	case "Go":
+		return asked("GO_QUERY_RESULT_FORMAT") != "JSON"
+	case "PythonConnector":
+		return asked("PYTHON_CONNECTOR_QUERY_RESULT_FORMAT") != "JSON"
+	case "JDBC":
+		return asked("JDBC_QUERY_RESULT_FORMAT") == "ARROW"
+	}
+	return false
 }
 
 // sessionParameters are the session parameters every login and query

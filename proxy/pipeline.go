@@ -279,7 +279,7 @@ func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.State
 	}
 	s.track(sess, stmt, out)
 	ectx, end := s.stage(ctx, StageEncoding)
-	res, err := s.encode(ectx, stmt, out, masks, caps)
+	res, err := s.encode(ectx, stmt, out, masks, caps, sess.arrow)
 	if res != nil && out.Rows != nil {
 		s.count(sess, quota.Rows, res.total)
 		s.count(sess, quota.Bytes, res.valueBytes)
@@ -359,7 +359,10 @@ func (s *Server) track(sess *session, stmt statement.Statement, out *Outcome) {
 	}
 }
 
-func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outcome, masks *maskPlanSpec, caps budget) (*result, error) {
+// encode turns the upstream's outcome into the client's result: its rows
+// masked, capped and encoded as Arrow when arrow is set (the session's
+// driver reads it), else as Snowflake's JSON rowset.
+func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outcome, masks *maskPlanSpec, caps budget, arrow bool) (*result, error) {
 	res := &result{statementType: statementTypeID(stmt.Kind), state: stateOf(out)}
 	if out.Rows == nil {
 		if cols := dmlColumns(stmt.Kind); cols != nil {
@@ -369,7 +372,10 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 			for range cols[1:] {
 				row, valid = append(row, "0"), append(valid, true)
 			}
-			w := newRowWriter(res, s.cfg.InlineBytes, s.cfg.ChunkBytes, s.cfg.SpoolDir)
+			w, err := newRowWriter(res, s.cfg.InlineBytes, s.cfg.ChunkBytes, s.cfg.SpoolDir)
+			if err != nil {
+				return nil, err
+			}
 			_ = w.writeRow(row, valid)
 			return res, w.flush()
 		}
@@ -396,7 +402,12 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 	}
 	n := len(res.columns)
 	vals, cells, valid := make([]any, n), make([]string, n), make([]bool, n)
-	w := newRowWriter(res, s.inlineLimit(), s.cfg.ChunkBytes, s.cfg.SpoolDir)
+	res.arrow = arrow
+	w, err := newRowWriter(res, s.inlineLimit(), s.cfg.ChunkBytes, s.cfg.SpoolDir)
+	if err != nil {
+		return nil, newError(CodeInternal, "XX000", "snowgate could not encode the result", err)
+	}
+	defer w.close()
 	for {
 		err := out.Rows.Next(vals)
 		if errors.Is(err, io.EOF) {

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,12 +14,15 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/snowgate/snowgate/proxy/rowset"
 )
 
 // result is a finished statement's answer: its columns, the first rows
 // inline, and the rest spooled to disk and served as chunks.
 type result struct {
 	statementType int
+	arrow         bool // inline and chunks are Arrow IPC streams, not JSON rowsets
 	columns       []Column
 	inline        []byte // rows as Snowflake's rowset: "[...],[...]" without the outer brackets
 	inlineRows    int64
@@ -113,14 +117,37 @@ type rowWriter struct {
 	buf       []byte // the row being written, then the chunk being filled
 	chunkRows int64
 	spilling  bool
+	arrow     *rowset.Arrow // set when res.arrow: the chunk being filled
 }
 
-func newRowWriter(res *result, inlineLimit, chunkLimit int, spoolDir string) *rowWriter {
-	return &rowWriter{res: res, inlineLimit: inlineLimit, chunkLimit: chunkLimit, spoolDir: spoolDir}
+func newRowWriter(res *result, inlineLimit, chunkLimit int, spoolDir string) (*rowWriter, error) {
+	w := &rowWriter{res: res, inlineLimit: inlineLimit, chunkLimit: chunkLimit, spoolDir: spoolDir}
+	if res.arrow {
+		fields := make([]rowset.Field, len(res.columns))
+		for i, c := range res.columns {
+			fields[i] = rowset.Field{Name: c.Name, Type: c.Type, Precision: c.Precision, Scale: c.Scale, Length: c.Length, Nullable: c.Nullable}
+		}
+		a, err := rowset.NewArrow(fields)
+		if err != nil {
+			return nil, err
+		}
+		w.arrow = a
+	}
+	return w, nil
+}
+
+// close frees what the writer holds.
+func (w *rowWriter) close() {
+	if w.arrow != nil {
+		w.arrow.Release()
+	}
 }
 
 // writeRow appends one row of encoded cells (nil for NULL).
 func (w *rowWriter) writeRow(cells []string, valid []bool) error {
+	if w.arrow != nil {
+		return w.writeArrow(cells, valid)
+	}
 	if w.spilling && w.buf == nil {
 		// One chunk buffer, sized once when the result first spills and
 		// reused for every chunk.
@@ -153,9 +180,38 @@ func (w *rowWriter) writeRow(cells []string, valid []bool) error {
 	return nil
 }
 
+func (w *rowWriter) writeArrow(cells []string, valid []bool) error {
+	if err := w.arrow.Append(cells, valid); err != nil {
+		return err
+	}
+	w.res.total++
+	w.chunkRows++
+	limit := w.inlineLimit
+	if w.spilling {
+		limit = w.chunkLimit
+	}
+	if w.arrow.Size() >= limit {
+		return w.flush()
+	}
+	return nil
+}
+
 func (w *rowWriter) flush() error {
 	if w.chunkRows == 0 {
 		return nil
+	}
+	if w.arrow != nil {
+		b, err := w.arrow.Encode()
+		if err != nil {
+			return err
+		}
+		if !w.spilling {
+			w.res.inline = append([]byte(nil), b...)
+			w.res.inlineRows = w.chunkRows
+			w.chunkRows, w.spilling = 0, true
+			return nil
+		}
+		w.buf = b
 	}
 	if !w.spilling {
 		w.res.inline = w.buf
@@ -172,6 +228,9 @@ func (w *rowWriter) flush() error {
 	}
 	err := w.res.spool.write(w.buf, w.chunkRows)
 	w.buf, w.chunkRows = w.buf[:0], 0
+	if w.arrow != nil {
+		w.buf = nil // the encoder's own buffer
+	}
 	return err
 }
 
@@ -273,20 +332,15 @@ type chunkRef struct {
 // render encodes the response body for a finished query. base is the
 // scheme and host the client reached us on: chunk URLs are absolute.
 func (r *result) render(queryID, base string) ([]byte, error) {
-	rowset := make([]byte, 0, len(r.inline)+2)
-	rowset = append(rowset, '[')
-	rowset = append(rowset, r.inline...)
-	rowset = append(rowset, ']')
 	data := map[string]any{
 		"parameters":         sessionParameters,
 		"rowtype":            rowTypes(r.columns),
-		"rowset":             json.RawMessage(rowset),
 		"total":              r.total,
 		"returned":           r.inlineRows,
 		"queryId":            queryID,
 		"statementTypeId":    r.statementType,
 		"version":            1,
-		"queryResultFormat":  "json",
+
 		"numberOfBinds":      r.numBinds,
 		"arrayBindSupported": false,
 		"sendResultTime":     time.Now().UnixMilli(),
@@ -296,6 +350,17 @@ func (r *result) render(queryID, base string) ([]byte, error) {
 		"finalWarehouseName": nullable(r.state.Warehouse),
 		"finalRoleName":      nullable(r.state.Role),
 		"queryContext":       map[string]any{"entries": []any{}},
+	}
+	if r.arrow {
+		data["queryResultFormat"] = "arrow"
+		data["rowsetBase64"] = base64.StdEncoding.EncodeToString(r.inline)
+	} else {
+		rows := make([]byte, 0, len(r.inline)+2)
+		rows = append(rows, '[')
+		rows = append(rows, r.inline...)
+		rows = append(rows, ']')
+		data["queryResultFormat"] = "json"
+		data["rowset"] = json.RawMessage(rows)
 	}
 	if r.resultIDs != "" {
 		data["resultIds"] = r.resultIDs
@@ -334,7 +399,11 @@ func (s *Server) chunk(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such result chunk", http.StatusNotFound)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	if q.res.arrow {
+		w.Header().Set("Content-Type", "application/octet-stream")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
 	if _, err := io.Copy(w, sec); err != nil && !errors.Is(err, io.ErrClosedPipe) {
 		s.log.Info("chunk download interrupted", "query", q.id, "chunk", n, "err", err)

@@ -22,6 +22,7 @@ type session struct {
 	upstreamUser string            // the upstream login, for the audit trail
 	started      time.Time
 	client       clientInfo
+	arrow        bool // results go to the client as Arrow (readsArrow)
 
 	mu            sync.Mutex
 	token         string
