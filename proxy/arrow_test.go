@@ -94,8 +94,8 @@ func TestArrow_gosnowflake(t *testing.T) {
 	}{
 		{open, everyType},
 		{st, `SELECT id, email, phone, ssn, city FROM customers ORDER BY id`}, // masked for the analyst
-		{st, `SELECT * FROM events ORDER BY id`},                            // many chunks of 64 KiB
-		{st, `SELECT id, amount, ordered_at FROM orders WHERE id < 0`},      // no rows
+		{st, `SELECT * FROM events ORDER BY id`},                              // many chunks of 64 KiB
+		{st, `SELECT id, amount, ordered_at FROM orders WHERE id < 0`},        // no rows
 	} {
 		q := c.q
 		a, j := scanAll(t, openGo(t, c.st, "analyst", "ARROW"), q), scanAll(t, openGo(t, c.st, "analyst", "JSON"), q)

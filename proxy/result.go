@@ -333,13 +333,13 @@ type chunkRef struct {
 // scheme and host the client reached us on: chunk URLs are absolute.
 func (r *result) render(queryID, base string) ([]byte, error) {
 	data := map[string]any{
-		"parameters":         sessionParameters,
-		"rowtype":            rowTypes(r.columns),
-		"total":              r.total,
-		"returned":           r.inlineRows,
-		"queryId":            queryID,
-		"statementTypeId":    r.statementType,
-		"version":            1,
+		"parameters":      sessionParameters,
+		"rowtype":         rowTypes(r.columns),
+		"total":           r.total,
+		"returned":        r.inlineRows,
+		"queryId":         queryID,
+		"statementTypeId": r.statementType,
+		"version":         1,
 
 		"numberOfBinds":      r.numBinds,
 		"arrayBindSupported": false,
