@@ -20,7 +20,7 @@ TEST_ENV := SNOWGATE_PYTHON=$(VENV)/bin/python SNOWGATE_NODE_PATH=$(NODE)/node_m
 	SNOWGATE_MCP_PYTHON=$(CACHE)/mcp/bin/python SNOWGATE_DBT=$(CACHE)/dbt/bin/dbt SNOWGATE_SNOW=$(CACHE)/snowcli/bin/snow \
 	SNOWGATE_LANGCHAIN_PYTHON=$(CACHE)/langchain/bin/python PATH=$(GOBIN):$(PATH)
 
-.PHONY: help dev test deps build bench soak fuzz lint
+.PHONY: help dev test deps build bench bench-go soak fuzz lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -70,7 +70,12 @@ $(JDBC_JAR):
 $(OPA):
 	GOBIN=$(GOBIN) $(GO) install github.com/open-policy-agent/opa@$(OPA_VERSION)
 
-bench: deps ## run the benchmarks (see README for what each shows)
+BENCHFLAGS ?=
+bench: $(OPA) ## snowgate bench: one table of the gateway next to its baselines (BENCHFLAGS, e.g. -only select,decision)
+	@$(GO) build -o bin/snowgate ./cmd/snowgate
+	@$(TEST_ENV) bin/snowgate bench $(BENCHFLAGS)
+
+bench-go: deps ## run the go test benchmarks (see README for what each shows)
 	$(TEST_ENV) $(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 
 soak: ## 30 minutes of mixed load on snowgate dev: goroutines, heap and open files must stay flat (go test runs 2 minutes)

@@ -1,0 +1,242 @@
+package bench
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/snowgate/snowgate/proxy"
+)
+
+// maskPolicy masks 4 of the 10 columns of DEMO.PUBLIC.WIDE and allows the
+// rest, DEMO.PUBLIC.WIDE_PLAIN (the same rows) included.
+//
+//go:embed testdata/mask-wide/*.rego
+var maskPolicy embed.FS
+
+// wideColumns are the columns of the large result, in order.
+const wideColumns = "id, name, email, phone, ssn, account, balance, city, opened, active"
+
+// createWide makes a table of n rows of the 10 columns, as
+// BenchmarkMaskedResult in proxy does.
+func createWide(table string, n int) string {
+	return fmt.Sprintf(`CREATE TABLE %s AS SELECT range AS id, 'Customer ' || range::VARCHAR AS name,
+		'user' || range::VARCHAR || '@example.com' AS email, '+1-555-' || lpad((range %% 10000)::VARCHAR, 4, '0') AS phone,
+		lpad((range %% 900 + 100)::VARCHAR, 3, '0') || '-12-3456' AS ssn, 'ACCT-' || range::VARCHAR AS account,
+		range * 1.25 AS balance, 'Berlin' AS city, DATE '2024-01-01' + (range %% 365)::INT AS opened, range %% 2 = 0 AS active
+		FROM range(%d)`, table, n)
+}
+
+// throughput is a large result's rate through the gateway.
+type throughput struct {
+	rows, bytes float64 // per second
+}
+
+func (t throughput) String() string {
+	cpus := float64(runtime.NumCPU())
+	return fmt.Sprintf("%s rows/s, %s MB/s (per core: %s rows/s, %s MB/s)",
+		fmtCount(t.rows), sig3(t.bytes/1e6), fmtCount(t.rows/cpus), sig3(t.bytes/cpus/1e6))
+}
+
+// largeResults are the large result's rates, masked and not.
+type largeResults struct {
+	rows          int
+	masked, plain throughput
+}
+
+// masking measures the large result with 4 of its 10 columns masked
+// through the gateway next to the same rows unmasked.
+func (r *runner) masking(ctx context.Context) ([]Row, error) {
+	lr, err := r.largeResults(ctx)
+	if err != nil {
+		return nil, err
+	}
+	x, err := ratio(lr.masked.rows, lr.plain.rows)
+	if err != nil {
+		return nil, err
+	}
+	return []Row{{
+		Name:     "masking",
+		What:     fmt.Sprintf("%s-row result, 10 columns, through the gateway (raw HTTP client, JSON)", fmtInt(int64(lr.rows))),
+		Snowgate: "4 columns masked: " + lr.masked.String(),
+		Baseline: "unmasked: " + lr.plain.String(),
+		Ratio:    fmtRatio(x) + " (masked ÷ unmasked, rows/s)",
+		Note:     "email_domain, partial, redact and hash masks; per core is the rate ÷ runtime.NumCPU (client, gateway and stand-in share the cores)",
+		Figures:  []float64{lr.masked.rows, lr.masked.bytes, lr.plain.rows, lr.plain.bytes, x},
+	}}, nil
+}
+
+// formats reports the result formats the gateway serves: JSON, with the
+// unmasked large result's rate, and not Arrow.
+func (r *runner) formats(ctx context.Context) ([]Row, error) {
+	lr, err := r.largeResults(ctx)
+	if err != nil {
+		return nil, err
+	}
+	what := fmt.Sprintf("%s-row result, 10 columns, unmasked, through the gateway", fmtInt(int64(lr.rows)))
+	return []Row{
+		{Name: "formats", What: what + ": JSON", Snowgate: lr.plain.String(), Note: "the masking row's unmasked figure",
+			Figures: []float64{lr.plain.rows, lr.plain.bytes}},
+		{Name: "formats", What: what + ": Arrow", Snowgate: "not served (JSON only)"},
+	}, nil
+}
+
+// largeResults measures the large results once for the masking and
+// formats rows.
+func (r *runner) largeResults(ctx context.Context) (*largeResults, error) {
+	if r.large != nil {
+		return r.large, nil
+	}
+	dir, err := writePolicy(maskPolicy, "testdata/mask-wide")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	// 2 MiB chunks, as the gateway's large-result benchmarks use.
+	st, err := startStack(ctx, dir, proxy.Config{ChunkBytes: 2 << 20})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	c, err := r.wideClient(ctx, st.GatewayAddr, st.Issuer.Token)
+	if err != nil {
+		return nil, err
+	}
+	defer c.http.CloseIdleConnections()
+	lr := &largeResults{rows: r.cfg.Rows}
+	if lr.masked, lr.plain, err = r.fetchInTurn(ctx, c); err != nil {
+		return nil, err
+	}
+	r.large = lr
+	return lr, nil
+}
+
+// wideClient logs a raw client in and creates the wide tables, and checks
+// that one is masked and the other not.
+func (r *runner) wideClient(ctx context.Context, addr string, token func(string) (string, error)) (*rawClient, error) {
+	tok, err := token("analyst")
+	if err != nil {
+		return nil, fmt.Errorf("dev token: %w", err)
+	}
+	c := newRawClient(addr, 4)
+	if c.token, err = c.login(ctx, tok); err != nil {
+		return nil, err
+	}
+	r.log.Info("creating the wide tables", "rows", r.cfg.Rows)
+	for _, t := range []string{"wide", "wide_plain"} {
+		if err := c.run(ctx, createWide(t, r.cfg.Rows)); err != nil {
+			return nil, fmt.Errorf("create %s: %w", t, err)
+		}
+	}
+	if err := checkMasked(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkMasked checks that WIDE's e-mail addresses come back masked and
+// WIDE_PLAIN's as they are.
+func checkMasked(ctx context.Context, c *rawClient) error {
+	for _, t := range []struct {
+		table  string
+		masked bool
+	}{{"wide", true}, {"wide_plain", false}} {
+		email, err := c.firstValue(ctx, "SELECT email FROM "+t.table+" WHERE id = 1")
+		if err != nil {
+			return fmt.Errorf("read %s: %w", t.table, err)
+		}
+		if masked := email != "user1@example.com"; masked != t.masked {
+			return fmt.Errorf("%s: e-mail %q: masked %v, want %v", t.table, email, masked, t.masked)
+		}
+	}
+	return nil
+}
+
+// firstValue runs a query and returns the first value of its first row.
+func (c *rawClient) firstValue(ctx context.Context, q string) (string, error) {
+	var r reply
+	if err := c.post(ctx, c.queryPath(), c.token, map[string]any{"sqlText": q}, &r); err != nil {
+		return "", err
+	}
+	if !r.Success {
+		return "", fmt.Errorf("statement refused: %s", r.Message)
+	}
+	var d struct {
+		Rowset [][]*string `json:"rowset"`
+	}
+	if err := json.Unmarshal(r.Data, &d); err != nil {
+		return "", fmt.Errorf("rowset: %w", err)
+	}
+	if len(d.Rowset) == 0 || len(d.Rowset[0]) == 0 || d.Rowset[0][0] == nil {
+		return "", fmt.Errorf("no value")
+	}
+	return *d.Rowset[0][0], nil
+}
+
+// fetchInTurn downloads the masked and the unmasked result in turn until
+// each has had about the measurement's time, and returns their rates.
+func (r *runner) fetchInTurn(ctx context.Context, c *rawClient) (throughput, throughput, error) {
+	var read [2]int64
+	fetch := func(i int, table string) func() error {
+		q := "SELECT " + wideColumns + " FROM " + table
+		return func() error {
+			n, total, err := c.fetchAll(ctx, q)
+			if err != nil {
+				return fmt.Errorf("%s: %w", table, err)
+			}
+			if total != int64(r.cfg.Rows) {
+				return fmt.Errorf("%s: %d rows, want %d", table, total, r.cfg.Rows)
+			}
+			read[i] += n
+			return nil
+		}
+	}
+	if err := fetch(0, "wide")(); err != nil { // warm
+		return throughput{}, throughput{}, err
+	}
+	read[0] = 0
+	times, err := alternate(2*r.cfg.Time, fetch(0, "wide"), fetch(1, "wide_plain"))
+	if err != nil {
+		return throughput{}, throughput{}, err
+	}
+	var out [2]throughput
+	for i, ts := range times {
+		var sum time.Duration
+		for _, t := range ts {
+			sum += t
+		}
+		secs := sum.Seconds()
+		out[i] = throughput{rows: float64(r.cfg.Rows*len(ts)) / secs, bytes: float64(read[i]) / secs}
+	}
+	return out[0], out[1], nil
+}
+
+// writePolicy copies an embedded policy directory to a new temporary one.
+func writePolicy(fsys embed.FS, dir string) (string, error) {
+	tmp, err := os.MkdirTemp("", "snowgate-bench-policy")
+	if err != nil {
+		return "", fmt.Errorf("policy dir: %w", err)
+	}
+	err = fs.WalkDir(fsys, dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fsys.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(tmp, strings.TrimPrefix(path, dir+"/")), b, 0o600)
+	})
+	if err != nil {
+		os.RemoveAll(tmp)
+		return "", fmt.Errorf("write policy: %w", err)
+	}
+	return tmp, nil
+}

@@ -1,0 +1,1 @@
+SELECT "_C"."_EMAIL" , CAST("_O"."_AMOUNT" AS DECIMAL) AS "_AMT" FROM "#0" "_O" JOIN "_CUSTOMERS" "_C" ON "_C"."_ID" = "_O"."_CUSTOMER_ID" WHERE "_O"."_STATUS" = 'open' LIMIT 10

@@ -1,0 +1,1 @@
+SELECT c.email, o.amount::NUMBER(10,2) AS amt FROM analytics.sales.orders o JOIN customers c ON c.id = o.customer_id WHERE o.status = 'open' LIMIT 10
