@@ -36,33 +36,52 @@ type Field struct {
 }
 
 // Arrow accumulates rows and encodes them as Arrow IPC streams, one record
-// batch per stream (one stream per chunk, as Snowflake sends them).
+// batch per stream (one stream per chunk, as Snowflake sends them). Each
+// stream carries its own schema: a NUMBER column whose values all fit in
+// 64 bits is sent as int64 in that chunk, else as decimal128, as
+// Snowflake picks the narrowest type per chunk.
 type Arrow struct {
-	fields  []Field
-	schema  *arrow.Schema
-	builder *array.RecordBuilder
-	append  []func(string) error
-	rows    int
-	size    int // bytes of cell text appended since the last Encode
-	buf     bytes.Buffer
+	fields []Field
+	cols   []column
+	rows   int
+	size   int // bytes of cell text appended since the last Encode
+	buf    bytes.Buffer
+}
+
+// column is one column being filled: a builder, or for a NUMBER wider than
+// 18 digits the values themselves until the chunk's type is known.
+type column struct {
+	field  arrow.Field
+	b      array.Builder
+	wide   *wideColumn
+	append func(string) error
+}
+
+type wideColumn struct {
+	scale int
+	vals  []decimal128.Num
+	valid []bool
+	fits  bool // every value fits an int64
 }
 
 // NewArrow returns an encoder for rows of the given columns.
 func NewArrow(fields []Field) (*Arrow, error) {
-	a := &Arrow{fields: fields}
-	afs := make([]arrow.Field, len(fields))
+	a := &Arrow{fields: fields, cols: make([]column, len(fields))}
 	for i, f := range fields {
 		t, err := arrowType(f)
 		if err != nil {
 			return nil, err
 		}
-		afs[i] = arrow.Field{Name: f.Name, Type: t, Nullable: true, Metadata: metadata(f)}
-	}
-	a.schema = arrow.NewSchema(afs, nil)
-	a.builder = array.NewRecordBuilder(memory.DefaultAllocator, a.schema)
-	a.append = make([]func(string) error, len(fields))
-	for i, f := range fields {
-		a.append[i] = appender(f, a.builder.Field(i))
+		c := &a.cols[i]
+		c.field = arrow.Field{Name: f.Name, Type: t, Nullable: true, Metadata: metadata(f)}
+		if f.Type == "fixed" && (f.Precision > wideFixed || f.Precision == 0) {
+			w := &wideColumn{scale: int(f.Scale), fits: true}
+			c.wide = w
+			c.append = w.append
+			continue
+		}
+		c.b = array.NewBuilder(memory.DefaultAllocator, t)
+		c.append = appender(f, c.b)
 	}
 	return a, nil
 }
@@ -78,11 +97,17 @@ func (a *Arrow) Size() int { return a.size + 8*a.rows*len(a.fields) }
 // for NULL.
 func (a *Arrow) Append(cells []string, valid []bool) error {
 	for i, c := range cells {
+		col := &a.cols[i]
 		if !valid[i] {
-			a.builder.Field(i).AppendNull()
+			if col.wide != nil {
+				col.wide.vals = append(col.wide.vals, decimal128.Num{})
+				col.wide.valid = append(col.wide.valid, false)
+			} else {
+				col.b.AppendNull()
+			}
 			continue
 		}
-		if err := a.append[i](c); err != nil {
+		if err := col.append(c); err != nil {
 			return fmt.Errorf("column %s (%s): %q: %w", a.fields[i].Name, a.fields[i].Type, c, err)
 		}
 		a.size += len(c)
@@ -95,10 +120,30 @@ func (a *Arrow) Append(cells []string, valid []bool) error {
 // (schema and one record batch) and starts anew. The bytes are valid until
 // the next call.
 func (a *Arrow) Encode() ([]byte, error) {
-	rec := a.builder.NewRecordBatch()
+	fields := make([]arrow.Field, len(a.cols))
+	arrs := make([]arrow.Array, len(a.cols))
+	defer func() {
+		for _, x := range arrs {
+			if x != nil {
+				x.Release()
+			}
+		}
+	}()
+	for i := range a.cols {
+		c := &a.cols[i]
+		fields[i] = c.field
+		if c.wide != nil {
+			arrs[i] = c.wide.array()
+			fields[i].Type = arrs[i].DataType()
+			continue
+		}
+		arrs[i] = c.b.NewArray()
+	}
+	schema := arrow.NewSchema(fields, nil)
+	rec := array.NewRecordBatch(schema, arrs, int64(a.rows))
 	defer rec.Release()
 	a.buf.Reset()
-	w := ipc.NewWriter(&a.buf, ipc.WithSchema(a.schema))
+	w := ipc.NewWriter(&a.buf, ipc.WithSchema(schema))
 	if err := w.Write(rec); err != nil {
 		return nil, fmt.Errorf("arrow: %w", err)
 	}
@@ -110,7 +155,49 @@ func (a *Arrow) Encode() ([]byte, error) {
 }
 
 // Release frees the encoder's buffers.
-func (a *Arrow) Release() { a.builder.Release() }
+func (a *Arrow) Release() {
+	for _, c := range a.cols {
+		if c.b != nil {
+			c.b.Release()
+		}
+	}
+}
+
+func (w *wideColumn) append(s string) error {
+	n, err := unscaled(s, w.scale)
+	if err != nil {
+		return err
+	}
+	w.vals = append(w.vals, n)
+	w.valid = append(w.valid, true)
+	if w.fits && !(n.HighBits() == 0 && n.LowBits() <= math.MaxInt64 || n.HighBits() == -1 && n.LowBits() > math.MaxInt64) {
+		w.fits = false
+	}
+	return nil
+}
+
+// array builds the chunk's column: int64 when every value fits, else
+// decimal128; and starts anew.
+func (w *wideColumn) array() arrow.Array {
+	defer func() { w.vals, w.valid, w.fits = w.vals[:0], w.valid[:0], true }()
+	if w.fits {
+		b := array.NewInt64Builder(memory.DefaultAllocator)
+		defer b.Release()
+		b.Reserve(len(w.vals))
+		for i, v := range w.vals {
+			if !w.valid[i] {
+				b.AppendNull()
+				continue
+			}
+			b.UnsafeAppend(int64(v.LowBits()))
+		}
+		return b.NewArray()
+	}
+	b := array.NewDecimal128Builder(memory.DefaultAllocator, &arrow.Decimal128Type{Precision: 38, Scale: int32(w.scale)})
+	defer b.Release()
+	b.AppendValues(w.vals, w.valid)
+	return b.NewArray()
+}
 
 // wideFixed is the precision above which a NUMBER's unscaled value may not
 // fit an int64: it is sent as decimal128.
@@ -124,10 +211,7 @@ const structTimestamp = 7
 func arrowType(f Field) (arrow.DataType, error) {
 	switch f.Type {
 	case "fixed":
-		if f.Precision > wideFixed || f.Precision == 0 {
-			return &arrow.Decimal128Type{Precision: 38, Scale: int32(f.Scale)}, nil
-		}
-		return arrow.PrimitiveTypes.Int64, nil
+		return arrow.PrimitiveTypes.Int64, nil // or decimal128, per chunk, for wide ones
 	case "real":
 		return arrow.PrimitiveTypes.Float64, nil
 	case "text", "variant", "object", "array":
@@ -173,6 +257,13 @@ func metadata(f Field) arrow.Metadata {
 		if length == 0 {
 			length = 8388608
 		}
+	case "timestamp_tz":
+		// readers pick the struct's layout by it: 8 for epoch and time
+		// zone, 16 for epoch, fraction and time zone
+		length = 8
+		if f.Scale > structTimestamp {
+			length = 16
+		}
 	}
 	precision := f.Precision
 	if f.Type == "fixed" && precision == 0 {
@@ -188,29 +279,16 @@ func appender(f Field, b array.Builder) func(string) error {
 	scale := int(f.Scale)
 	switch f.Type {
 	case "fixed":
-		if d, ok := b.(*array.Decimal128Builder); ok {
-			return func(s string) error {
-				n, err := unscaled(s, scale)
-				if err != nil {
-					return err
-				}
-				if n.BitLen() > 127 {
-					return fmt.Errorf("does not fit NUMBER(38)")
-				}
-				d.Append(decimal128.FromBigInt(n))
-				return nil
-			}
-		}
 		ib := b.(*array.Int64Builder)
 		return func(s string) error {
 			n, err := unscaled(s, scale)
 			if err != nil {
 				return err
 			}
-			if !n.IsInt64() {
+			if !(n.HighBits() == 0 && n.LowBits() <= math.MaxInt64 || n.HighBits() == -1 && n.LowBits() > math.MaxInt64) {
 				return fmt.Errorf("does not fit NUMBER(%d)", f.Precision)
 			}
-			ib.Append(n.Int64())
+			ib.Append(int64(n.LowBits()))
 			return nil
 		}
 	case "real":
@@ -305,26 +383,49 @@ func appender(f Field, b array.Builder) func(string) error {
 	return func(string) error { return fmt.Errorf("no encoding") }
 }
 
-// unscaled reads decimal text as its value × 10^scale, exactly.
-func unscaled(s string, scale int) (*big.Int, error) {
+// unscaled reads decimal text as its value × 10^scale, exactly, in 128
+// bits.
+func unscaled(s string, scale int) (decimal128.Num, error) {
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
 	whole, frac, _ := strings.Cut(s, ".")
 	if len(frac) > scale {
 		if strings.Trim(frac[scale:], "0") != "" {
-			return nil, fmt.Errorf("more than %d decimals", scale)
+			return decimal128.Num{}, fmt.Errorf("more than %d decimals", scale)
 		}
 		frac = frac[:scale]
 	}
-	frac += strings.Repeat("0", scale-len(frac))
-	n, ok := new(big.Int).SetString(whole+frac, 10)
+	if whole == "" && frac == "" {
+		return decimal128.Num{}, fmt.Errorf("not a number")
+	}
+	if len(whole)+scale <= 18 { // fits an int64: no big arithmetic
+		var n int64
+		for _, part := range [2]string{whole, frac} {
+			for i := 0; i < len(part); i++ {
+				d := part[i] - '0'
+				if d > 9 {
+					return decimal128.Num{}, fmt.Errorf("not a number")
+				}
+				n = n*10 + int64(d)
+			}
+		}
+		n *= pow10(scale - len(frac))
+		if neg {
+			n = -n
+		}
+		return decimal128.FromI64(n), nil
+	}
+	b, ok := new(big.Int).SetString(whole+frac+strings.Repeat("0", scale-len(frac)), 10)
 	if !ok {
-		return nil, fmt.Errorf("not a number")
+		return decimal128.Num{}, fmt.Errorf("not a number")
 	}
 	if neg {
-		n.Neg(n)
+		b.Neg(b)
 	}
-	return n, nil
+	if b.BitLen() > 127 {
+		return decimal128.Num{}, fmt.Errorf("does not fit NUMBER(38)")
+	}
+	return decimal128.FromBigInt(b), nil
 }
 
 // epoch reads "seconds[.fraction]" as the gateway renders times: whole
