@@ -3,9 +3,9 @@ package proxy_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -237,8 +237,8 @@ func TestArrow_python(t *testing.T) {
 			ScoreMax float64 `json:"score_max"`
 		} `json:"pandas_all"`
 		ArrowBatches struct{ Batches, Rows int } `json:"arrow_batches"`
-		RowsArrow    [][]string                 `json:"rows_arrow"`
-		RowsJSON     [][]string                 `json:"rows_json"`
+		RowsArrow    [][]string                  `json:"rows_arrow"`
+		RowsJSON     [][]string                  `json:"rows_json"`
 		Masked       struct {
 			Rows   int
 			Emails []string
