@@ -56,5 +56,11 @@ func TestJDBC(t *testing.T) {
 	if jar == "" {
 		t.Fatal("SNOWGATE_JDBC_JAR is not set: run the tests with `make test`, which fetches snowflake-jdbc from Maven Central")
 	}
-	runClient(t, "java", "testdata/clients/JdbcClient.java", nil, "--add-opens=java.base/java.nio=ALL-UNNAMED", "-cp", jar)
+	// Both result formats: Arrow, Snowflake's default for JDBC (its reader
+	// needs the JVM flag on Java 16 and later), and JSON.
+	for _, format := range []string{"ARROW", "JSON"} {
+		t.Run(format, func(t *testing.T) {
+			runClient(t, "java", "testdata/clients/JdbcClient.java", []string{"SNOWGATE_JDBC_FORMAT=" + format}, "--add-opens=java.base/java.nio=ALL-UNNAMED", "-cp", jar)
+		})
+	}
 }

@@ -570,7 +570,7 @@ func readsArrow(app string, params map[string]any) bool {
 	case "PythonConnector":
 		return asked("PYTHON_CONNECTOR_QUERY_RESULT_FORMAT") != "JSON"
 	case "JDBC":
-		return asked("JDBC_QUERY_RESULT_FORMAT") == "ARROW"
+		return asked("JDBC_QUERY_RESULT_FORMAT") != "JSON"
 	}
 	return false
 }
@@ -583,6 +583,8 @@ var sessionParameters = mustJSON([]map[string]any{
 	{"name": "CLIENT_SESSION_KEEP_ALIVE_HEARTBEAT_FREQUENCY", "value": 3600},
 	{"name": "CLIENT_STAGE_ARRAY_BINDING_THRESHOLD", "value": 0},
 	{"name": "CLIENT_PREFETCH_THREADS", "value": 4},
+	{"name": "CLIENT_RESULT_CHUNK_SIZE", "value": 160}, // JDBC sizes its chunk buffers from these two
+	{"name": "CLIENT_MEMORY_LIMIT", "value": 1536},
 	{"name": "CLIENT_RESULT_COLUMN_CASE_INSENSITIVE", "value": false},
 	{"name": "CLIENT_TELEMETRY_ENABLED", "value": false},
 	{"name": "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED", "value": false},

@@ -279,7 +279,7 @@ func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.State
 	}
 	s.track(sess, stmt, out)
 	ectx, end := s.stage(ctx, StageEncoding)
-	res, err := s.encode(ectx, stmt, out, masks, caps, sess.arrow)
+	res, err := s.encode(ectx, stmt, out, masks, caps, q.arrow)
 	if res != nil && out.Rows != nil {
 		s.count(sess, quota.Rows, res.total)
 		s.count(sess, quota.Bytes, res.valueBytes)

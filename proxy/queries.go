@@ -18,6 +18,7 @@ type query struct {
 	session   *session
 	sql       string
 	async     bool
+	arrow     bool // its result goes as Arrow (the session's driver reads it)
 	started   time.Time
 	cancelCtx context.CancelFunc
 	abandon   func()      // cancels the query's context with errAbandoned
@@ -40,7 +41,7 @@ type query struct {
 func newQuery(ctx context.Context, sess *session, requestID, sql string) (*query, context.Context) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	q := &query{
-		id: uuid.NewString(), requestID: requestID, session: sess, sql: sql,
+		id: uuid.NewString(), requestID: requestID, session: sess, sql: sql, arrow: sess.arrow,
 		started: time.Now(), cancelCtx: func() { cancel(nil) }, abandon: func() { cancel(errAbandoned) }, interrupt: func() { cancel(errDraining) }, done: make(chan struct{}),
 	}
 	q.left.Store(q.started.UnixNano())

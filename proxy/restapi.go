@@ -202,6 +202,7 @@ func writeRESTJSON(w http.ResponseWriter, status int, v any) {
 // path runs a request's statement, and returns its rows.
 func (c *restCall) run(ctx context.Context, sql string) ([]catalogRow, error) {
 	q, qctx := newQuery(ctx, c.sess, c.id, sql)
+	q.arrow = false // the gateway reads these results itself (readRows)
 	defer q.cancelCtx()
 	res, err := c.s.execute(qctx, q, queryRequest{SQLText: sql}, nil)
 	if err != nil {

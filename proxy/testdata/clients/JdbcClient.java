@@ -22,6 +22,10 @@ public class JdbcClient {
     Properties p = new Properties();
     p.put("authenticator", "oauth");
     p.put("token", System.getenv("SNOWGATE_TOKEN"));
+    String format = System.getenv("SNOWGATE_JDBC_FORMAT"); // ARROW (Snowflake's default for JDBC) or JSON
+    if (format != null && !format.isEmpty()) {
+      p.put("JDBC_QUERY_RESULT_FORMAT", format);
+    }
     try (Connection c = DriverManager.getConnection(url, p); Statement s = c.createStatement()) {
       ResultSet r = s.executeQuery("SELECT 42::NUMBER(38,0) AS i, 12345678901234567890.123456789::NUMBER(38,9) AS big, "
           + "-1.5::FLOAT AS f, 'héllo' AS t, true AS b, '2024-02-29'::DATE AS d, "
@@ -37,6 +41,27 @@ public class JdbcClient {
       check("binary", new java.math.BigInteger(1, r.getBytes("BIN")).toString(16).toUpperCase(), "DEADBEEF");
       r.getString("N");
       check("null", r.wasNull(), true);
+
+      r = s.executeQuery("SELECT '13:14:15.123456'::TIME AS tm, '2024-02-29 13:14:15.5+00'::TIMESTAMP_LTZ AS ltz, "
+          + "'2024-02-29 13:14:15+02:00'::TIMESTAMP_TZ AS tz, -7.25::NUMBER(10,2) AS small, PARSE_JSON('{\"a\":1}') AS v");
+      r.next();
+      check("time", r.getTime("TM").toString(), "13:14:15");
+      check("timestamp_ltz", r.getTimestamp("LTZ").toInstant().toString(), "2024-02-29T13:14:15.500Z");
+      check("timestamp_tz", r.getTimestamp("TZ").toInstant().toString(), "2024-02-29T11:14:15Z");
+      check("fixed(10,2)", r.getBigDecimal("SMALL"), new BigDecimal("-7.25"));
+      check("variant", r.getString("V").replaceAll("\\s", ""), "{\"a\":1}");
+
+      r = s.executeQuery("SELECT range AS id, 'customer-' || range::VARCHAR AS name FROM range(200000) ORDER BY id");
+      long n = 0, sum = 0;
+      String last = null;
+      while (r.next()) {
+        n++;
+        sum += r.getLong(1);
+        last = r.getString(2);
+      }
+      check("large result rows", n, 200000L);
+      check("large result sum", sum, 199999L * 200000L / 2);
+      check("large result last", last, "customer-199999");
 
       s.execute("CREATE TABLE jdbc_scratch (id INT, note VARCHAR)");
       check("insert count", s.executeUpdate("INSERT INTO jdbc_scratch VALUES (1, 'a'), (2, 'b'), (3, 'c')"), 3);
