@@ -92,11 +92,12 @@ type rawClient struct {
 	base  string
 	http  *http.Client
 	token string
+	app   string // the CLIENT_APP_ID it logs in with: "Go" gets Arrow results
 	seq   atomic.Int64
 }
 
 func newRawClient(addr string, conns int) *rawClient {
-	return &rawClient{base: "http://" + addr, http: &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: conns}}}
+	return &rawClient{base: "http://" + addr, app: "bench", http: &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: conns}}}
 }
 
 // reply is the envelope of the gateway's answers.
@@ -108,7 +109,7 @@ type reply struct {
 
 // login opens a session with an OAuth token and returns its session token.
 func (c *rawClient) login(ctx context.Context, tok string) (string, error) {
-	body := map[string]any{"data": map[string]any{"AUTHENTICATOR": "OAUTH", "TOKEN": tok, "CLIENT_APP_ID": "bench", "ACCOUNT_NAME": "snowgate"}}
+	body := map[string]any{"data": map[string]any{"AUTHENTICATOR": "OAUTH", "TOKEN": tok, "CLIENT_APP_ID": c.app, "ACCOUNT_NAME": "snowgate"}}
 	var r reply
 	if err := c.post(ctx, "/session/v1/login-request", "", body, &r); err != nil {
 		return "", fmt.Errorf("login: %w", err)
