@@ -114,13 +114,17 @@ func maskFunc(strategy string, key []byte) maskFn {
 	case engine.MaskNull:
 		return func(string, bool) (string, bool) { return "", false }
 	case engine.MaskHash:
+		// One MAC per column of one result, which one goroutine encodes:
+		// reset for each value rather than keyed anew.
+		m := hmac.New(sha256.New, key)
+		var sum [sha256.Size]byte
 		return func(cell string, valid bool) (string, bool) {
 			if !valid {
 				return redacted, true
 			}
-			m := hmac.New(sha256.New, key)
+			m.Reset()
 			m.Write([]byte(cell))
-			return hex.EncodeToString(m.Sum(nil)[:16]), true
+			return hex.EncodeToString(m.Sum(sum[:0])[:16]), true
 		}
 	case engine.MaskPartial:
 		return func(cell string, valid bool) (string, bool) {

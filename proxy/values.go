@@ -35,7 +35,12 @@ type Fixed struct {
 }
 
 func (f Fixed) String() string {
-	s := f.Unscaled.String()
+	var s string
+	if f.Unscaled.IsInt64() { // the common case, without big's division
+		s = strconv.FormatInt(f.Unscaled.Int64(), 10)
+	} else {
+		s = f.Unscaled.String()
+	}
 	if f.Scale <= 0 {
 		return s
 	}
@@ -135,7 +140,10 @@ func encodeValue(col *Column, v any) (string, bool, error) {
 func fixedText(v any, scale int64) (string, error) {
 	switch n := v.(type) {
 	case int64:
-		return Fixed{Unscaled: big.NewInt(n), Scale: int(scale)}.scaleText(scale), nil
+		if scale <= 0 {
+			return strconv.FormatInt(n, 10), nil
+		}
+		return strconv.FormatInt(n, 10) + "." + strings.Repeat("0", int(scale)), nil
 	case int32:
 		return fixedText(int64(n), scale)
 	case int16:
@@ -162,15 +170,6 @@ func fixedText(v any, scale int64) (string, error) {
 		return strconv.FormatFloat(n, 'f', int(scale), 64), nil
 	}
 	return "", fmt.Errorf("cannot encode a %T as fixed", v)
-}
-
-// scaleText renders an integer value in a column of the given scale, which
-// drivers read as unscaled digits only when the scale is zero.
-func (f Fixed) scaleText(scale int64) string {
-	if scale <= 0 {
-		return f.Unscaled.String()
-	}
-	return f.Unscaled.String() + "." + strings.Repeat("0", int(scale))
 }
 
 func realValue(v any) (float64, error) {

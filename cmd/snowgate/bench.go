@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	sf "github.com/snowflakedb/gosnowflake"
@@ -28,6 +29,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.Settle, "settle", bench.DefaultSettle, "how long the idle sessions rest before they are measured")
 	fs.StringVar(&cfg.Root, "root", ".", "the repository's directory (its rego/ and opa-tests/fixtures are read)")
 	only := fs.String("only", "", "comma-separated rows to measure, of "+strings.Join(bench.Names, ","))
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (gateway, stand-in and clients share the process) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,6 +45,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	_ = sf.GetLogger().SetLogLevel("fatal")
 	cfg.Logger.Info("bench", "opa", cfg.OPA, "time", cfg.Time, "sessions", cfg.Sessions, "rows", cfg.Rows)
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
 		return err
