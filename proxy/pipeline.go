@@ -19,6 +19,7 @@ import (
 	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/quota"
+	"github.com/snowgate/snowgate/proxy/rowset"
 	"github.com/snowgate/snowgate/proxy/statement"
 )
 
@@ -107,7 +108,7 @@ func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds 
 	res := &result{
 		statementType: 0xA000,
 		columns:       []Column{{Name: "multiple statement execution", Type: "text"}},
-		inline:        appendJSONString([]byte{'['}, "Multiple statements executed successfully."),
+		inline:        rowset.AppendJSONString([]byte{'['}, "Multiple statements executed successfully."),
 		inlineRows:    1, total: 1,
 		resultIDs: strings.Join(ids, ","), resultTypes: strings.Join(types, ","),
 		state: sess.snapshot(),
@@ -384,7 +385,7 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 			status = "Statement executed successfully."
 		}
 		res.columns = []Column{{Name: "status", Type: "text"}}
-		res.inline, res.inlineRows, res.total = appendJSONString([]byte{'['}, status), 1, 1
+		res.inline, res.inlineRows, res.total = rowset.AppendJSONString([]byte{'['}, status), 1, 1
 		res.inline = append(res.inline, ']')
 		return res, nil
 	}

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/snowgate/snowgate/proxy/rowset"
 )
@@ -113,15 +112,22 @@ type rowWriter struct {
 	inlineLimit, chunkLimit int
 	spoolDir                string
 
-	res       *result
-	buf       []byte // the row being written, then the chunk being filled
-	chunkRows int64
-	spilling  bool
-	arrow     *rowset.Arrow // set when res.arrow: the chunk being filled
+	res      *result
+	enc      encoder // the chunk being filled
+	spilling bool
+}
+
+// encoder is a result format (proxy/rowset): rows in, one chunk's bytes out.
+type encoder interface {
+	Append(cells []string, valid []bool) error
+	Rows() int
+	Size() int
+	Encode() ([]byte, error)
+	Release()
 }
 
 func newRowWriter(res *result, inlineLimit, chunkLimit int, spoolDir string) (*rowWriter, error) {
-	w := &rowWriter{res: res, inlineLimit: inlineLimit, chunkLimit: chunkLimit, spoolDir: spoolDir}
+	w := &rowWriter{res: res, inlineLimit: inlineLimit, chunkLimit: chunkLimit, spoolDir: spoolDir, enc: &rowset.JSON{}}
 	if res.arrow {
 		fields := make([]rowset.Field, len(res.columns))
 		for i, c := range res.columns {
@@ -131,92 +137,44 @@ func newRowWriter(res *result, inlineLimit, chunkLimit int, spoolDir string) (*r
 		if err != nil {
 			return nil, err
 		}
-		w.arrow = a
+		w.enc = a
 	}
 	return w, nil
 }
 
 // close frees what the writer holds.
-func (w *rowWriter) close() {
-	if w.arrow != nil {
-		w.arrow.Release()
-	}
-}
+func (w *rowWriter) close() { w.enc.Release() }
 
-// writeRow appends one row of encoded cells (nil for NULL).
+// writeRow appends one row of encoded cells (valid false for NULL).
 func (w *rowWriter) writeRow(cells []string, valid []bool) error {
-	if w.arrow != nil {
-		return w.writeArrow(cells, valid)
-	}
-	if w.spilling && w.buf == nil {
-		// One chunk buffer, sized once when the result first spills and
-		// reused for every chunk.
-		w.buf = make([]byte, 0, w.chunkLimit+w.chunkLimit/8)
-	}
-	if len(w.buf) > 0 {
-		w.buf = append(w.buf, ',')
-	}
-	w.buf = append(w.buf, '[')
-	for i, c := range cells {
-		if i > 0 {
-			w.buf = append(w.buf, ',')
-		}
-		if !valid[i] {
-			w.buf = append(w.buf, "null"...)
-			continue
-		}
-		w.buf = appendJSONString(w.buf, c)
-	}
-	w.buf = append(w.buf, ']')
-	w.res.total++
-	w.chunkRows++
-	limit := w.inlineLimit
-	if w.spilling {
-		limit = w.chunkLimit
-	}
-	if len(w.buf) >= limit {
-		return w.flush()
-	}
-	return nil
-}
-
-func (w *rowWriter) writeArrow(cells []string, valid []bool) error {
-	if err := w.arrow.Append(cells, valid); err != nil {
+	if err := w.enc.Append(cells, valid); err != nil {
 		return err
 	}
 	w.res.total++
-	w.chunkRows++
 	limit := w.inlineLimit
 	if w.spilling {
 		limit = w.chunkLimit
 	}
-	if w.arrow.Size() >= limit {
+	if w.enc.Size() >= limit {
 		return w.flush()
 	}
 	return nil
 }
 
+// flush ends the chunk being filled: the inline part, then spooled chunks.
 func (w *rowWriter) flush() error {
-	if w.chunkRows == 0 {
+	rows := int64(w.enc.Rows())
+	if rows == 0 {
 		return nil
 	}
-	if w.arrow != nil {
-		b, err := w.arrow.Encode()
-		if err != nil {
-			return err
-		}
-		if !w.spilling {
-			w.res.inline = append([]byte(nil), b...)
-			w.res.inlineRows = w.chunkRows
-			w.chunkRows, w.spilling = 0, true
-			return nil
-		}
-		w.buf = b
+	b, err := w.enc.Encode()
+	if err != nil {
+		return err
 	}
 	if !w.spilling {
-		w.res.inline = w.buf
-		w.res.inlineRows = w.chunkRows
-		w.buf, w.chunkRows, w.spilling = nil, 0, true
+		w.res.inline = append([]byte(nil), b...)
+		w.res.inlineRows = rows
+		w.spilling = true
 		return nil
 	}
 	if w.res.spool == nil {
@@ -226,56 +184,7 @@ func (w *rowWriter) flush() error {
 		}
 		w.res.spool = sp
 	}
-	err := w.res.spool.write(w.buf, w.chunkRows)
-	w.buf, w.chunkRows = w.buf[:0], 0
-	if w.arrow != nil {
-		w.buf = nil // the encoder's own buffer
-	}
-	return err
-}
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as encoding/json does.
-func appendJSONString(dst []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return w.res.spool.write(b, rows)
 }
 
 // rowType is one entry of the response's rowtype.

@@ -1,0 +1,92 @@
+package rowset
+
+import "unicode/utf8"
+
+// JSON accumulates rows as Snowflake's JSON rowset: "[...],[...]", without
+// the outer brackets, every value a string or null.
+type JSON struct {
+	buf  []byte
+	rows int
+}
+
+// Rows is the number of rows appended since the last Encode.
+func (j *JSON) Rows() int { return j.rows }
+
+// Size is the encoded size of the rows appended since the last Encode.
+func (j *JSON) Size() int { return len(j.buf) }
+
+// Append adds one row: cells as text, valid false for NULL.
+func (j *JSON) Append(cells []string, valid []bool) error {
+	if len(j.buf) > 0 {
+		j.buf = append(j.buf, ',')
+	}
+	j.buf = append(j.buf, '[')
+	for i, c := range cells {
+		if i > 0 {
+			j.buf = append(j.buf, ',')
+		}
+		if !valid[i] {
+			j.buf = append(j.buf, "null"...)
+			continue
+		}
+		j.buf = AppendJSONString(j.buf, c)
+	}
+	j.buf = append(j.buf, ']')
+	j.rows++
+	return nil
+}
+
+// Encode returns the rows appended since the last Encode and starts anew,
+// reusing its buffer: the bytes are valid until the next Append.
+func (j *JSON) Encode() ([]byte, error) {
+	b := j.buf
+	j.buf, j.rows = j.buf[:0], 0
+	return b, nil
+}
+
+// Release frees nothing: the buffer is the garbage collector's.
+func (j *JSON) Release() {}
+
+// AppendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
+func AppendJSONString(dst []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
