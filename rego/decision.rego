@@ -95,18 +95,19 @@ extras[k] := v if {
 	count(v) > 0
 }
 
-row_filters[table] := concat(" AND ", [sprintf("(%s)", [p]) | some p in preds]) if {
-	some name, table
-	data.snowgate.rules[name].row_filters[table]
-	preds := sort({p | some n; p := data.snowgate.rules[n].row_filters[table]})
-	count(preds) > 1
+filter_items contains [table, p] if {
+	some name
+	some table, p in data.snowgate.rules[name].row_filters
 }
 
-row_filters[table] := p if {
-	some name, table
-	p := data.snowgate.rules[name].row_filters[table]
-	count({n | data.snowgate.rules[n].row_filters[table]}) == 1
+row_filters[table] := joined(preds) if {
+	some [table, _] in filter_items
+	preds := sort({q | some [t, q] in filter_items; t == table})
 }
+
+joined(preds) := preds[0] if count(preds) == 1
+
+else := concat(" AND ", [sprintf("(%s)", [q]) | some q in preds])
 
 result_limits[k] := min(caps) if {
 	some k in {"rows", "bytes"}
