@@ -2,7 +2,7 @@ package proxy_test
 
 // Benchmarks of the data path. Run them with
 //
-//	make bench
+//	make bench-go
 //
 // or, for these alone, `go test -run '^$' -bench . -benchmem ./proxy/`.
 //
