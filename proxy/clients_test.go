@@ -20,7 +20,11 @@ func TestPythonConnector(t *testing.T) {
 	if py == "" {
 		t.Fatal("SNOWGATE_PYTHON is not set: run the tests with `make test`, which installs snowflake-connector-python")
 	}
-	runClient(t, py, "testdata/clients/python_client.py", nil)
+	for _, format := range []string{"ARROW", "JSON"} {
+		t.Run(format, func(t *testing.T) {
+			runClient(t, py, "testdata/clients/python_client.py", []string{"SNOWGATE_RESULT_FORMAT=" + format})
+		})
+	}
 }
 
 func TestNodeSDK(t *testing.T) {

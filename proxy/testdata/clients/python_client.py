@@ -16,7 +16,14 @@ from snowflake.connector import errors
 host, port, token = os.environ["SNOWGATE_HOST"], int(os.environ["SNOWGATE_PORT"]), os.environ["SNOWGATE_TOKEN"]
 
 
+# SNOWGATE_RESULT_FORMAT: the result format the session asks for (ARROW,
+# the connector's default, or JSON).
+fmt = os.environ.get("SNOWGATE_RESULT_FORMAT")
+params = {"PYTHON_CONNECTOR_QUERY_RESULT_FORMAT": fmt} if fmt else {}
+
+
 def connect(**kw):
+    kw.setdefault("session_parameters", params)
     return snowflake.connector.connect(
         account="snowgate", host=host, port=port, protocol="http",
         authenticator="oauth", token=token, database="DEMO", schema="PUBLIC",
