@@ -33,12 +33,15 @@ deny_reasons contains "the approval rules that apply name no common approver gro
 
 requirement(rule) := object.get(lib.config.approvals, rule, lib.config.approvals.default)
 
-approval := object.union({
-	"groups": sort(intersection({{g | some g in r.groups} | some r in reqs})),
-	"count": max([object.get(r, "count", 1) | some r in reqs]),
-	"ttl_seconds": min([object.get(r, "ttl_seconds", 3600) | some r in reqs]),
-	"why": concat("; ", sort({a.why | some a in approvals})),
-}, mode) if {
+approval := object.union(
+	{
+		"groups": sort(intersection({{g | some g in r.groups} | some r in reqs})),
+		"count": max([object.get(r, "count", 1) | some r in reqs]),
+		"ttl_seconds": min([object.get(r, "ttl_seconds", 3600) | some r in reqs]),
+		"why": concat("; ", sort({a.why | some a in approvals})),
+	},
+	mode,
+) if {
 	count(approvals) > 0
 	reqs := [requirement(a.rule) | some a in approvals]
 }

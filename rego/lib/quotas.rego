@@ -11,7 +11,9 @@ package snowgate.lib.quotas
 
 import data.snowgate.lib
 
-cfg := object.get(lib.config, "quotas", {})
+default cfg := {}
+
+cfg := lib.config.quotas
 
 # scopes: what each applicable set of limits is called, its limits and
 # the counts it is held to.
@@ -39,7 +41,7 @@ limit(s, name) := n if {
 
 # limited: some limit applies to the caller.
 limited if {
-	some lims in {cfg.subjects, cfg.agents} - {null}
+	some lims in ({cfg.subjects, cfg.agents} - {null})
 	some n in lims
 	n > 0
 }

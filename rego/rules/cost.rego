@@ -22,7 +22,9 @@ package snowgate.rules.cost
 
 import data.snowgate.lib
 
-cfg := object.get(lib.config, "cost", {})
+default cfg := {}
+
+cfg := lib.config.cost
 
 no_full_scan := {upper(t) | some t in object.get(cfg, "no_full_scan", [])}
 

@@ -21,7 +21,9 @@ package snowgate.rules.row_filters
 
 import data.snowgate.lib
 
-cfg := object.get(lib.config, "row_filters", {})
+default cfg := {}
+
+cfg := lib.config.row_filters
 
 row_filters[table] := concat(" AND ", parts) if {
 	some table, f in cfg
@@ -43,12 +45,16 @@ applies(f) if {
 
 exempt(f) if lib.in_group(object.get(f, "exempt_groups", []))
 
-where_part(f) := [f.where] if f.where != "" else := []
+where_part(f) := [f.where] if f.where != ""
+
+else := []
 
 match_part(f) := [sprintf("%s IN (%s)", [f.column, concat(", ", [lib.sql_string(v) | some v in vs])])] if {
 	vs := caller_values(f)
 	count(vs) > 0
-} else := ["FALSE"] if f.column else := []
+} else := ["FALSE"] if f.column
+
+else := []
 
 # caller_values is the sorted set of the caller's values for f.column.
 caller_values(f) := sort({v | some v in claim_values(trim_prefix(f.values_from, "claim:"))}) if {

@@ -63,7 +63,9 @@ approve contains {"rule": "bulk_write", "why": why} if {
 }
 
 # The share of a table an UPDATE or DELETE may touch without approval.
-max_share := object.get(object.get(lib.config, "writes", {}), "max_share", 0.5)
+default max_share := 0.5
+
+max_share := lib.config.writes.max_share
 
 percent(x) := sprintf("%v%%", [round(x * 1000) / 10])
 
