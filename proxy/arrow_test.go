@@ -265,3 +265,33 @@ func TestArrow_python(t *testing.T) {
 	}
 	t.Logf("1,000,000 rows: fetch_arrow_all %.2f s, fetch_pandas_all %.2f s (not a benchmark: see snowgate bench)", out.ArrowAll.Seconds, out.PandasAll.Seconds)
 }
+
+// TestArrow_alterSession: ALTER SESSION SET <driver>_QUERY_RESULT_FORMAT
+// switches the session's later results, as on Snowflake (the usual way
+// out for a JDBC client on Java 17 without the JVM flag Arrow needs), and
+// UNSET switches back to the driver's default.
+func TestArrow_alterSession(t *testing.T) {
+	st := startStack(t, allowAll, proxy.Config{})
+	db := openGo(t, st, "analyst", "")
+	db.SetMaxOpenConns(1)
+	for _, c := range []struct {
+		alter string
+		arrow bool
+	}{
+		{"", true},
+		{"ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON'", false},
+		{"ALTER SESSION UNSET GO_QUERY_RESULT_FORMAT", true},
+		{"ALTER SESSION SET QUERY_TAG = 'x', GO_QUERY_RESULT_FORMAT = json", false},
+		{"alter session set go_query_result_format = 'ARROW'", true},
+	} {
+		if c.alter != "" {
+			if _, err := db.Exec(c.alter); err != nil {
+				t.Fatalf("%s: %v", c.alter, err)
+			}
+		}
+		_, err := arrowBatchesErr(db, `SELECT 1`)
+		if got := err == nil; got != c.arrow {
+			t.Errorf("after %q: Arrow %v (%v), want %v", c.alter, got, err, c.arrow)
+		}
+	}
+}

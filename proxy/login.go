@@ -128,7 +128,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (res any, err err
 	if tag, ok := d.SessionParameters["QUERY_TAG"].(string); ok {
 		sess.queryTag = tag
 	}
-	sess.arrow = readsArrow(client.App, d.SessionParameters)
+	sess.params = map[string]any{}
+	for k, v := range d.SessionParameters {
+		if formatParams[strings.ToUpper(k)] {
+			sess.params[strings.ToUpper(k)] = v
+		}
+	}
+	sess.arrow.Store(readsArrow(client.App, sess.params))
 	if _, err := s.record(r.Context(), audit.Event{Type: audit.TypeSessionStart, SessionID: sessionID(sess), Identity: auditIdentity(p.Identity), Client: sess.auditClient(), Upstream: sess.upstreamUser}); err != nil {
 		s.endSession(sess, "session start could not be recorded")
 		return nil, err
@@ -546,6 +552,39 @@ func remoteIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// formatParams are the session parameters that choose a driver's result
+// format, set at login or with ALTER SESSION.
+var formatParams = map[string]bool{"GO_QUERY_RESULT_FORMAT": true, "PYTHON_CONNECTOR_QUERY_RESULT_FORMAT": true, "JDBC_QUERY_RESULT_FORMAT": true}
+
+// alterFormat reads ALTER SESSION SET or UNSET of result-format parameters
+// (formatParams): each one named, with its value upper-case, or "" when
+// unset. It returns nil for any other statement.
+func alterFormat(sql string) map[string]string {
+	toks, err := statement.Lex(sql)
+	if err != nil || len(toks) < 4 || !isWord(toks[0], "ALTER") || !isWord(toks[1], "SESSION") {
+		return nil
+	}
+	set := isWord(toks[2], "SET")
+	if !set && !isWord(toks[2], "UNSET") {
+		return nil
+	}
+	out := map[string]string{}
+	for i := 3; i < len(toks); i++ {
+		name := strings.ToUpper(toks[i].Value)
+		if !formatParams[name] {
+			continue
+		}
+		if !set {
+			out[name] = ""
+			continue
+		}
+		if i+2 < len(toks) && toks[i+1].Kind == statement.TokOp && toks[i+1].Value == "=" {
+			out[name] = strings.ToUpper(toks[i+2].Value)
+		}
+	}
+	return out
 }
 
 // readsArrow says whether a driver gets results as Arrow, as Snowflake

@@ -336,6 +336,21 @@ func (s *Server) input(sess *session, q *query, stmt statement.Statement) engine
 func (s *Server) track(sess *session, stmt statement.Statement, out *Outcome) {
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
+	if stmt.Kind == statement.KindAlter {
+		// ALTER SESSION SET JDBC_QUERY_RESULT_FORMAT = 'JSON' and the
+		// like: the session's later results follow it, as on Snowflake.
+		for name, v := range alterFormat(stmt.SQL) {
+			if sess.params == nil {
+				sess.params = map[string]any{}
+			}
+			if v == "" {
+				delete(sess.params, name)
+			} else {
+				sess.params[name] = v
+			}
+			sess.arrow.Store(readsArrow(sess.client.App, sess.params))
+		}
+	}
 	if out.State != nil {
 		sess.state = *out.State
 		return

@@ -41,7 +41,7 @@ type query struct {
 func newQuery(ctx context.Context, sess *session, requestID, sql string) (*query, context.Context) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	q := &query{
-		id: uuid.NewString(), requestID: requestID, session: sess, sql: sql, arrow: sess.arrow,
+		id: uuid.NewString(), requestID: requestID, session: sess, sql: sql, arrow: sess.arrow.Load(),
 		started: time.Now(), cancelCtx: func() { cancel(nil) }, abandon: func() { cancel(errAbandoned) }, interrupt: func() { cancel(errDraining) }, done: make(chan struct{}),
 	}
 	q.left.Store(q.started.UnixNano())

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"github.com/snowgate/snowgate/proxy/statement"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,7 +23,7 @@ type session struct {
 	upstreamUser string            // the upstream login, for the audit trail
 	started      time.Time
 	client       clientInfo
-	arrow        bool // results go to the client as Arrow (readsArrow)
+	arrow        atomic.Bool // results go to the client as Arrow (readsArrow)
 
 	mu            sync.Mutex
 	token         string
@@ -32,6 +33,7 @@ type session struct {
 	lastUsed      time.Time
 	state         SessionState
 	queryTag      string
+	params        map[string]any    // the session parameters that choose the result format (readsArrow)
 	requests      map[string]*query // by the client's requestId
 	results       []resultEntry     // the latest statements that ran upstream, by position modulo resultHistory (results.go); nil until one has
 	ran           int64             // how many statements have run upstream
