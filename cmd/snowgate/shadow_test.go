@@ -42,6 +42,50 @@ func costLibrary(t *testing.T, cost string) string {
 	return libraryWith(t, `"cost": {"no_full_scan": [], "agent_max_scan_bytes": 0, "agent_max_scan_rows": 0}`, `"cost": `+cost)
 }
 
+// runAs runs queries through the dev gateway gw as the demo identity,
+// reading every row.
+func runAs(t *testing.T, gw, admin, as string, queries ...string) {
+	t.Helper()
+	tok, err := snowgate(t, "token", "--as", as, "--addr", admin)
+	if err != nil {
+		t.Fatal(tok)
+	}
+	host, port, _ := net.SplitHostPort(gw)
+	dsn, _ := sf.ParseDSN(fmt.Sprintf("%s:%s/DEMO/PUBLIC?account=snowgate&protocol=http&authenticator=oauth&token=%s", host, port, strings.TrimSpace(tok)))
+	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *dsn))
+	defer db.Close()
+	for _, q := range queries {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s as %s: %v", q, as, err)
+		}
+		for rows.Next() {
+		}
+		rows.Close()
+	}
+}
+
+// shadowOf runs audit shadow of the trail in the dev data directory
+// against the candidate policy, and returns its table and its JSON, each
+// checked to hold every string it must.
+func shadowOf(t *testing.T, data, candidate string, table, changes []string) {
+	t.Helper()
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{{nil, table}, {[]string{"--output", "json"}, changes}} {
+		out, err := snowgate(t, append([]string{"audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", candidate}, c.args...)...)
+		if err != nil {
+			t.Fatalf("audit shadow %v: %v\n%s", c.args, err, out)
+		}
+		for _, want := range c.want {
+			if !strings.Contains(out, want) {
+				t.Errorf("audit shadow %v lacks %q:\n%s", c.args, want, out)
+			}
+		}
+	}
+}
+
 // TestCLI_auditShadowCost: traffic recorded under a loose cost guard
 // (agents' reads planned, nothing refused) replayed under a strict one with
 // `snowgate audit shadow`: the plans recorded with the statements decide
@@ -52,57 +96,22 @@ func TestCLI_auditShadowCost(t *testing.T) {
 	loose := costLibrary(t, `{"no_full_scan": [], "agent_max_scan_bytes": 0, "agent_max_scan_rows": 1000000}`)
 	strict := costLibrary(t, `{"no_full_scan": ["DEMO.PUBLIC.EVENTS"], "agent_max_scan_bytes": 0, "agent_max_scan_rows": 1500}`)
 	gw, admin := startDevIn(t, data, "--policy", loose, "--approval-mode", "ticket")
-	run := func(as string, queries ...string) {
-		tok, err := snowgate(t, "token", "--as", as, "--addr", admin)
-		if err != nil {
-			t.Fatal(tok)
-		}
-		host, port, _ := net.SplitHostPort(gw)
-		dsn, _ := sf.ParseDSN(fmt.Sprintf("%s:%s/DEMO/PUBLIC?account=snowgate&protocol=http&authenticator=oauth&token=%s", host, port, strings.TrimSpace(tok)))
-		db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *dsn))
-		defer db.Close()
-		for _, q := range queries {
-			rows, err := db.Query(q)
-			if err != nil {
-				t.Fatalf("%s as %s under the loose guard: %v", q, as, err)
-			}
-			rows.Close()
-		}
-	}
-	run("agent",
+	runAs(t, gw, admin, "agent",
 		`SELECT id, event_type FROM events`,
 		`SELECT id, event_type FROM events WHERE id = 5`,
 		`SELECT count(*) FROM orders a JOIN orders b ON a.customer_id = b.customer_id`,
 		`SELECT status FROM orders WHERE id = 2`)
-	run("analyst", `SELECT id, event_type FROM events`)
+	runAs(t, gw, admin, "analyst", `SELECT id, event_type FROM events`)
 	stopDev(t, admin)
-
-	out, err := snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", strict)
-	if err != nil {
-		t.Fatalf("audit shadow: %v\n%s", err, out)
-	}
-	for _, want := range []string{
+	shadowOf(t, data, strict, []string{
 		"5 recorded statements re-evaluated, 3 decisions would change",
 		"allow → deny                         1",
 		"allow → require_approval             2",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("audit shadow output lacks %q:\n%s", want, out)
-		}
-	}
-	out, err = snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", strict, "--output", "json")
-	if err != nil {
-		t.Fatalf("audit shadow --output json: %v\n%s", err, out)
-	}
-	for _, want := range []string{
+	}, []string{
 		"a full scan of DEMO.PUBLIC.EVENTS, which is marked no_full_scan",
 		"would scan an estimated 2000 rows, more than 1500",
 		"how much the read would scan could not be estimated",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("audit shadow's changes lack %q:\n%s", want, out)
-		}
-	}
+	})
 }
 
 // TestCLI_auditShadowQuotas: traffic recorded without quotas, replayed
@@ -116,46 +125,15 @@ func TestCLI_auditShadowQuotas(t *testing.T) {
 	}
 	data := t.TempDir()
 	gw, admin := startDevIn(t, data)
-	tok, err := snowgate(t, "token", "--as", "agent", "--addr", admin)
-	if err != nil {
-		t.Fatal(tok)
-	}
-	host, port, _ := net.SplitHostPort(gw)
-	dsn, _ := sf.ParseDSN(fmt.Sprintf("%s:%s/DEMO/PUBLIC?account=snowgate&protocol=http&authenticator=oauth&token=%s", host, port, strings.TrimSpace(tok)))
-	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *dsn))
-	for _, q := range []string{`SELECT id FROM orders`, `SELECT id FROM orders`, `SELECT id FROM orders`, `SELECT 1`, `SELECT 2`} {
-		rows, err := db.Query(q)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		for rows.Next() {
-		}
-		rows.Close()
-	}
-	db.Close()
+	runAs(t, gw, admin, "agent", `SELECT id FROM orders`, `SELECT id FROM orders`, `SELECT id FROM orders`, `SELECT 1`, `SELECT 2`)
 	stopDev(t, admin)
-
 	candidate := libraryWith(t, `"quotas": {"subjects": {}, "agents": {}, "groups": {}}`,
 		`"quotas": {"subjects": {"statements_per_minute": 4}, "agents": {"rows_per_hour": 2500}, "groups": {}}`)
-	out, err := snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", candidate)
-	if err != nil {
-		t.Fatalf("audit shadow: %v\n%s", err, out)
-	}
-	for _, want := range []string{
+	shadowOf(t, data, candidate, []string{
 		"5 recorded statements re-evaluated, 3 decisions would change",
 		"allow → allow (cut)                  1",
 		"allow → deny                         2",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("audit shadow output lacks %q:\n%s", want, out)
-		}
-	}
-	out, _ = snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", candidate, "--output", "json")
-	for _, want := range []string{"the recorded result passes the quota left", "limit of 2500 rows returned an hour is spent", "your limit of 4 statements a minute is reached"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("audit shadow's changes lack %q:\n%s", want, out)
-		}
-	}
+	}, []string{"the recorded result passes the quota left", "limit of 2500 rows returned an hour is spent", "your limit of 4 statements a minute is reached"})
 }
 
 // TestCLI_auditShadowRowFilters: a candidate's row filters, replayed on
@@ -165,48 +143,17 @@ func TestCLI_auditShadowQuotas(t *testing.T) {
 func TestCLI_auditShadowRowFilters(t *testing.T) {
 	data := t.TempDir()
 	gw, admin := startDevIn(t, data)
-	tok, err := snowgate(t, "token", "--as", "analyst", "--addr", admin)
-	if err != nil {
-		t.Fatal(tok)
-	}
-	host, port, _ := net.SplitHostPort(gw)
-	dsn, _ := sf.ParseDSN(fmt.Sprintf("%s:%s/DEMO/PUBLIC?account=snowgate&protocol=http&authenticator=oauth&token=%s", host, port, strings.TrimSpace(tok)))
-	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, *dsn))
-	for _, q := range []string{`SELECT count(*) FROM customers`, `SELECT 1`, `SELECT count(*) FROM orders`, `WITH customers AS (SELECT 1 AS id) SELECT * FROM customers`} {
-		rows, err := db.Query(q)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		for rows.Next() {
-		}
-		rows.Close()
-	}
-	db.Close()
+	runAs(t, gw, admin, "analyst", `SELECT count(*) FROM customers`, `SELECT 1`, `SELECT count(*) FROM orders`, `WITH customers AS (SELECT 1 AS id) SELECT * FROM customers`)
 	stopDev(t, admin)
-
 	candidate := libraryWith(t, `"row_filters": {}`,
 		`"row_filters": {"DEMO.PUBLIC.CUSTOMERS": {"where": "COUNTRY IN ('DE', 'FR')"}}`)
-	out, err := snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", candidate)
-	if err != nil {
-		t.Fatalf("audit shadow: %v\n%s", err, out)
-	}
-	for _, want := range []string{
+	shadowOf(t, data, candidate, []string{
 		"4 recorded statements re-evaluated, 2 decisions would change",
 		"allow → allow (filtered)             1",
 		"allow → deny                         1",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("audit shadow output lacks %q:\n%s", want, out)
-		}
-	}
-	out, _ = snowgate(t, "audit", "shadow", "--db", filepath.Join(data, "audit.db"), "--bundle", candidate, "--output", "json")
-	for _, want := range []string{
+	}, []string{
 		`"candidate_runs": "SELECT count(*) FROM (SELECT * FROM customers WHERE (COUNTRY IN ('DE', 'FR'))) AS customers"`,
 		`"candidate_row_filters": {`,
 		`a CTE named CUSTOMERS hides which reads are of the table`,
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("audit shadow's changes lack %q:\n%s", want, out)
-		}
-	}
+	})
 }
