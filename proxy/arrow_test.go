@@ -32,23 +32,10 @@ const everyType = `SELECT 42::NUMBER(38,0) AS n, 12345678901234567890.123456789:
 	from_hex('DEADBEEF') AS bin, PARSE_JSON('{"a":1}') AS v,
 	NULL::NUMBER(38,0) AS n0, NULL::FLOAT AS f0, NULL::VARCHAR AS s0, NULL::BOOLEAN AS b0, NULL::DATE AS d0, NULL::TIMESTAMP_TZ AS tz0`
 
-// openGo connects gosnowflake to addr as the demo user, asking for results
-// as format (ARROW, the driver's default, or JSON).
+// openGo connects gosnowflake to the gateway as the demo user, asking
+// for results as format (ARROW, the driver's default, or JSON).
 func openGo(t testing.TB, st *devstack.Stack, as, format string) *sql.DB {
-	t.Helper()
-	tok, err := st.Issuer.Token(as)
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, port, _ := net.SplitHostPort(st.GatewayAddr)
-	p, _ := strconv.Atoi(port)
-	f := format
-	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, sf.Config{
-		Account: "snowgate", Host: host, Port: p, Protocol: "http", Authenticator: sf.AuthTypeOAuth, Token: tok,
-		Database: "DEMO", Schema: "PUBLIC", LoginTimeout: 10 * time.Second, Params: map[string]*string{"GO_QUERY_RESULT_FORMAT": &f},
-	}))
-	t.Cleanup(func() { db.Close() })
-	return db
+	return openDBWith(t, st, as, "DEMO", "PUBLIC", map[string]*string{"GO_QUERY_RESULT_FORMAT": &format})
 }
 
 func scanAll(t *testing.T, db *sql.DB, q string) []string {

@@ -47,6 +47,11 @@ func startStack(t testing.TB, policy string, gw proxy.Config) *devstack.Stack {
 // openDBAt connects gosnowflake to the gateway as a demo user with the
 // database and schema given as a client would give them.
 func openDBAt(t testing.TB, st *devstack.Stack, as, database, schema string) *sql.DB {
+	return openDBWith(t, st, as, database, schema, nil)
+}
+
+// openDBWith is openDBAt with session parameters sent at login.
+func openDBWith(t testing.TB, st *devstack.Stack, as, database, schema string, params map[string]*string) *sql.DB {
 	t.Helper()
 	tok, err := st.Issuer.Token(as)
 	if err != nil {
@@ -56,7 +61,7 @@ func openDBAt(t testing.TB, st *devstack.Stack, as, database, schema string) *sq
 	p, _ := strconv.Atoi(port)
 	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, sf.Config{
 		Account: "snowgate", Host: host, Port: p, Protocol: "http", Authenticator: sf.AuthTypeOAuth, Token: tok,
-		Database: database, Schema: schema, LoginTimeout: 10 * time.Second,
+		Database: database, Schema: schema, LoginTimeout: 10 * time.Second, Params: params,
 	}))
 	t.Cleanup(func() { db.Close() })
 	return db
