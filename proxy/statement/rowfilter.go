@@ -162,10 +162,14 @@ func FilterRows(ctx context.Context, stmt Statement, env Env, filters []RowFilte
 		}
 	}
 	// A filtered table the statement reads without a reference that could
-	// carry the filter: through RESULT_SCAN of an earlier result.
+	// carry the filter: through an earlier result (RESULT_SCAN), or in a
+	// form such as CREATE TABLE ... LIKE or EXPLAIN.
 	for _, o := range stmt.Objects {
 		if f := matchFilter(o, filters); f != nil && o.Access == AccessRead && rw.placed[f] == 0 {
-			return Statement{}, fmt.Errorf("row filter on %s: the statement reads its rows through an earlier result (RESULT_SCAN), which the filter cannot reach; read the table again", name(f.Table))
+			if len(stmt.ResultScans) > 0 {
+				return Statement{}, fmt.Errorf("row filter on %s: the statement reads its rows through an earlier result (RESULT_SCAN), which the filter cannot reach; read the table again", name(f.Table))
+			}
+			return Statement{}, fmt.Errorf("row filter on %s: this %s statement reads it where no filter can be placed", name(f.Table), stmt.Kind)
 		}
 	}
 	if len(rw.edits) == 0 {

@@ -78,6 +78,8 @@ func TestFilterRows(t *testing.T) {
 		{`SELECT * FROM IDENTIFIER($t)`, "row filters"},
 		{`WITH orders AS (SELECT 1 AS id) SELECT * FROM orders`, "a CTE named ORDERS"},
 		{`SELECT * FROM orders ->> SELECT * FROM $1`, "source cannot be traced"},
+		{`CREATE TABLE x LIKE orders`, "create statement reads it where no filter can be placed"},
+		{`EXPLAIN SELECT * FROM orders`, "row filter"},
 		{`SELECT * FROM TABLE(RESULT_SCAN($q))`, "source cannot be traced"},
 		{`SELECT $v`, "source cannot be traced"},
 		{`SELECT * FROM @stage`, "source cannot be traced"},
