@@ -61,6 +61,7 @@ type walker struct {
 	grouped   colSet
 	tables    []Object // base tables the tree reads
 	reads     []Object // every reference to a base table, as often as it occurs
+	readAt    map[*ast.TableName]bool
 	seenTable map[string]bool
 	star      bool
 	problems  []string

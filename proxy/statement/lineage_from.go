@@ -178,7 +178,13 @@ func (w *walker) tableName(tn *ast.TableName, sc *scope) *relation {
 		}
 	}
 	o := qname{parts: parts}.object("table", AccessRead, w.env)
-	w.reads = append(w.reads, o)
+	if !w.readAt[tn] { // a node walked twice (a recursive CTE's body) is one reference
+		if w.readAt == nil {
+			w.readAt = map[*ast.TableName]bool{}
+		}
+		w.readAt[tn] = true
+		w.reads = append(w.reads, o)
+	}
 	if k := objectKey(o); !w.seenTable[k] {
 		if w.seenTable == nil {
 			w.seenTable = map[string]bool{}

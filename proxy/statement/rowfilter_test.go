@@ -41,6 +41,11 @@ func TestFilterRows(t *testing.T) {
 		{`INSERT INTO events SELECT * FROM orders`, `INSERT INTO events SELECT * FROM (SELECT * FROM orders` + f + ` AS orders`},
 		{`INSERT INTO orders (id) VALUES (1)`, `INSERT INTO orders (id) VALUES (1)`},
 		{`CREATE TABLE x AS SELECT * FROM orders`, `CREATE TABLE x AS SELECT * FROM (SELECT * FROM orders` + f + ` AS orders`},
+		{`WITH RECURSIVE r AS (SELECT id FROM orders UNION ALL SELECT id FROM r) SELECT * FROM r`,
+			`WITH RECURSIVE r AS (SELECT id FROM (SELECT * FROM orders` + f + ` AS orders UNION ALL SELECT id FROM r) SELECT * FROM r`},
+		{`UPDATE customers c SET total = o.amount FROM orders o WHERE o.customer_id = c.id`,
+			`UPDATE customers c SET total = o.amount FROM (SELECT * FROM orders` + f + ` o WHERE o.customer_id = c.id`},
+		{`INSERT ALL INTO a INTO b SELECT * FROM orders`, `INSERT ALL INTO a INTO b SELECT * FROM (SELECT * FROM orders` + f + ` AS orders`},
 		{`UPDATE orders SET amount = 0 WHERE id = 1 OR id = 2`, `UPDATE orders SET amount = 0 WHERE ( id = 1 OR id = 2) AND (REGION = 'EU')`},
 		{`UPDATE orders SET amount = 0`, `UPDATE orders SET amount = 0 WHERE (REGION = 'EU')`},
 		{`DELETE FROM orders`, `DELETE FROM orders WHERE (REGION = 'EU')`},
@@ -85,6 +90,8 @@ func TestFilterRows(t *testing.T) {
 		{`SELECT * FROM @stage`, "source cannot be traced"},
 		{`WITH "ORDERS" AS (SELECT 1 AS id) SELECT * FROM demo.public.orders`, "a CTE named ORDERS"},
 		{`SELECT * FROM orders WHERE`, "could not be read fully"},
+		{`SELECT * FROM (orders)`, "could not be read fully"},
+		{`SELECT * FROM customers, (orders o JOIN c2 ON c2.id = o.id)`, "could not be read fully"},
 	} {
 		st, err := Analyze(context.Background(), c.sql, env)
 		if err != nil || len(st) != 1 {
