@@ -104,6 +104,8 @@ func TestEngine_Decide_failClosed(t *testing.T) {
 		{"approval without groups", "package snowgate\ndecision := {\"action\": \"require_approval\", \"approval\": {\"groups\": []}}\n", "no approver groups"},
 		{"rules not strings", "package snowgate\ndecision := {\"action\": \"allow\", \"rules\": [1]}\n", "rules holds"},
 		{"approval mode", "package snowgate\ndecision := {\"action\": \"require_approval\", \"approval\": {\"groups\": [\"g\"], \"mode\": \"later\"}}\n", "approval.mode"},
+		{"limit of zero", "package snowgate\ndecision := {\"action\": \"allow\", \"limits\": {\"rows\": 0}}\n", "limits.rows"},
+		{"negative limit", "package snowgate\ndecision := {\"action\": \"allow\", \"limits\": {\"bytes\": -5}}\n", "limits.bytes"},
 		{"approval count", "package snowgate\ndecision := {\"action\": \"require_approval\", \"approval\": {\"groups\": [\"g\"], \"count\": 0}}\n", "approval.count"},
 		{"builtin error", "package snowgate\ndecision := {\"action\": \"allow\", \"n\": to_number(\"x\")}\n", ReasonEvalError},
 		{"conflict", "package snowgate\ndecision := {\"action\": \"allow\"} if true\ndecision := {\"action\": \"deny\"} if true\n", ReasonEvalError},

@@ -69,7 +69,8 @@ type Decision struct {
 	RowFilters map[string]string `json:"row_filters,omitempty"`
 }
 
-// Limits are caps on one statement's result; zero is no cap.
+// Limits are caps on one statement's result; zero is no cap (the policy
+// cannot send zero: decodeDecision refuses it, since it would read as none).
 type Limits struct {
 	Rows  int64 `json:"rows,omitempty"`
 	Bytes int64 `json:"bytes,omitempty"`

@@ -194,9 +194,9 @@ func approval(v any) (*Approval, error) {
 	return &a, nil
 }
 
-// integer decodes an optional whole number, def when absent.
-// limits reads a decision's result limits: an object of non-negative
-// integers rows and bytes, each optional.
+// limits reads a decision's result limits: an object of positive integers
+// rows and bytes, each optional. A limit of zero would read as no limit:
+// a policy that allows no rows must deny, so zero is malformed (a deny).
 func limits(v any) (*Limits, error) {
 	if v == nil {
 		return nil, nil
@@ -207,9 +207,13 @@ func limits(v any) (*Limits, error) {
 	}
 	var l Limits
 	for name, to := range map[string]*int64{"rows": &l.Rows, "bytes": &l.Bytes} {
-		n, err := integer(obj[name], 0)
-		if err != nil || n < 0 {
-			return nil, malformed("limits.%s %v is not a non-negative integer", name, obj[name])
+		raw, present := obj[name]
+		if !present {
+			continue
+		}
+		n, err := integer(raw, 0)
+		if err != nil || n < 1 {
+			return nil, malformed("limits.%s %v is not a positive integer", name, raw)
 		}
 		*to = int64(n)
 	}
@@ -224,6 +228,7 @@ func limits(v any) (*Limits, error) {
 	return &l, nil
 }
 
+// integer decodes an optional whole number, def when absent.
 func integer(v any, def int) (int, error) {
 	if v == nil {
 		return def, nil
