@@ -37,6 +37,15 @@ type rowEstimator interface {
 // zero.
 const defaultEstimateTimeout = 2 * time.Second
 
+// estimateContext bounds one estimate by Config.EstimateTimeout.
+func (s *Server) estimateContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	timeout := s.cfg.EstimateTimeout
+	if timeout == 0 {
+		timeout = defaultEstimateTimeout
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
 // estimate returns the policy input's estimate for stmt, or nil when the
 // statement has no estimate query or estimates are turned off. An estimate
 // that cannot be had (an upstream that cannot estimate, an error, the time
@@ -52,11 +61,7 @@ func (s *Server) estimate(ctx context.Context, sess *session, stmt statement.Sta
 		log.Warn("the upstream cannot estimate rows; the policy is told so", "object", failed.Object)
 		return failed
 	}
-	timeout := s.cfg.EstimateTimeout
-	if timeout == 0 {
-		timeout = defaultEstimateTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := s.estimateContext(ctx)
 	defer cancel()
 	started := time.Now()
 	values, err := predicateBinds(stmt.Estimate.Binds, binds)
@@ -123,11 +128,7 @@ func (s *Server) scanEstimate(ctx context.Context, sess *session, stmt statement
 		log.Warn("the upstream cannot plan statements; the policy is told so")
 		return failed
 	}
-	timeout := s.cfg.EstimateTimeout
-	if timeout == 0 {
-		timeout = defaultEstimateTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := s.estimateContext(ctx)
 	defer cancel()
 	started := time.Now()
 	e, err := est.EstimateScans(ctx, stmt.SQL, binds)

@@ -33,18 +33,10 @@ func (c *conn) EstimateRows(ctx context.Context, q statement.EstimateQuery, bind
 	return parseExplainPartitions(text)
 }
 
-// explainPlan is the part of EXPLAIN USING JSON's plan the estimate reads.
-type explainPlan struct {
-	GlobalStats *struct {
-		PartitionsTotal    *int64 `json:"partitionsTotal"`
-		PartitionsAssigned *int64 `json:"partitionsAssigned"`
-	} `json:"GlobalStats"`
-}
-
 // parseExplainPartitions reads the partitions left after pruning and the
 // table's partitions from a JSON plan.
 func parseExplainPartitions(text string) (proxy.Estimate, error) {
-	var p explainPlan
+	var p scanPlan
 	if err := json.Unmarshal([]byte(text), &p); err != nil {
 		return proxy.Estimate{}, fmt.Errorf("snowflake estimate: plan: %w", err)
 	}
@@ -116,8 +108,8 @@ func (c *conn) explain(ctx context.Context, sqlText string, binds []proxy.Bind) 
 	return "", fmt.Errorf("snowflake plan: no JSON plan among %d columns", len(cols))
 }
 
-// scanPlan is the part of EXPLAIN USING JSON's plan a read's estimate
-// reads: the totals, and each operation of each step.
+// scanPlan is the part of EXPLAIN USING JSON's plan the estimates read:
+// the totals, and each operation of each step.
 type scanPlan struct {
 	GlobalStats *struct {
 		PartitionsTotal    *int64 `json:"partitionsTotal"`
