@@ -21,7 +21,10 @@ type Quotas interface {
 	Closed(keys []string)
 }
 
+// The counters' keys: a human (issuer and subject), an agent, a group.
 func subjectKey(id engine.Identity) string { return "subject:" + id.Issuer + " " + id.Subject }
+func agentKey(agent string) string         { return "agent:" + agent }
+func groupKey(group string) string         { return "group:" + group }
 
 // CodeQuotaExceeded cuts a result that passes the caller's quota.
 const CodeQuotaExceeded = "003008"
@@ -31,10 +34,10 @@ const CodeQuotaExceeded = "003008"
 func QuotaKeys(id engine.Identity) []string {
 	keys := []string{subjectKey(id)}
 	if id.Agent != nil {
-		keys = append(keys, "agent:"+id.Agent.ID)
+		keys = append(keys, agentKey(id.Agent.ID))
 	}
 	for _, g := range id.Groups {
-		keys = append(keys, "group:"+g)
+		keys = append(keys, groupKey(g))
 	}
 	return keys
 }
@@ -64,11 +67,11 @@ func UsageOf(id engine.Identity, counts map[string]quota.Usage) *engine.Usage {
 	}
 	u := &engine.Usage{Subject: of(subjectKey(id)), Groups: make(map[string]engine.Counts, len(id.Groups))}
 	if id.Agent != nil {
-		c := of("agent:" + id.Agent.ID)
+		c := of(agentKey(id.Agent.ID))
 		u.Agent = &c
 	}
 	for _, g := range id.Groups {
-		u.Groups[g] = of("group:" + g)
+		u.Groups[g] = of(groupKey(g))
 	}
 	return u
 }
