@@ -7,33 +7,17 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/snowgate/snowgate/internal/regotest"
 	"github.com/snowgate/snowgate/proxy/devstack"
 )
 
 // defaultLibraryWith is a copy of the default library whose data.json
 // setting off (as written there) is replaced by on.
 func defaultLibraryWith(t testing.TB, off, on string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../rego")); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "data.json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(b, []byte(off)) {
-		t.Fatalf("data.json has no %s", off)
-	}
-	if err := os.WriteFile(path, bytes.Replace(b, []byte(off), []byte(on), 1), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return regotest.With(t, "../rego", off, on)
 }
 
 // costPolicy is the default library with the cost guard turned on in its

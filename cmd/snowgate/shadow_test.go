@@ -1,39 +1,23 @@
 package main
 
 import (
-	"bytes"
 	"database/sql"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	sf "github.com/snowflakedb/gosnowflake"
+
+	"github.com/snowgate/snowgate/internal/regotest"
 )
 
 // libraryWith is a copy of the default library whose data.json setting
 // off (as written there) is replaced by on.
 func libraryWith(t *testing.T, off, on string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("../../rego")); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "data.json")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Contains(b, []byte(off)) {
-		t.Fatalf("data.json has no %s", off)
-	}
-	if err := os.WriteFile(path, bytes.Replace(b, []byte(off), []byte(on), 1), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return regotest.With(t, "../../rego", off, on)
 }
 
 // costLibrary is the default library with data.json's cost settings
