@@ -253,7 +253,7 @@ func (s *Server) decide(ctx context.Context, q *query, stmt statement.Statement,
 		var err error
 		if run, err = s.filterRows(ctx, q, stmt, d.RowFilters); err != nil {
 			log.Info("statement denied: row filters cannot be placed", "err", err)
-			d = refuseRows(d, err)
+			d = RefuseRows(d, err)
 		}
 	}
 	return stmt, run, in, d

@@ -68,9 +68,9 @@ func objectName(o statement.Object) string {
 	return n
 }
 
-// refuseRows is the decision that stands when row filters cannot be
+// RefuseRows is the decision that stands when row filters cannot be
 // placed: a deny that names why and keeps the filters for the trail.
-func refuseRows(d engine.Decision, err error) engine.Decision {
+func RefuseRows(d engine.Decision, err error) engine.Decision {
 	return engine.Decision{ID: d.ID, Revision: d.Revision, Action: engine.ActionDeny, Reasons: []string{err.Error()},
 		Rules: []string{"row_filters"}, RowFilters: d.RowFilters}
 }

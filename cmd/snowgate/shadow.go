@@ -13,6 +13,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/bundle"
 
 	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/audit"
 	"github.com/snowgate/snowgate/proxy/statement"
 )
@@ -185,7 +186,7 @@ func shadowFilter(ctx context.Context, in engine.Input, d engine.Decision) (engi
 		run, err = statement.FilterRows(ctx, in.Statement, env, filters)
 	}
 	if err != nil {
-		return engine.Decision{Action: engine.ActionDeny, Reasons: []string{err.Error()}, Rules: []string{"row_filters"}, RowFilters: d.RowFilters}, ""
+		return proxy.RefuseRows(d, err), ""
 	}
 	if run.SQL == in.Statement.SQL {
 		return d, ""
