@@ -113,47 +113,47 @@ func stringList(v any, field string) ([]string, error) {
 }
 
 func masks(v any) (map[string]string, error) {
-	if v == nil {
-		return nil, nil
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, malformed("masks is a %T, not an object", v)
-	}
-	if len(obj) == 0 {
-		return nil, nil
-	}
-	out := make(map[string]string, len(obj))
-	for _, col := range slices.Sorted(maps.Keys(obj)) {
-		s, ok := obj[col].(string)
+	return stringObject(v, "masks", func(col string, x any) (string, error) {
+		s, ok := x.(string)
 		if !ok || !ValidMask(s) {
-			return nil, malformed("mask %v for %s is not one of %v", obj[col], col, MaskStrategies)
+			return "", malformed("mask %v for %s is not one of %v", x, col, MaskStrategies)
 		}
-		out[col] = s
-	}
-	return out, nil
+		return s, nil
+	})
 }
 
 // rowFilters reads a decision's row filters: table name to a non-empty
 // predicate.
 func rowFilters(v any) (map[string]string, error) {
+	return stringObject(v, "row_filters", func(table string, x any) (string, error) {
+		s, ok := x.(string)
+		if !ok || strings.TrimSpace(s) == "" {
+			return "", malformed("row filter %v for %s is not a predicate", x, table)
+		}
+		return s, nil
+	})
+}
+
+// stringObject reads an optional object whose values value turns into
+// strings (or rejects); nil when absent or empty.
+func stringObject(v any, field string, value func(key string, x any) (string, error)) (map[string]string, error) {
 	if v == nil {
 		return nil, nil
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return nil, malformed("row_filters is a %T, not an object", v)
+		return nil, malformed("%s is a %T, not an object", field, v)
 	}
 	if len(obj) == 0 {
 		return nil, nil
 	}
 	out := make(map[string]string, len(obj))
-	for table, p := range obj {
-		s, ok := p.(string)
-		if !ok || strings.TrimSpace(s) == "" {
-			return nil, malformed("row filter %v for %s is not a predicate", p, table)
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		s, err := value(k, obj[k])
+		if err != nil {
+			return nil, err
 		}
-		out[table] = s
+		out[k] = s
 	}
 	return out, nil
 }
