@@ -63,26 +63,34 @@ func (l *lowerer) tableRef(i int, ref tableRef) (int, error) {
 // their arguments after a table reference; none changes which columns the
 // query reads.
 func (l *lowerer) skipTableClauses(j int) int {
+	return tableClauses(l.t, j, func(what string) { l.lossy(what + " dropped") })
+}
+
+// tableClauses returns the index after the time travel (AT, BEFORE,
+// CHANGES, END), sampling and their arguments that follow a table
+// reference at toks[j], telling passed of each ("time travel",
+// "sampling"; END's range closes a CHANGES clause, which told already).
+func tableClauses(toks []Token, j int, passed func(what string)) int {
 	for {
-		n := l.peek(j)
+		n := peekTok(toks, j)
 		switch {
-		case (n.is("AT") || n.is("BEFORE") || n.is("CHANGES")) && l.peek(j+1).isOp("("):
-			l.lossy("time travel dropped")
-			j = l.after(j + 1)
-		case (n.is("END")) && l.peek(j+1).isOp("(") && j > 0 && l.t[j-1].isOp(")"):
-			j = l.after(j + 1)
+		case (n.is("AT") || n.is("BEFORE") || n.is("CHANGES")) && peekTok(toks, j+1).isOp("("):
+			passed("time travel")
+			j = skipParens(toks, j+1)
+		case n.is("END") && peekTok(toks, j+1).isOp("(") && j > 0 && toks[j-1].isOp(")"):
+			j = skipParens(toks, j+1)
 		case n.is("SAMPLE") || n.is("TABLESAMPLE"):
 			k := j + 1
-			if m := l.peek(k); m.is("BERNOULLI") || m.is("ROW") || m.is("SYSTEM") || m.is("BLOCK") {
+			if m := peekTok(toks, k); m.is("BERNOULLI") || m.is("ROW") || m.is("SYSTEM") || m.is("BLOCK") {
 				k++
 			}
-			if !l.peek(k).isOp("(") {
+			if !peekTok(toks, k).isOp("(") {
 				return j
 			}
-			l.lossy("sampling dropped")
-			j = l.after(k)
-			if m := l.peek(j); (m.is("REPEATABLE") || m.is("SEED")) && l.peek(j+1).isOp("(") {
-				j = l.after(j + 1)
+			passed("sampling")
+			j = skipParens(toks, k)
+			if m := peekTok(toks, j); (m.is("REPEATABLE") || m.is("SEED")) && peekTok(toks, j+1).isOp("(") {
+				j = skipParens(toks, j+1)
 			}
 		default:
 			return j

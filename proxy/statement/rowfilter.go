@@ -295,7 +295,7 @@ func (rw *rewriter) ref(toks []Token, i int, ref tableRef, env Env, filters []Ro
 	if f == nil {
 		return nil
 	}
-	end := skipTableClauses(toks, ref.end)
+	end := tableClauses(toks, ref.end, func(string) {}) // they belong inside the filtered derived table
 	from, to := toks[i].Pos, toks[end-1].End
 	alias := ""
 	switch n := peekTok(toks, end); {
@@ -314,33 +314,6 @@ func (rw *rewriter) ref(toks []Token, i int, ref tableRef, env Env, filters []Ro
 	rw.edits = append(rw.edits, edit{from, to, "(SELECT * FROM " + rw.src[from:to] + " WHERE (" + f.Predicate + "))" + alias})
 	rw.placed[f]++
 	return nil
-}
-
-// skipTableClauses returns the index after the time travel, CHANGES and
-// sampling clauses that follow a table name at toks[j]: they belong
-// inside the filtered derived table, with the name.
-func skipTableClauses(toks []Token, j int) int {
-	for {
-		n := peekTok(toks, j)
-		switch {
-		case (n.is("AT") || n.is("BEFORE") || n.is("CHANGES") || n.is("END")) && peekTok(toks, j+1).isOp("("):
-			j = skipParens(toks, j+1)
-		case n.is("SAMPLE") || n.is("TABLESAMPLE"):
-			k := j + 1
-			if m := peekTok(toks, k); m.is("BERNOULLI") || m.is("ROW") || m.is("SYSTEM") || m.is("BLOCK") {
-				k++
-			}
-			if !peekTok(toks, k).isOp("(") {
-				return j
-			}
-			j = skipParens(toks, k)
-			if m := peekTok(toks, j); (m.is("REPEATABLE") || m.is("SEED")) && peekTok(toks, j+1).isOp("(") {
-				j = skipParens(toks, j+1)
-			}
-		default:
-			return j
-		}
-	}
 }
 
 func peekTok(toks []Token, i int) Token {
