@@ -214,10 +214,15 @@ func (c *classifier) newQuery(from, to int) query {
 	return query{toks: c.toks[from:to], src: c.src, base: from, refs: c.refs}
 }
 
-// classify is the lexer-level reading of one statement.
-func classify(toks []Token, src string, env Env, nest int) *reading {
+func newClassifier(toks []Token, src string, env Env, nest int) *classifier {
 	c := &classifier{toks: toks, src: src, env: env, r: &reading{}, nest: nest, names: map[int]bool{}, ctes: map[string]bool{}, refs: map[int]tableRef{}}
 	c.r.setKind(KindUnknown)
+	return c
+}
+
+// classify is the lexer-level reading of one statement.
+func classify(toks []Token, src string, env Env, nest int) *reading {
+	c := newClassifier(toks, src, env, nest)
 	if len(toks) == 0 {
 		c.r.problem("empty statement")
 		return c.r

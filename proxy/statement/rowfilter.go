@@ -256,8 +256,7 @@ func (rw *rewriter) apply() string {
 
 // segment rewrites one statement (or one segment of a ->> pipe).
 func (rw *rewriter) segment(toks []Token, env Env, filters []RowFilter) error {
-	c := &classifier{toks: toks, src: rw.src, env: env, r: &reading{}, names: map[int]bool{}, ctes: map[string]bool{}, refs: map[int]tableRef{}}
-	c.r.setKind(KindUnknown)
+	c := newClassifier(toks, rw.src, env, 0)
 	if len(toks) == 0 {
 		return nil
 	}
