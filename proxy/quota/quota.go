@@ -72,6 +72,7 @@ type Counter struct {
 
 	mu       sync.Mutex
 	pending  map[Cell]int64   // added since the last sync
+	inflight map[Cell]int64   // sent by the sync under way, not yet in synced
 	synced   map[Cell]int64   // the store's counters at the last sync
 	sessions map[string]int64 // this replica's open sessions
 	mine     map[string]int64 // this replica's open sessions as of the last sync
@@ -121,10 +122,11 @@ func (c *Counter) loop() {
 
 // sync sends what was counted since the last sync and takes the shared
 // counts. On failure nothing is lost: the deltas are sent with the next.
+// Syncs do not overlap: the loop runs them in turn, and Close after it.
 func (c *Counter) sync(ctx context.Context) error {
 	c.mu.Lock()
 	deltas := c.pending
-	c.pending = map[Cell]int64{}
+	c.pending, c.inflight = map[Cell]int64{}, deltas // Usage still counts them while they travel
 	sessions := make(map[string]int64, len(c.sessions))
 	for k, n := range c.sessions {
 		sessions[k] = n
@@ -134,6 +136,7 @@ func (c *Counter) sync(ctx context.Context) error {
 	synced, all, err := c.store.Sync(ctx, c.replica, deltas, sessions, now)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.inflight = nil
 	if err != nil {
 		for cell, n := range deltas {
 			c.pending[cell] += n
@@ -189,7 +192,7 @@ func (c *Counter) Usage(keys []string) (map[string]Usage, error) {
 	for _, k := range keys {
 		count := func(metric string) int64 {
 			cell := Cell{k, metric, Window(metric, now)}
-			return c.synced[cell] + c.pending[cell]
+			return c.synced[cell] + c.inflight[cell] + c.pending[cell]
 		}
 		out[k] = Usage{
 			StatementsMinute: count(Statements), RowsHour: count(Rows), BytesDay: count(Bytes),

@@ -103,3 +103,48 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// slowStore holds every sync until release is closed: the window in which
+// a sync's deltas have left pending but are not yet in the synced counts.
+type slowStore struct {
+	Store
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *slowStore) Sync(ctx context.Context, replica string, deltas map[Cell]int64, sessions map[string]int64, now time.Time) (map[Cell]int64, map[string]int64, error) {
+	if len(deltas) > 0 {
+		s.entered <- struct{}{}
+		<-s.release
+	}
+	return s.Store.Sync(ctx, replica, deltas, sessions, now)
+}
+
+// TestCounter_syncInFlight: what a sync is sending still counts while it
+// travels, so a limit cannot be passed in that window.
+func TestCounter_syncInFlight(t *testing.T) {
+	ctx := context.Background()
+	if sec := time.Now().Second(); sec >= 55 { // the count below must not straddle a minute
+		time.Sleep(time.Duration(61-sec) * time.Second)
+	}
+	sql, err := Open(ctx, filepath.Join(t.TempDir(), "quota.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &slowStore{Store: sql, entered: make(chan struct{}), release: make(chan struct{})}
+	c, err := New(ctx, s, "a", 10*time.Millisecond, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"agent:x"}
+	c.Add(keys, Statements, 5)
+	<-s.entered // the loop's sync holds the 5
+	u, err := c.Usage(keys)
+	close(s.release)
+	if err != nil || u["agent:x"].StatementsMinute != 5 {
+		t.Errorf("usage while the sync travels: %+v, %v; want 5 statements", u["agent:x"], err)
+	}
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
