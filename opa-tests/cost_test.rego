@@ -107,3 +107,13 @@ test_any_statement_reading_a_no_full_scan_table_asks_for_the_plan if {
 test_a_write_reading_nothing_guarded_is_not_planned if {
 	not snowgate.decision.estimate with input as fixtures.insert_order with data.snowgate.config as guarded
 }
+
+test_a_bounded_write_reading_a_guarded_table_is_held if {
+	reads := array.concat(fixtures.delete_with_where.statement.objects, [{"type": "table", "database": "DEMO", "schema": "PUBLIC", "name": "ORDERS", "access": "read"}])
+	write := json.patch(fixtures.delete_with_where, [{"op": "replace", "path": "/statement/objects", "value": reads}])
+	rows := {"object": "DEMO.PUBLIC.ORDERS", "rows": 1, "total": 1000, "share": 0.001, "method": "count"}
+	d := snowgate.decision with input as write with input.estimate as rows with data.snowgate.config as guarded
+	d.action == "require_approval"
+	"large_scan" in d.rules
+	not d.estimate
+}
