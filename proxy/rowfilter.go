@@ -40,32 +40,21 @@ func (s *Server) filterRows(ctx context.Context, q *query, stmt statement.Statem
 			continue
 		}
 		if o.Database == "" || o.Schema == "" || types == nil {
-			return stmt, fmt.Errorf("row filters apply, and the gateway cannot tell whether %s is a table or a view over a filtered one", objectName(o))
+			return stmt, fmt.Errorf("row filters apply, and the gateway cannot tell whether %s is a table or a view over a filtered one", qualified(o))
 		}
 		typ, err := types.TableType(ctx, o.Database, o.Schema, o.Name)
 		if err != nil {
-			return stmt, fmt.Errorf("row filters apply, and the gateway could not ask what %s is: %w", objectName(o), err)
+			return stmt, fmt.Errorf("row filters apply, and the gateway could not ask what %s is: %w", qualified(o), err)
 		}
 		if !slices.Contains(plainTables, typ) {
 			what := "not a table the upstream knows"
 			if typ != "" {
 				what = "a " + typ
 			}
-			return stmt, fmt.Errorf("row filters apply, and %s is %s, which may read a filtered table where no filter can be placed; read the tables it reads instead", objectName(o), what)
+			return stmt, fmt.Errorf("row filters apply, and %s is %s, which may read a filtered table where no filter can be placed; read the tables it reads instead", qualified(o), what)
 		}
 	}
 	return statement.FilterRows(ctx, stmt, env, filters)
-}
-
-func objectName(o statement.Object) string {
-	n := o.Name
-	if o.Schema != "" {
-		n = o.Schema + "." + n
-	}
-	if o.Database != "" {
-		n = o.Database + "." + n
-	}
-	return n
 }
 
 // RefuseRows is the decision that stands when row filters cannot be
