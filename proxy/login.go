@@ -128,10 +128,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) (res any, err err
 	if tag, ok := d.SessionParameters["QUERY_TAG"].(string); ok {
 		sess.queryTag = tag
 	}
-	sess.params = map[string]any{}
+	sess.params = map[string]string{}
 	for k, v := range d.SessionParameters {
-		if formatParams[strings.ToUpper(k)] {
-			sess.params[strings.ToUpper(k)] = v
+		if k = strings.ToUpper(k); isFormatParam(k) {
+			s, _ := v.(string)
+			sess.params[k] = strings.ToUpper(s)
 		}
 	}
 	sess.arrow.Store(readsArrow(client.App, sess.params))
@@ -554,12 +555,21 @@ func remoteIP(r *http.Request) string {
 	return host
 }
 
-// formatParams are the session parameters that choose a driver's result
-// format, set at login or with ALTER SESSION.
-var formatParams = map[string]bool{"GO_QUERY_RESULT_FORMAT": true, "PYTHON_CONNECTOR_QUERY_RESULT_FORMAT": true, "JDBC_QUERY_RESULT_FORMAT": true}
+// formatParam is, by driver (CLIENT_APP_ID), the session parameter that
+// chooses its result format, set at login or with ALTER SESSION.
+var formatParam = map[string]string{"Go": "GO_QUERY_RESULT_FORMAT", "PythonConnector": "PYTHON_CONNECTOR_QUERY_RESULT_FORMAT", "JDBC": "JDBC_QUERY_RESULT_FORMAT"}
+
+func isFormatParam(name string) bool {
+	for _, p := range formatParam {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
 
 // alterFormat reads ALTER SESSION SET or UNSET of result-format parameters
-// (formatParams): each one named, with its value upper-case, or "" when
+// (formatParam): each one named, with its value upper-case, or "" when
 // unset. It returns nil for any other statement.
 func alterFormat(sql string) map[string]string {
 	toks, err := statement.Lex(sql)
@@ -573,7 +583,7 @@ func alterFormat(sql string) map[string]string {
 	out := map[string]string{}
 	for i := 3; i < len(toks); i++ {
 		name := strings.ToUpper(toks[i].Value)
-		if !formatParams[name] {
+		if !isFormatParam(name) {
 			continue
 		}
 		if !set {
@@ -593,25 +603,9 @@ func alterFormat(sql string) map[string]string {
 // JDBC only when its session asks for it (JDBC_QUERY_RESULT_FORMAT=ARROW:
 // on Java 16 and later its Arrow reader needs a JVM flag); Node and the
 // others read JSON.
-func readsArrow(app string, params map[string]any) bool {
-	asked := func(name string) string {
-		for k, v := range params {
-			if strings.EqualFold(k, name) {
-				s, _ := v.(string)
-				return strings.ToUpper(s)
-			}
-		}
-		return ""
-	}
-	switch app {
-	case "Go":
-		return asked("GO_QUERY_RESULT_FORMAT") != "JSON"
-	case "PythonConnector":
-		return asked("PYTHON_CONNECTOR_QUERY_RESULT_FORMAT") != "JSON"
-	case "JDBC":
-		return asked("JDBC_QUERY_RESULT_FORMAT") != "JSON"
-	}
-	return false
+func readsArrow(app string, params map[string]string) bool {
+	name, ok := formatParam[app]
+	return ok && params[name] != "JSON"
 }
 
 // sessionParameters are the session parameters every login and query

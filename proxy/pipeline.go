@@ -341,7 +341,7 @@ func (s *Server) track(sess *session, stmt statement.Statement, out *Outcome) {
 		// like: the session's later results follow it, as on Snowflake.
 		for name, v := range alterFormat(stmt.SQL) {
 			if sess.params == nil {
-				sess.params = map[string]any{}
+				sess.params = map[string]string{}
 			}
 			if v == "" {
 				delete(sess.params, name)

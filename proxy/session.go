@@ -33,7 +33,7 @@ type session struct {
 	lastUsed      time.Time
 	state         SessionState
 	queryTag      string
-	params        map[string]any    // the session parameters that choose the result format (readsArrow)
+	params        map[string]string // the result-format parameters set, upper-case (readsArrow)
 	requests      map[string]*query // by the client's requestId
 	results       []resultEntry     // the latest statements that ran upstream, by position modulo resultHistory (results.go); nil until one has
 	ran           int64             // how many statements have run upstream
