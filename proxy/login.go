@@ -598,10 +598,9 @@ func alterFormat(sql string) map[string]string {
 }
 
 // readsArrow says whether a driver gets results as Arrow, as Snowflake
-// decides it: the Go and Python drivers read Arrow unless their session
-// asks for JSON (GO_QUERY_RESULT_FORMAT, PYTHON_CONNECTOR_QUERY_RESULT_FORMAT);
-// JDBC only when its session asks for it (JDBC_QUERY_RESULT_FORMAT=ARROW:
-// on Java 16 and later its Arrow reader needs a JVM flag); Node and the
+// decides it: the Go, Python and JDBC drivers read Arrow unless their
+// session asks for JSON (formatParam; JDBC's Arrow reader needs a JVM flag
+// on Java 16 and later, and JSON is the way out without it); Node and the
 // others read JSON.
 func readsArrow(app string, params map[string]string) bool {
 	name, ok := formatParam[app]
