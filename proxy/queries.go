@@ -171,7 +171,7 @@ func (qs *queries) add(q *query) {
 	list := append(qs.bySession[q.session.id], q)
 	var dropped []*query
 	if excess := len(list) - keptPerSession; excess > 0 {
-		kept := make([]*query, 0, len(list))
+		kept := list[:0] // filtered in place: the list is this session's alone
 		for _, x := range list {
 			if excess > 0 && x.spent() {
 				dropped = append(dropped, x)
