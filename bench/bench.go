@@ -29,9 +29,29 @@ const (
 	DefaultSettle   = 5 * time.Second
 )
 
+// measurements are the table's rows, in order.
+var measurements = []struct {
+	name string
+	run  func(*runner, context.Context) ([]Row, error)
+}{
+	{"select", (*runner).smallSelect},
+	{"decision", (*runner).decision},
+	{"analysis", (*runner).analysis},
+	{"masking", (*runner).masking},
+	{"formats", (*runner).formats},
+	{"parallel", (*runner).parallel},
+	{"sessions", (*runner).sessions},
+}
+
 // Names of the measurements, in the order of the table; Config.Only picks
 // among them.
-var Names = []string{"select", "decision", "analysis", "masking", "formats", "parallel", "sessions"}
+var Names = func() []string {
+	out := make([]string, len(measurements))
+	for i, m := range measurements {
+		out[i] = m.name
+	}
+	return out
+}()
 
 // Config is one run.
 type Config struct {
@@ -88,7 +108,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r := &runner{cfg: cfg, log: cfg.Logger}
 	rep := &Report{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, Time: cfg.Time}
-	for _, name := range Names {
+	for _, m := range measurements {
+		name := m.name
 		if len(cfg.Only) > 0 && !slices.Contains(cfg.Only, name) {
 			continue
 		}
@@ -97,7 +118,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		r.log.Info("measuring", "row", name)
 		start := time.Now()
-		rows, err := r.measure(ctx, name)
+		rows, err := m.run(r, ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -142,24 +163,4 @@ type runner struct {
 	cfg   Config
 	log   *slog.Logger
 	large *largeResults // the large results, measured once for masking and formats
-}
-
-func (r *runner) measure(ctx context.Context, name string) ([]Row, error) {
-	switch name {
-	case "select":
-		return r.smallSelect(ctx)
-	case "decision":
-		return r.decision(ctx)
-	case "analysis":
-		return r.analysis(ctx)
-	case "masking":
-		return r.masking(ctx)
-	case "formats":
-		return r.formats(ctx)
-	case "parallel":
-		return r.parallel(ctx)
-	case "sessions":
-		return r.sessions(ctx)
-	}
-	return nil, fmt.Errorf("no measurement %q", name)
 }
