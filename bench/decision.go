@@ -62,12 +62,18 @@ func readFixture(file string) (fixture, error) {
 	return fx, nil
 }
 
-// decision measures the engine's decisions embedded and the same inputs'
-// through a stock `opa run --server` on the same policy directory, input by
-// input in turn, after checking that both decide the same action for each.
+// decision measures the engine's decisions embedded, evaluated (every
+// input's first decision: the engine's memo off) and remembered (a shape
+// decided before: the memo's answer), and the same inputs' through a stock
+// `opa run --server` on the same policy directory, input by input in
+// turn, after checking that all decide the same action for each.
 func (r *runner) decision(ctx context.Context) ([]Row, error) {
 	dir := filepath.Join(r.cfg.Root, "rego")
-	e, err := engine.New(ctx, engine.Options{Dir: dir})
+	evaluated, err := engine.New(ctx, engine.Options{Dir: dir, MemoSize: -1})
+	if err != nil {
+		return nil, fmt.Errorf("engine on %s: %w", dir, err)
+	}
+	remembered, err := engine.New(ctx, engine.Options{Dir: dir})
 	if err != nil {
 		return nil, fmt.Errorf("engine on %s: %w", dir, err)
 	}
@@ -75,48 +81,52 @@ func (r *runner) decision(ctx context.Context) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	embedded := func(fx fixture) (string, error) { return string(e.Decide(ctx, fx.in).Action), nil }
-	row := Row{Name: "decision", What: fmt.Sprintf("policy decision, %d inputs of opa-tests/fixtures: per decision", len(fxs))}
-	if !opaExists(r.cfg.OPA) {
-		return r.embeddedOnly(row, fxs, embedded)
+	deciders := []func(fixture) (string, error){decider(ctx, evaluated), decider(ctx, remembered)}
+	rows := []Row{
+		{Name: "decision", What: fmt.Sprintf("policy decision evaluated, %d inputs of opa-tests/fixtures: per decision", len(fxs))},
+		{Name: "decision", What: "policy decision remembered (the same inputs again, engine's memo): per decision"},
 	}
-	srv, err := startOPA(ctx, r.cfg.OPA, dir)
+	opa := opaExists(r.cfg.OPA)
+	if opa {
+		srv, err := startOPA(ctx, r.cfg.OPA, dir)
+		if err != nil {
+			return nil, err
+		}
+		defer srv.stop()
+		deciders = append(deciders, srv.decide)
+	}
+	// agree also gives the memo its one evaluation of each input.
+	if err := agree(fxs, deciders...); err != nil {
+		return nil, err
+	}
+	times, err := r.decideInTurn(fxs, deciders...)
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
-	if err := agree(fxs, embedded, srv.decide); err != nil {
-		return nil, err
+	for i := range rows {
+		em := times[i]
+		rows[i].Snowgate = fmt.Sprintf("embedded: p50 %s, p99 %s", fmtDur(em.median()), fmtDur(em.quantile(0.99)))
+		rows[i].Figures = []float64{float64(em.median()), float64(em.quantile(0.99))}
+		if !opa {
+			rows[i].Baseline = "opa not found"
+			rows[i].Note = "set SNOWGATE_OPA or put opa on PATH for the comparison"
+			continue
+		}
+		ht := times[2]
+		x, err := ratio(float64(ht.median()), float64(em.median()))
+		if err != nil {
+			return nil, err
+		}
+		rows[i].Baseline = fmt.Sprintf("`opa run --server`, POST over loopback: p50 %s, p99 %s", fmtDur(ht.median()), fmtDur(ht.quantile(0.99)))
+		rows[i].Ratio = fmtRatio(x) + " (HTTP ÷ embedded, medians)"
+		rows[i].Note = fmt.Sprintf("same action for each of the %d inputs; %s decisions each, in turn", len(fxs), fmtInt(int64(len(em))))
+		rows[i].Figures = append(rows[i].Figures, float64(ht.median()), float64(ht.quantile(0.99)), x)
 	}
-	times, err := r.decideInTurn(fxs, embedded, srv.decide)
-	if err != nil {
-		return nil, err
-	}
-	em, ht := times[0], times[1]
-	x, err := ratio(float64(ht.median()), float64(em.median()))
-	if err != nil {
-		return nil, err
-	}
-	row.Snowgate = fmt.Sprintf("embedded: p50 %s, p99 %s", fmtDur(em.median()), fmtDur(em.quantile(0.99)))
-	row.Baseline = fmt.Sprintf("`opa run --server`, POST over loopback: p50 %s, p99 %s", fmtDur(ht.median()), fmtDur(ht.quantile(0.99)))
-	row.Ratio = fmtRatio(x) + " (HTTP ÷ embedded, medians)"
-	row.Note = fmt.Sprintf("same action for each of the %d inputs; %s decisions each, in turn", len(fxs), fmtInt(int64(len(em))))
-	row.Figures = []float64{float64(em.median()), float64(em.quantile(0.99)), float64(ht.median()), float64(ht.quantile(0.99)), x}
-	return []Row{row}, nil
+	return rows, nil
 }
 
-// embeddedOnly is the decision row when there is no opa binary.
-func (r *runner) embeddedOnly(row Row, fxs []fixture, embedded func(fixture) (string, error)) ([]Row, error) {
-	times, err := r.decideInTurn(fxs, embedded)
-	if err != nil {
-		return nil, err
-	}
-	em := times[0]
-	row.Snowgate = fmt.Sprintf("embedded: p50 %s, p99 %s", fmtDur(em.median()), fmtDur(em.quantile(0.99)))
-	row.Baseline = "opa not found"
-	row.Note = "set SNOWGATE_OPA or put opa on PATH for the comparison"
-	row.Figures = []float64{float64(em.median()), float64(em.quantile(0.99))}
-	return []Row{row}, nil
+func decider(ctx context.Context, e *engine.Engine) func(fixture) (string, error) {
+	return func(fx fixture) (string, error) { return string(e.Decide(ctx, fx.in).Action), nil }
 }
 
 // agree checks that every decider decides the same action for each input.

@@ -48,7 +48,11 @@ func (e *Engine) SetData(path string, value any) error {
 		e.data[key] = doc
 	}
 	if pol := e.active.Load(); pol != nil {
-		return writeData(context.Background(), pol, key, doc, value == nil)
+		err := writeData(context.Background(), pol, key, doc, value == nil)
+		if pol.memo != nil {
+			pol.memo.clear()
+		}
+		return err
 	}
 	return nil
 }

@@ -35,7 +35,17 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 	if in.Version != InputVersion {
 		return denied(id, p.revision, fmt.Sprintf("%s %q (want %q)", ReasonVersion, in.Version, InputVersion))
 	}
-	rs, err := e.eval(ctx, &p.decide, inputValue(&in))
+	input := inputValue(&in)
+	var key memoKey
+	var gen uint64
+	if p.memo != nil {
+		key, gen = p.memo.key(input), p.memo.gen.Load()
+		if d, ok := p.memo.get(key); ok {
+			d.ID = id
+			return d
+		}
+	}
+	rs, err := e.eval(ctx, &p.decide, input)
 	if err != nil {
 		return e.failed(ctx, id, p.revision, "decide", err)
 	}
@@ -44,6 +54,9 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 		return e.failed(ctx, id, p.revision, "decide", err)
 	}
 	d.ID, d.Revision = id, p.revision
+	if p.memo != nil {
+		p.memo.put(key, gen, d)
+	}
 	return d
 }
 

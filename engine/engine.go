@@ -41,6 +41,10 @@ type Options struct {
 	Now func() time.Time
 	// NewID makes decision IDs. Defaults to a random 128-bit ID.
 	NewID func() string
+	// MemoSize is how many decisions are remembered by what the policy
+	// reads of their input (memo.go): 0 is DefaultMemoSize, a negative
+	// size remembers none, so that every decision is evaluated.
+	MemoSize int
 }
 
 // Engine makes policy decisions. It is safe for concurrent use; Activate
@@ -67,6 +71,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if opts.NewID == nil {
 		opts.NewID = newID
+	}
+	if opts.MemoSize == 0 {
+		opts.MemoSize = DefaultMemoSize
 	}
 	e := &Engine{opts: opts, log: opts.Logger}
 	b := opts.Bundle
@@ -102,7 +109,7 @@ func (e *Engine) activate(ctx context.Context, b *bundle.Bundle) error {
 	if b == nil {
 		return errors.New("activate: no bundle")
 	}
-	p, err := prepare(ctx, b)
+	p, err := prepare(ctx, b, e.opts.MemoSize)
 	if err == nil {
 		e.dataMu.Lock()
 		defer e.dataMu.Unlock()

@@ -26,11 +26,12 @@ type policy struct {
 	store    storage.Store // the bundle's data, and the engine's (SetData)
 	decide   rego.PreparedEvalQuery
 	connect  rego.PreparedEvalQuery
+	memo     *memo // nil: every decision is evaluated
 }
 
 // prepare compiles b once for both queries, in a store of its own, so a
 // failed activation leaves nothing behind.
-func prepare(ctx context.Context, b *bundle.Bundle) (p *policy, err error) {
+func prepare(ctx context.Context, b *bundle.Bundle, memoSize int) (p *policy, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p, err = nil, fmt.Errorf("prepare policy: panic: %v", r)
@@ -73,7 +74,7 @@ func prepare(ctx context.Context, b *bundle.Bundle) (p *policy, err error) {
 	if rev == "" {
 		rev = contentRevision(b)
 	}
-	return &policy{revision: rev, store: store, decide: decide, connect: connect}, nil
+	return &policy{revision: rev, store: store, decide: decide, connect: connect, memo: newMemo(compiler, memoSize)}, nil
 }
 
 // parsed returns b with every module parsed (bundles read by OPA's reader

@@ -40,9 +40,13 @@ configured_and_inherited contains [db, schema, table, column] if {
 # Both are "" when unknown, never undefined: an undefined default would make
 # every lookup that uses it undefined, and the rules that guard with them
 # would silently not apply.
-session_database := upper(object.get(object.get(input, "session", {}), "database", ""))
+default session_database := ""
 
-session_schema := upper(object.get(object.get(input, "session", {}), "schema", ""))
+session_database := upper(input.session.database)
+
+default session_schema := ""
+
+session_schema := upper(input.session.schema)
 
 # The name to show for an agent in reasons: the agent and its human.
 agent_name := sprintf("agent %s for %s", [input.identity.agent.id, input.identity.subject])

@@ -136,7 +136,7 @@ deny contains msg if {
 deny contains msg if {
 	untraced_source
 	not untraced_reader
-	every o in object.get(input.statement, "outputs", []) {
+	every o in outputs {
 		o.traced
 	}
 	msg := sprintf("the statement reads data whose lineage cannot be traced, so it could carry classified data you are not cleared for (%s)", [untraced_hint])
@@ -159,9 +159,14 @@ deny contains msg if {
 deny contains msg if {
 	some key in guarded
 	input.statement.kind == "select"
-	count(object.get(input.statement, "outputs", [])) == 0
+	count(outputs) == 0
 	msg := sprintf("the result columns cannot be traced, and %s has masked columns", [key])
 }
+
+# The statement's result columns; none for a statement without a result.
+default outputs := []
+
+outputs := input.statement.outputs
 
 untraced_hint := "RESULT_SCAN of a result snowgate did not return to you, query or access history, a stage, a function the analyser does not know, or a variable"
 

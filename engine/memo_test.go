@@ -1,0 +1,174 @@
+package engine
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+// TestMemo_corpus: on every input of opa-tests/fixtures, an engine that
+// remembers decisions gives, the first time and when it remembers, the
+// decision an engine that evaluates every time gives.
+func TestMemo_corpus(t *testing.T) {
+	ctx := context.Background()
+	memo := newTestEngine(t, Options{})
+	eval := newTestEngine(t, Options{MemoSize: -1})
+	if eval.active.Load().memo != nil {
+		t.Fatal("MemoSize -1 kept a memo")
+	}
+	files, err := filepath.Glob(filepath.Join("..", "opa-tests", "fixtures", "*.json"))
+	if err != nil || len(files) < 50 {
+		t.Fatalf("fixtures: %d, %v", len(files), err)
+	}
+	for round := range 2 {
+		for _, f := range files {
+			name := strings.TrimSuffix(filepath.Base(f), ".json")
+			in := fixture(t, name)
+			want := eval.Decide(ctx, in)
+			if got := memo.Decide(ctx, in); !reflect.DeepEqual(got, want) {
+				t.Errorf("round %d, %s: remembered %+v, evaluated %+v", round, name, got, want)
+			}
+		}
+	}
+	if hits := memo.active.Load().memo.hits.Load(); hits < uint64(len(files)) {
+		t.Errorf("%d hits over two rounds of %d inputs", hits, len(files))
+	}
+}
+
+// TestMemo_keyIsWhatThePolicyReads: inputs that differ only where the
+// default library does not look (the statement's text, the request, the
+// session id) share a decision; a difference where it looks (the groups,
+// a column, a flag) is a decision of its own.
+func TestMemo_keyIsWhatThePolicyReads(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, Options{})
+	m := e.active.Load().memo
+	base := input(analyst(), selectCustomers())
+	if d := e.Decide(ctx, base); d.Action != ActionMask {
+		t.Fatalf("analyst: %s %v", d.Action, d.Reasons)
+	}
+	same := base
+	same.Statement.SQL = "select id , email from customers -- again"
+	same.Statement.Fingerprint = "other"
+	same.Request = Request{ID: "r-2", Time: testTime.Add(time.Hour)}
+	same.Session.ID = "s-2"
+	before := m.hits.Load()
+	if d := e.Decide(ctx, same); d.Action != ActionMask || m.hits.Load() != before+1 {
+		t.Errorf("same shape: %s, hits %d → %d", d.Action, before, m.hits.Load())
+	}
+
+	cleared := base
+	cleared.Identity = admin()
+	if d := e.Decide(ctx, cleared); d.Action != ActionAllow {
+		t.Errorf("admin after analyst: %s %v", d.Action, d.Reasons)
+	}
+	orders := base
+	orders.Statement = selectOrders()
+	if d := e.Decide(ctx, orders); d.Action != ActionAllow {
+		t.Errorf("orders after customers: %s %v", d.Action, d.Reasons)
+	}
+	switcher := base
+	switcher.Identity = agent()
+	switcher.Statement.Flags.RoleChange = true
+	if d := e.Decide(ctx, switcher); d.Action != ActionDeny {
+		t.Errorf("an agent's role switch after a read: %s %v", d.Action, d.Reasons)
+	}
+	if d := e.Decide(ctx, base); d.Action != ActionMask {
+		t.Errorf("analyst again: %s %v", d.Action, d.Reasons)
+	}
+}
+
+// TestMemo_copies: a caller that changes a decision does not change what
+// is remembered.
+func TestMemo_copies(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, Options{})
+	in := input(analyst(), selectCustomers())
+	first := e.Decide(ctx, in)
+	want := first.clone()
+	first.Reasons[0] = "changed"
+	for k := range first.Masks {
+		first.Masks[k] = "none"
+	}
+	if got := e.Decide(ctx, in); !reflect.DeepEqual(got, want) {
+		t.Errorf("after the caller changed its copy: %+v, want %+v", got, want)
+	}
+}
+
+// TestMemo_none: a policy that reads the clock (or any built-in whose
+// answer changes between calls) is evaluated every time.
+func TestMemo_none(t *testing.T) {
+	ctx := context.Background()
+	now := testTime
+	e, err := New(ctx, Options{
+		FS:  policyFS("package snowgate\ndecision := {\"action\": \"deny\", \"reasons\": [sprintf(\"%d\", [time.now_ns()])]}\n"),
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.active.Load().memo != nil {
+		t.Fatal("a policy calling time.now_ns has a memo")
+	}
+	in := input(analyst(), selectOrders())
+	a := e.Decide(ctx, in)
+	now = now.Add(time.Second)
+	if b := e.Decide(ctx, in); reflect.DeepEqual(a.Reasons, b.Reasons) {
+		t.Errorf("the clock moved and the decision did not: %v", b.Reasons)
+	}
+}
+
+// TestMemo_wholeInput: a policy that hands the whole input to a function
+// reads all of it, so any difference is a decision of its own.
+func TestMemo_wholeInput(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, Options{FS: policyFS("package snowgate\ndecision := {\"action\": \"deny\", \"reasons\": [object.get(input, [\"statement\", \"sql\"], \"\")]}\n")})
+	if m := e.active.Load().memo; m == nil || m.paths != nil {
+		t.Fatalf("memo %+v: want one over the whole input", m)
+	}
+	in := input(analyst(), selectOrders())
+	if d := e.Decide(ctx, in); d.Reasons[0] != in.Statement.SQL {
+		t.Fatalf("reasons %v", d.Reasons)
+	}
+	in.Statement.SQL = "SELECT 2"
+	if d := e.Decide(ctx, in); d.Reasons[0] != "SELECT 2" {
+		t.Errorf("a new text got the old text's decision: %v", d.Reasons)
+	}
+}
+
+// TestMemo_setData: data the gateway adds clears what was remembered.
+func TestMemo_setData(t *testing.T) {
+	ctx := context.Background()
+	fsys := fstest.MapFS{"p.rego": {Data: []byte("package snowgate\ndefault n := 0\nn := data.extra.n\ndecision := {\"action\": \"deny\", \"reasons\": [sprintf(\"%d\", [n])]}\n")}}
+	e := newTestEngine(t, Options{FS: fsys})
+	in := input(analyst(), selectOrders())
+	for i, want := range []string{"0", "0", "7", "7"} {
+		if i == 2 {
+			if err := e.SetData("extra/n", 7); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d := e.Decide(ctx, in); d.Reasons[0] != want {
+			t.Errorf("decision %d: %v, want %s", i, d.Reasons, want)
+		}
+	}
+}
+
+// TestMemo_bounded: the memo holds at most twice its size.
+func TestMemo_bounded(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, Options{MemoSize: 4})
+	m := e.active.Load().memo
+	in := input(analyst(), selectOrders())
+	for i := range 20 {
+		in.Identity.Groups = []string{"g" + strings.Repeat("x", i)}
+		e.Decide(ctx, in)
+	}
+	if n := len(m.cur) + len(m.old); n > 8 {
+		t.Errorf("%d decisions kept, want at most 8", n)
+	}
+}
