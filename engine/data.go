@@ -49,9 +49,7 @@ func (e *Engine) SetData(path string, value any) error {
 	}
 	if pol := e.active.Load(); pol != nil {
 		err := writeData(context.Background(), pol, key, doc, value == nil)
-		if pol.memo != nil {
-			pol.memo.clear()
-		}
+		pol.remember(context.Background())
 		return err
 	}
 	return nil

@@ -37,10 +37,10 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 	}
 	input := inputValue(&in)
 	var key memoKey
-	var gen uint64
-	if p.memo != nil {
-		key, gen = p.memo.key(input), p.memo.gen.Load()
-		if d, ok := p.memo.get(key); ok {
+	m := p.memo.Load()
+	if m != nil {
+		key = m.key(input)
+		if d, ok := m.get(key); ok {
 			d.ID = id
 			return d
 		}
@@ -54,8 +54,8 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 		return e.failed(ctx, id, p.revision, "decide", err)
 	}
 	d.ID, d.Revision = id, p.revision
-	if p.memo != nil {
-		p.memo.put(key, gen, d)
+	if m != nil {
+		m.put(key, d)
 	}
 	return d
 }

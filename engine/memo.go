@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/sha256"
 	"hash"
 	"maps"
@@ -9,6 +10,8 @@ import (
 	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 )
 
 // DefaultMemoSize is how many decisions the engine remembers per policy
@@ -16,12 +19,16 @@ import (
 const DefaultMemoSize = 4096
 
 // A memo remembers a policy's decisions by what the policy reads of their
-// input. The compiled policy names every part of the input it can read: a
-// reference input.a.b[x] reads at most input.a.b, and a bare input (passed
-// to a function, iterated with a variable key) reads all of it. Two inputs
-// equal on those parts get the same decision from a policy that reads
-// nothing else that changes: its data is fixed while the memo lives (SetData
-// clears it) and it calls no built-in whose answer changes from call to call
+// input. The compiled policy names every part of the input a decision can
+// read: a reference input.a.b[x] reads at most input.a.b, and a bare input
+// (passed to a function, iterated with a variable key) reads all of it.
+// Only rules the decision can reach count, and not those that cannot apply
+// to any input: a rule whose first condition reads only data (no input)
+// and is undefined or false for the active data, such as the quota rules
+// when no quota is set (lib/quotas.rego's enabled). Two inputs equal on
+// what is left get the same decision from a policy that reads nothing else
+// that changes: its data is fixed while the memo lives (SetData makes a new
+// one) and it calls no built-in whose answer changes from call to call
 // (time.now_ns, http.send, rand.intn, ...), or the policy gets no memo.
 // Agents and tools send the same statement shapes again and again: the
 // session's identity, the statement's kind, objects, columns and flags
@@ -35,8 +42,6 @@ type memo struct {
 	paths []ast.Ref // what the policy reads of the input, none a prefix of another; nil: all of it
 	size  int
 
-	gen atomic.Uint64 // bumped by clear; a decision evaluated in an older generation is not kept
-
 	mu       sync.Mutex
 	cur, old map[memoKey]Decision
 	hits     atomic.Uint64
@@ -44,49 +49,127 @@ type memo struct {
 
 type memoKey [sha256.Size]byte
 
-// newMemo returns the memo for a policy compiled by c, or nil when the
-// policy calls a built-in whose answer can change between calls with the
-// same input (or one OPA does not know, whose nature cannot be told).
-func newMemo(c *ast.Compiler, size int) *memo {
+// newMemo returns the memo for the decision of a policy compiled by c over
+// the data in store, or nil when a rule the decision can reach calls a
+// built-in whose answer can change between calls with the same input (or
+// one OPA does not know, whose nature cannot be told).
+func newMemo(ctx context.Context, c *ast.Compiler, store storage.Store, size int) *memo {
 	if size <= 0 {
 		return nil
 	}
-	var paths []ast.Ref
-	whole, deterministic := false, true
-	for _, m := range c.Modules {
-		ast.WalkRefs(m, func(r ast.Ref) bool {
-			if !r.HasPrefix(ast.InputRootRef) {
-				return false
-			}
-			p := r.StringPrefix()[1:]
-			if len(p) == 0 {
-				whole = true
-			}
-			paths = append(paths, p.Copy())
-			return false
-		})
-		ast.WalkExprs(m, func(e *ast.Expr) bool {
-			if e.IsCall() && !deterministicCall(e.Operator()) {
-				deterministic = false
-			}
-			return false
-		})
-		ast.WalkTerms(m, func(t *ast.Term) bool {
-			if call, ok := t.Value.(ast.Call); ok && !deterministicCall(call[0].Value.(ast.Ref)) {
-				deterministic = false
-			}
-			return false
-		})
+	r := &reach{ctx: ctx, c: c, store: store, seen: map[*ast.Rule]bool{}, inputDeps: map[*ast.Rule]bool{}}
+	for _, rule := range c.GetRulesExact(ast.MustParseRef(DecisionQuery)) {
+		r.visit(rule)
 	}
-	if !deterministic {
+	if r.nondeterministic {
 		return nil
 	}
-	if whole {
+	paths := minimalPaths(r.paths)
+	if r.whole {
 		paths = nil
-	} else {
-		paths = minimalPaths(paths)
 	}
 	return &memo{paths: paths, size: size, cur: map[memoKey]Decision{}}
+}
+
+// reach walks the rules a decision can reach, gathering what they read of
+// the input.
+type reach struct {
+	ctx   context.Context
+	c     *ast.Compiler
+	store storage.Store
+
+	seen      map[*ast.Rule]bool
+	inputDeps map[*ast.Rule]bool // memo of readsInput
+
+	paths            []ast.Ref
+	whole            bool
+	nondeterministic bool
+}
+
+func (r *reach) visit(rule *ast.Rule) {
+	if r.seen[rule] {
+		return
+	}
+	r.seen[rule] = true
+	if r.cannotApply(rule) {
+		return
+	}
+	ast.WalkRefs(rule, func(ref ast.Ref) bool {
+		if ref.HasPrefix(ast.InputRootRef) {
+			p := ref.StringPrefix()[1:]
+			r.whole = r.whole || len(p) == 0
+			r.paths = append(r.paths, p.Copy())
+		}
+		return false
+	})
+	ast.WalkExprs(rule, func(e *ast.Expr) bool {
+		r.whole = r.whole || len(e.With) > 0 // with input ... reads the input some other way
+		if e.IsCall() && !deterministicCall(e.Operator()) {
+			r.nondeterministic = true
+		}
+		return false
+	})
+	ast.WalkTerms(rule, func(t *ast.Term) bool {
+		if call, ok := t.Value.(ast.Call); ok && !deterministicCall(call[0].Value.(ast.Ref)) {
+			r.nondeterministic = true
+		}
+		return false
+	})
+	for node := rule; node != nil; node = node.Else {
+		for dep := range r.c.Graph.Dependencies(node) {
+			r.visit(dep.(*ast.Rule))
+		}
+	}
+}
+
+// cannotApply reports whether rule's first condition is a reference that
+// reads no input and is undefined or false for the active data, so that
+// the rule gives nothing for any input.
+func (r *reach) cannotApply(rule *ast.Rule) bool {
+	if rule.Default || rule.Else != nil || len(rule.Body) == 0 {
+		return false
+	}
+	e := rule.Body[0]
+	t, ok := e.Terms.(*ast.Term)
+	if !ok || e.Negated || len(e.With) > 0 {
+		return false
+	}
+	ref, ok := t.Value.(ast.Ref)
+	if !ok || !ref.HasPrefix(ast.DefaultRootRef) || !ref.IsGround() {
+		return false
+	}
+	for _, dep := range r.c.GetRules(ref) {
+		if r.readsInput(dep) {
+			return false
+		}
+	}
+	rs, err := rego.New(rego.ParsedQuery(ast.NewBody(ast.NewExpr(ast.NewTerm(ref)))),
+		rego.Compiler(r.c), rego.Store(r.store), rego.StrictBuiltinErrors(true)).Eval(r.ctx)
+	return err == nil && len(rs) == 0
+}
+
+// readsInput reports whether rule, or a rule it depends on, refers to the
+// input.
+func (r *reach) readsInput(rule *ast.Rule) bool {
+	if v, ok := r.inputDeps[rule]; ok {
+		return v
+	}
+	r.inputDeps[rule] = true // while it is being decided (recursion is a compile error anyway)
+	reads := false
+	ast.WalkRefs(rule, func(ref ast.Ref) bool {
+		reads = reads || ref.HasPrefix(ast.InputRootRef)
+		return reads
+	})
+	for node := rule; node != nil && !reads; node = node.Else {
+		for dep := range r.c.Graph.Dependencies(node) {
+			if r.readsInput(dep.(*ast.Rule)) {
+				reads = true
+				break
+			}
+		}
+	}
+	r.inputDeps[rule] = reads
+	return reads
 }
 
 // deterministicCall reports whether a call of op gives the same answer for
@@ -175,13 +258,11 @@ func (m *memo) get(k memoKey) (Decision, bool) {
 	return d, ok
 }
 
-// put keeps d for k if no clear came since generation gen began.
-func (m *memo) put(k memoKey, gen uint64, d Decision) {
+// put keeps d for k.
+func (m *memo) put(k memoKey, d Decision) {
 	d = d.clone()
 	m.mu.Lock()
-	if m.gen.Load() == gen {
-		m.putLocked(k, d)
-	}
+	m.putLocked(k, d)
 	m.mu.Unlock()
 }
 
@@ -190,14 +271,6 @@ func (m *memo) putLocked(k memoKey, d Decision) {
 		m.old, m.cur = m.cur, make(map[memoKey]Decision, m.size)
 	}
 	m.cur[k] = d
-}
-
-// clear forgets every decision, for a change of the policy's data.
-func (m *memo) clear() {
-	m.mu.Lock()
-	m.gen.Add(1)
-	m.cur, m.old = map[memoKey]Decision{}, nil
-	m.mu.Unlock()
 }
 
 // clone copies d deeply, so that neither the memo nor a caller sees the

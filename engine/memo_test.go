@@ -8,6 +8,10 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/snowgate/snowgate/internal/regotest"
 )
 
 // TestMemo_corpus: on every input of opa-tests/fixtures, an engine that
@@ -17,7 +21,7 @@ func TestMemo_corpus(t *testing.T) {
 	ctx := context.Background()
 	memo := newTestEngine(t, Options{})
 	eval := newTestEngine(t, Options{MemoSize: -1})
-	if eval.active.Load().memo != nil {
+	if eval.active.Load().memo.Load() != nil {
 		t.Fatal("MemoSize -1 kept a memo")
 	}
 	files, err := filepath.Glob(filepath.Join("..", "opa-tests", "fixtures", "*.json"))
@@ -34,7 +38,7 @@ func TestMemo_corpus(t *testing.T) {
 			}
 		}
 	}
-	if hits := memo.active.Load().memo.hits.Load(); hits < uint64(len(files)) {
+	if hits := memo.active.Load().memo.Load().hits.Load(); hits < uint64(len(files)) {
 		t.Errorf("%d hits over two rounds of %d inputs", hits, len(files))
 	}
 }
@@ -46,7 +50,7 @@ func TestMemo_corpus(t *testing.T) {
 func TestMemo_keyIsWhatThePolicyReads(t *testing.T) {
 	ctx := context.Background()
 	e := newTestEngine(t, Options{})
-	m := e.active.Load().memo
+	m := e.active.Load().memo.Load()
 	base := input(analyst(), selectCustomers())
 	if d := e.Decide(ctx, base); d.Action != ActionMask {
 		t.Fatalf("analyst: %s %v", d.Action, d.Reasons)
@@ -111,7 +115,7 @@ func TestMemo_none(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.active.Load().memo != nil {
+	if e.active.Load().memo.Load() != nil {
 		t.Fatal("a policy calling time.now_ns has a memo")
 	}
 	in := input(analyst(), selectOrders())
@@ -127,7 +131,7 @@ func TestMemo_none(t *testing.T) {
 func TestMemo_wholeInput(t *testing.T) {
 	ctx := context.Background()
 	e := newTestEngine(t, Options{FS: policyFS("package snowgate\ndecision := {\"action\": \"deny\", \"reasons\": [object.get(input, [\"statement\", \"sql\"], \"\")]}\n")})
-	if m := e.active.Load().memo; m == nil || m.paths != nil {
+	if m := e.active.Load().memo.Load(); m == nil || m.paths != nil {
 		t.Fatalf("memo %+v: want one over the whole input", m)
 	}
 	in := input(analyst(), selectOrders())
@@ -162,7 +166,7 @@ func TestMemo_setData(t *testing.T) {
 func TestMemo_bounded(t *testing.T) {
 	ctx := context.Background()
 	e := newTestEngine(t, Options{MemoSize: 4})
-	m := e.active.Load().memo
+	m := e.active.Load().memo.Load()
 	in := input(analyst(), selectOrders())
 	for i := range 20 {
 		in.Identity.Groups = []string{"g" + strings.Repeat("x", i)}
@@ -170,5 +174,43 @@ func TestMemo_bounded(t *testing.T) {
 	}
 	if n := len(m.cur) + len(m.old); n > 8 {
 		t.Errorf("%d decisions kept, want at most 8", n)
+	}
+}
+
+// TestMemo_quotas: with no quota set, the quota rules cannot apply, so the
+// counts, which change with every statement, are left out of the key and
+// the shape is remembered; with a quota set they are in it, and a caller
+// over the limit is denied after one under it was allowed.
+func TestMemo_quotas(t *testing.T) {
+	ctx := context.Background()
+	in := input(analyst(), selectOrders())
+	in.Usage = &Usage{Subject: Counts{StatementsMinute: 1}, Groups: map[string]Counts{}}
+	over := in
+	over.Usage = &Usage{Subject: Counts{StatementsMinute: 5}, Groups: map[string]Counts{}}
+
+	e := newTestEngine(t, Options{})
+	m := e.active.Load().memo.Load()
+	for _, p := range m.paths {
+		if len(p) > 0 && p[0].Equal(ast.StringTerm("usage")) {
+			t.Errorf("no quota is set, yet the key holds %v", p)
+		}
+	}
+	e.Decide(ctx, in)
+	if d := e.Decide(ctx, over); d.Action != ActionAllow || m.hits.Load() != 1 {
+		t.Errorf("no quota: %s, %d hits; want allow, remembered", d.Action, m.hits.Load())
+	}
+
+	dir := regotest.With(t, filepath.Join("..", "rego"), `"subjects": {}`, `"subjects": {"statements_per_minute": 3}`)
+	q := newTestEngine(t, Options{Dir: dir})
+	for i, tc := range []struct {
+		in   Input
+		want Action
+	}{{in, ActionAllow}, {over, ActionDeny}, {in, ActionAllow}, {over, ActionDeny}} {
+		if d := q.Decide(ctx, tc.in); d.Action != tc.want {
+			t.Errorf("with a quota, decision %d: %s %v, want %s", i, d.Action, d.Reasons, tc.want)
+		}
+	}
+	if hits := q.active.Load().memo.Load().hits.Load(); hits != 2 {
+		t.Errorf("with a quota: %d hits, want 2 (each count once evaluated, once remembered)", hits)
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
@@ -26,7 +27,15 @@ type policy struct {
 	store    storage.Store // the bundle's data, and the engine's (SetData)
 	decide   rego.PreparedEvalQuery
 	connect  rego.PreparedEvalQuery
-	memo     *memo // nil: every decision is evaluated
+	compiler *ast.Compiler
+	memoSize int
+	memo     atomic.Pointer[memo] // nil: every decision is evaluated
+}
+
+// remember gives the policy a new memo of decisions, for its data as it
+// is now (memo.go).
+func (p *policy) remember(ctx context.Context) {
+	p.memo.Store(newMemo(ctx, p.compiler, p.store, p.memoSize))
 }
 
 // prepare compiles b once for both queries, in a store of its own, so a
@@ -74,7 +83,7 @@ func prepare(ctx context.Context, b *bundle.Bundle, memoSize int) (p *policy, er
 	if rev == "" {
 		rev = contentRevision(b)
 	}
-	return &policy{revision: rev, store: store, decide: decide, connect: connect, memo: newMemo(compiler, memoSize)}, nil
+	return &policy{revision: rev, store: store, decide: decide, connect: connect, compiler: compiler, memoSize: memoSize}, nil
 }
 
 // parsed returns b with every module parsed (bundles read by OPA's reader
