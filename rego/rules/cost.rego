@@ -41,6 +41,7 @@ limited if max_rows > 0
 # TABLE ... AS SELECT, MERGE ... USING as much as SELECT); an agent's
 # limits apply to its reads.
 concerned if {
+	count(no_full_scan) > 0
 	some o in input.statement.objects
 	o.access == "read"
 	upper(lib.object_key(o)) in no_full_scan
@@ -54,9 +55,9 @@ concerned if {
 }
 
 concerned if {
+	limited
 	input.statement.category == "read"
 	input.identity.agent
-	limited
 }
 
 wants_estimate if {

@@ -43,6 +43,7 @@ approve contains {"rule": "quota", "why": sprintf("%s %d rows this hour passed t
 
 # What is left of the row and byte budgets caps the result.
 limits[k] := min(left) if {
+	quotas.enabled
 	some k in {"rows", "bytes"}
 	left := [x | some s in quotas.scopes; x := remaining(s, k)]
 	count(left) > 0
