@@ -41,6 +41,7 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 	if m != nil {
 		key = m.key(input)
 		if d, ok := m.get(key); ok {
+			e.remembered.Add(1)
 			d.ID = id
 			return d
 		}

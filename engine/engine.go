@@ -54,6 +54,8 @@ type Engine struct {
 	log    *slog.Logger
 	active atomic.Pointer[policy]
 
+	remembered atomic.Uint64 // decisions answered from a memo, across policies
+
 	dataMu sync.Mutex     // serialises activations with SetData
 	data   map[string]any // SetData's documents by storage path (data.go)
 }
@@ -128,6 +130,10 @@ func (e *Engine) activate(ctx context.Context, b *bundle.Bundle) error {
 	e.log.Info("policy activated", attrs...)
 	return nil
 }
+
+// Remembered is how many decisions were answered from the memo of
+// decisions (memo.go) rather than evaluated, over the engine's life.
+func (e *Engine) Remembered() uint64 { return e.remembered.Load() }
 
 // Revision is the revision of the active policy.
 func (e *Engine) Revision() string {

@@ -64,6 +64,9 @@ func TestMemo_keyIsWhatThePolicyReads(t *testing.T) {
 	if d := e.Decide(ctx, same); d.Action != ActionMask || m.hits.Load() != before+1 {
 		t.Errorf("same shape: %s, hits %d → %d", d.Action, before, m.hits.Load())
 	}
+	if e.Remembered() != 1 {
+		t.Errorf("Remembered() = %d after one remembered decision", e.Remembered())
+	}
 
 	cleared := base
 	cleared.Identity = admin()

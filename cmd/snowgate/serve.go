@@ -140,7 +140,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	vaultHealth, _ := creds.(adminapi.Pinger) // nil unless the credentials come from Vault
 	admin := adminapi.New(adminapi.Config{Approvals: approvals, Classifications: classifications, ForgetGroups: c.Classifications.ForgetGroups,
-		Verifier: verifier, Revision: revision, Stats: gw.Stats, Logger: log,
+		Verifier: verifier, Revision: revision, Remembered: eng.Remembered, Stats: gw.Stats, Logger: log,
 		PolicyActivated: activated, Audit: trail, Upstream: upstream, Vault: vaultHealth, Quotas: quotas, Draining: gw.Draining})
 	stopReload := watchReload(ctx, *path, c, policy, verifier, log)
 	defer stopReload()

@@ -42,7 +42,11 @@ type Config struct {
 	// PolicyActivated is when the active policy was activated, for
 	// snowgate_policy_age_seconds; nil or a zero time: not reported.
 	PolicyActivated func() time.Time
-	Stats           func() proxy.Stats
+	// Remembered is how many decisions the engine answered from its memo
+	// of decisions (engine.Engine.Remembered), for
+	// snowgate_decisions_remembered_total; nil: not reported.
+	Remembered func() uint64
+	Stats      func() proxy.Stats
 	// Audit is the audit trail: /readyz checks that it can be written and
 	// /metrics reports its writer's queue and commits. Nil: neither.
 	Audit AuditTrail

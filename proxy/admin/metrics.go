@@ -63,6 +63,10 @@ func (a *api) metrics(c echo.Context) error {
 	if a.cfg.Stats != nil {
 		a.gatewayMetrics(&w, a.cfg.Stats())
 	}
+	if a.cfg.Remembered != nil {
+		w.family("snowgate_decisions_remembered_total", "counter", "Policy decisions answered from the engine's memo of decisions, without evaluating the policy (part of snowgate_decisions_total).")
+		w.sample("snowgate_decisions_remembered_total", float64(a.cfg.Remembered()))
+	}
 	if a.cfg.Approvals != nil {
 		a.approvalMetrics(c.Request().Context(), &w)
 	}

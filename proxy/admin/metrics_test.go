@@ -114,6 +114,7 @@ func TestMetrics_afterTraffic(t *testing.T) {
 		"snowgate_sessions":                             dto.MetricType_GAUGE,
 		"snowgate_logins_total":                         dto.MetricType_COUNTER,
 		"snowgate_decisions_total":                      dto.MetricType_COUNTER,
+		"snowgate_decisions_remembered_total":           dto.MetricType_COUNTER,
 		"snowgate_statement_failures_total":             dto.MetricType_COUNTER,
 		"snowgate_statements_abandoned_total":           dto.MetricType_COUNTER,
 		"snowgate_statement_stage_duration_seconds":     dto.MetricType_HISTOGRAM,

@@ -221,7 +221,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	admin.Handle("/.well-known/", issuer)
 	admin.Handle("/jwks", issuer)
 	admin.Handle("/dev/", issuer)
-	admin.Handle("/", adminapi.New(adminapi.Config{Approvals: st.Approvals, Classifications: st.Classifications, Verifier: verifier, Revision: st.Engine.Revision, Stats: st.Gateway.Stats, Logger: o.Logger, DevLogin: true,
+	admin.Handle("/", adminapi.New(adminapi.Config{Approvals: st.Approvals, Classifications: st.Classifications, Verifier: verifier, Revision: st.Engine.Revision, Remembered: st.Engine.Remembered, Stats: st.Gateway.Stats, Logger: o.Logger, DevLogin: true,
 		PolicyActivated: func() time.Time { return activated }, Audit: st.Audit, Upstream: st.Standin, Quotas: st.Quotas, Draining: st.Gateway.Draining}))
 
 	for i, h := range []http.Handler{st.Gateway, admin, sn} {
