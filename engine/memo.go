@@ -58,7 +58,13 @@ func newMemo(ctx context.Context, c *ast.Compiler, store storage.Store, size int
 		return nil
 	}
 	r := &reach{ctx: ctx, c: c, store: store, seen: map[*ast.Rule]bool{}, inputDeps: map[*ast.Rule]bool{}}
-	for _, rule := range c.GetRulesExact(ast.MustParseRef(DecisionQuery)) {
+	// The decision's rules: data.snowgate.decision itself, or the rules
+	// under it when a package of that name builds it.
+	rules := c.GetRules(ast.MustParseRef(DecisionQuery))
+	if len(rules) == 0 {
+		return nil // no decision to remember: every input is evaluated (and denied)
+	}
+	for _, rule := range rules {
 		r.visit(rule)
 	}
 	if r.nondeterministic {
@@ -115,6 +121,8 @@ func (r *reach) visit(rule *ast.Rule) {
 		}
 		return false
 	})
+	// The compiler's graph holds every rule a reference may select, data[x]
+	// and a bare data (which depends on every rule) included.
 	for node := rule; node != nil; node = node.Else {
 		for dep := range r.c.Graph.Dependencies(node) {
 			r.visit(dep.(*ast.Rule))

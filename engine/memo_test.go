@@ -12,6 +12,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/snowgate/snowgate/internal/regotest"
+	"github.com/snowgate/snowgate/proxy/statement"
 )
 
 // TestMemo_corpus: on every input of opa-tests/fixtures, an engine that
@@ -215,5 +216,51 @@ func TestMemo_quotas(t *testing.T) {
 	}
 	if hits := q.active.Load().memo.Load().hits.Load(); hits != 2 {
 		t.Errorf("with a quota: %d hits, want 2 (each count once evaluated, once remembered)", hits)
+	}
+}
+
+// TestMemo_decisionPackage: a decision built by a package of its own
+// (package snowgate.decision) is walked from its rules, so what they read
+// is in the key.
+func TestMemo_decisionPackage(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, Options{FS: policyFS("package snowgate.decision\naction := \"deny\" if input.statement.kind == \"delete\"\nelse := \"allow\"\nreasons := []\n")})
+	if m := e.active.Load().memo.Load(); m == nil || len(m.paths) != 1 || !m.paths[0].Equal(ast.Ref{ast.StringTerm("statement"), ast.StringTerm("kind")}) {
+		t.Fatalf("memo %+v: want one keyed on the statement's kind", m)
+	}
+	for i, tc := range []struct {
+		s    func() statement.Statement
+		want Action
+	}{{selectOrders, ActionAllow}, {deleteAll, ActionDeny}, {selectOrders, ActionAllow}, {deleteAll, ActionDeny}} {
+		if d := e.Decide(ctx, input(analyst(), tc.s())); d.Action != tc.want {
+			t.Errorf("decision %d: %s, want %s", i, d.Action, tc.want)
+		}
+	}
+}
+
+// TestMemo_anyData: a policy that reads data through a reference with a
+// variable (data[x]) reaches the rules it may select, and what they read
+// of the input is in the key.
+func TestMemo_anyData(t *testing.T) {
+	ctx := context.Background()
+	module := `package snowgate
+decision := {"action": a, "reasons": []} if {
+	some a
+	data[_].verdicts.kind[a]
+} else := {"action": "allow", "reasons": []}
+
+package x.verdicts
+kind["deny"] if input.statement.kind == "delete"
+`
+	mods := strings.SplitN(module, "\npackage x.verdicts", 2)
+	fsys := fstest.MapFS{"a.rego": {Data: []byte(mods[0])}, "b.rego": {Data: []byte("package x.verdicts" + mods[1])}}
+	e := newTestEngine(t, Options{FS: fsys})
+	for i, tc := range []struct {
+		s    func() statement.Statement
+		want Action
+	}{{selectOrders, ActionAllow}, {deleteAll, ActionDeny}, {selectOrders, ActionAllow}, {deleteAll, ActionDeny}} {
+		if d := e.Decide(ctx, input(analyst(), tc.s())); d.Action != tc.want {
+			t.Errorf("decision %d: %s %v, want %s", i, d.Action, d.Reasons, tc.want)
+		}
 	}
 }
