@@ -264,3 +264,32 @@ kind["deny"] if input.statement.kind == "delete"
 		}
 	}
 }
+
+// TestMemo_claims: with no row filter set, a new token of the same caller
+// (other iat, exp, jti) shares the decisions of the old one; with a
+// filter set on a claim, the claims are in the key and a caller with other
+// values gets other rows.
+func TestMemo_claims(t *testing.T) {
+	ctx := context.Background()
+	in := input(analyst(), selectOrders())
+	in.Identity.Claims = map[string]any{"sub": "u-1001", "iat": 1, "countries": []any{"DE"}}
+	next := in
+	next.Identity.Claims = map[string]any{"sub": "u-1001", "iat": 2, "countries": []any{"FR"}}
+
+	e := newTestEngine(t, Options{})
+	e.Decide(ctx, in)
+	if e.Decide(ctx, next); e.Remembered() != 1 {
+		t.Errorf("no row filter: a new token's decision was not remembered")
+	}
+
+	dir := regotest.With(t, filepath.Join("..", "rego"), `"row_filters": {}`, `"row_filters": {"DEMO.PUBLIC.ORDERS": {"column": "COUNTRY", "values_from": "claim:countries"}}`)
+	f := newTestEngine(t, Options{Dir: dir})
+	for i, tc := range []struct {
+		in   Input
+		want string
+	}{{in, "COUNTRY IN ('DE')"}, {next, "COUNTRY IN ('FR')"}, {in, "COUNTRY IN ('DE')"}} {
+		if got := f.Decide(ctx, tc.in).RowFilters["DEMO.PUBLIC.ORDERS"]; got != tc.want {
+			t.Errorf("with a filter, decision %d: %q, want %q", i, got, tc.want)
+		}
+	}
+}
