@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -292,4 +293,43 @@ func TestMemo_claims(t *testing.T) {
 			t.Errorf("with a filter, decision %d: %q, want %q", i, got, tc.want)
 		}
 	}
+}
+
+// TestMemo_concurrent: decisions taken from many goroutines while the data
+// changes stay right (run with -race).
+func TestMemo_concurrent(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, Options{MemoSize: 2})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			if err := e.SetData("extra/n", i); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	cases := []struct {
+		in   Input
+		want Action
+	}{
+		{input(analyst(), selectCustomers()), ActionMask},
+		{input(admin(), selectCustomers()), ActionAllow},
+		{input(analyst(), deleteAll()), ActionRequireApproval},
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 60 {
+				c := cases[(g+i)%len(cases)]
+				if d := e.Decide(ctx, c.in); d.Action != c.want {
+					t.Errorf("goroutine %d, decision %d: %s, want %s", g, i, d.Action, c.want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	<-done
 }
