@@ -34,6 +34,7 @@ build: ## build bin/snowgate
 test: deps ## run every test with the real drivers, OPA and the other components
 	$(OPA) test --coverage --threshold 90 rego opa-tests > /dev/null   # the stock opa: Rego tests pass, coverage >= 90%
 	$(TEST_ENV) $(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -race -count=1 ./engine/                                 # the engine's memo of decisions, shared by every session
 	cd deploy/kubernetes/check && $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=10s                       # each fuzz target briefly, beyond its seed corpus
 
