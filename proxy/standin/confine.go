@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -277,6 +278,9 @@ func (c *conn) checkStatement(ctx context.Context, sqlText string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if c.s.checked.has(sqlText) {
+		return nil
+	}
 	var typ duckdb.StmtType
 	err := c.c.Raw(func(dc any) error {
 		dconn, ok := dc.(*duckdb.Conn)
@@ -307,5 +311,34 @@ func (c *conn) checkStatement(ctx context.Context, sqlText string) error {
 	case !statementsRun[typ]:
 		return refused(fmt.Sprintf("this kind of DuckDB statement (%d)", typ))
 	}
+	c.s.checked.add(sqlText)
 	return nil
+}
+
+// checkedTexts remembers statement texts checkStatement passed. How many
+// statements a text holds and of what kind is its parse's alone, so one
+// check serves every run of it: a repeated statement, whatever its bind
+// values, is prepared once to run rather than twice. Bounded: when full,
+// it starts anew.
+type checkedTexts struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+const maxCheckedTexts = 4096
+
+func (t *checkedTexts) has(text string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.m[text]
+	return ok
+}
+
+func (t *checkedTexts) add(text string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil || len(t.m) >= maxCheckedTexts {
+		t.m = make(map[string]struct{})
+	}
+	t.m[text] = struct{}{}
 }

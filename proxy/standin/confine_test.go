@@ -550,3 +550,34 @@ func TestConfine_persistent(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckedTexts: only texts that passed are remembered, exactly as
+// written, and the set stays bounded.
+func TestCheckedTexts(t *testing.T) {
+	s, c := openSession(t)
+	run := func(q string) error {
+		out, err := c.Run(context.Background(), proxy.Exec{SQL: q, Kind: statement.KindSelect})
+		if err == nil && out.Rows != nil {
+			out.Rows.Close()
+		}
+		return err
+	}
+	for range 2 {
+		if err := run("SELECT 1"); err != nil {
+			t.Fatalf("SELECT 1: %v", err)
+		}
+		if err := run("SELECT 1; SELECT 2"); err == nil {
+			t.Error("two statements ran after one was checked")
+		}
+	}
+	if !s.checked.has("SELECT 1") || s.checked.has("SELECT 1; SELECT 2") {
+		t.Errorf("remembered %v", s.checked.m)
+	}
+	var ct checkedTexts
+	for i := range maxCheckedTexts + 10 {
+		ct.add(fmt.Sprint(i))
+	}
+	if len(ct.m) > maxCheckedTexts {
+		t.Errorf("%d texts kept", len(ct.m))
+	}
+}

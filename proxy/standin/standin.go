@@ -46,6 +46,8 @@ type Standin struct {
 
 	sessions atomic.Int64 // numbers sessions for CURRENT_SESSION()
 
+	checked checkedTexts // statements checkStatement passed (confine.go)
+
 	// locked is set once DuckDB's external access is off and its
 	// configuration locked: from then on no file can be attached.
 	locked bool
