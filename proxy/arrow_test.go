@@ -186,7 +186,9 @@ func arrowBatchesErr(db *sql.DB, q string) ([]arrow.Record, error) {
 // TestArrow_python: snowflake-connector-python's Arrow APIs through the
 // gateway — fetch_arrow_all, fetch_pandas_all and fetch_arrow_batches on a
 // 1,000,000-row result served in chunks, rows the same as from a JSON
-// session, masked columns masked in a DataFrame.
+// session, masked columns masked in a DataFrame; and through a gateway
+// whose upstream is reached with gosnowflake (the chained upstream), masked
+// columns masked and a row of every common type the same in Arrow and JSON.
 func TestArrow_python(t *testing.T) {
 	py := os.Getenv("SNOWGATE_PYTHON")
 	if py == "" {
@@ -200,7 +202,13 @@ func TestArrow_python(t *testing.T) {
 	host, port, _ := net.SplitHostPort(open.GatewayAddr)
 	_, mport, _ := net.SplitHostPort(masked.GatewayAddr)
 	mp, _ := strconv.Atoi(mport)
-	in, _ := json.Marshal(map[string]any{"token": tok, "masked_token": mtok, "masked_port": mp, "rows": n})
+	// A gateway with the default policy in front of open's stand-in, reached
+	// with gosnowflake: Arrow from a chained upstream, masked.
+	shost, sport, _ := net.SplitHostPort(open.StandinAddr)
+	sp, _ := strconv.Atoi(sport)
+	_, cport, _ := net.SplitHostPort(chainGatewayWith(t, open, "", shost, sp, "ADMIN", "snowgate-dev", "DEMO", "PUBLIC"))
+	cp, _ := strconv.Atoi(cport)
+	in, _ := json.Marshal(map[string]any{"token": tok, "masked_token": mtok, "masked_port": mp, "chain_port": cp, "rows": n})
 	cmd := exec.Command(py, "testdata/clients/python_arrow.py")
 	cmd.Env = append(os.Environ(), "SNOWGATE_HOST="+host, "SNOWGATE_PORT="+port)
 	cmd.Stdin = bytes.NewReader(in)
@@ -226,10 +234,12 @@ func TestArrow_python(t *testing.T) {
 		ArrowBatches struct{ Batches, Rows int } `json:"arrow_batches"`
 		RowsArrow    [][]string                  `json:"rows_arrow"`
 		RowsJSON     [][]string                  `json:"rows_json"`
-		Masked       struct {
-			Rows   int
-			Emails []string
-			SSN    []string
+		Masked       pythonMasked
+		Chained      struct {
+			Masked     pythonMasked
+			Types      map[string]string
+			TypedArrow []string `json:"typed_arrow"`
+			TypedJSON  []string `json:"typed_json"`
 		}
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
@@ -247,10 +257,26 @@ func TestArrow_python(t *testing.T) {
 	if !reflect.DeepEqual(out.RowsArrow, out.RowsJSON) || len(out.RowsArrow) != 5 {
 		t.Errorf("rows from Arrow %v and from JSON %v differ", out.RowsArrow, out.RowsJSON)
 	}
-	if m := out.Masked; m.Rows != 200 || !reflect.DeepEqual(m.Emails, []string{"****"}) || !reflect.DeepEqual(m.SSN, []string{"********"}) {
-		t.Errorf("masked columns in a DataFrame: %+v", m)
+	for name, m := range map[string]pythonMasked{"stand-in": out.Masked, "chained": out.Chained.Masked} {
+		if m.Rows != 200 || !reflect.DeepEqual(m.Emails, []string{"****"}) || !reflect.DeepEqual(m.SSN, []string{"********"}) {
+			t.Errorf("%s: masked columns in a DataFrame: %+v", name, m)
+		}
+	}
+	if c := out.Chained; c.Types["ID"] != "int64" || c.Types["EMAIL"] != "string" {
+		t.Errorf("chained: fetch_arrow_all types %v, want ID int64, EMAIL string", c.Types)
+	}
+	wantTyped := []string{"42", "1.25", "-1.5", "héllo", "True", "2024-02-29", "2024-02-29 13:14:15.123456", "None"}
+	if c := out.Chained; !reflect.DeepEqual(c.TypedArrow, wantTyped) || !reflect.DeepEqual(c.TypedJSON, wantTyped) {
+		t.Errorf("chained typed row\n arrow %q\n json  %q\n want  %q", c.TypedArrow, c.TypedJSON, wantTyped)
 	}
 	t.Logf("1,000,000 rows: fetch_arrow_all %.2f s, fetch_pandas_all %.2f s (not a benchmark: see snowgate bench)", out.ArrowAll.Seconds, out.PandasAll.Seconds)
+}
+
+// pythonMasked is what python_arrow.py reports of a masked read.
+type pythonMasked struct {
+	Rows   int
+	Emails []string
+	SSN    []string
 }
 
 // TestArrow_alterSession: ALTER SESSION SET <driver>_QUERY_RESULT_FORMAT

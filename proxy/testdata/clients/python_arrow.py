@@ -1,7 +1,8 @@
 """Reads results through snowgate with snowflake-connector-python's Arrow APIs.
 
-Reads {"token", "rows", "masked_token", "masked_port"} on stdin and prints one JSON object
-of what each API returned, and how long each took, for proxy/arrow_test.go.
+Reads {"token", "rows", "masked_token", "masked_port", "chain_port"} on stdin and prints one
+JSON object of what each API returned, and how long each took, for proxy/arrow_test.go.
+chain_port is a gateway with the default policy whose upstream is reached with gosnowflake.
 """
 import json
 import os
@@ -54,4 +55,21 @@ with connect(job["masked_token"], job["masked_port"]) as conn:
     cur.execute("SELECT id, email, ssn FROM customers ORDER BY id")
     df = cur.fetch_pandas_all()
     out["masked"] = {"rows": len(df), "emails": sorted(set(e.split("@")[0] for e in df["EMAIL"])), "ssn": sorted(set(df["SSN"]))}
+typed = ("SELECT 42::NUMBER(38,0) AS i, 1.25::NUMBER(10,2) AS d, -1.5::FLOAT AS f, 'héllo' AS s, TRUE AS b, "
+         "DATE '2024-02-29' AS day, '2024-02-29 13:14:15.123456'::TIMESTAMP_NTZ AS ntz, NULL::VARCHAR AS n")
+chained = {}
+with connect(job["token"], job["chain_port"]) as conn:
+    cur = conn.cursor()
+    cur.execute("SELECT id, email, ssn FROM customers ORDER BY id")
+    table = cur.fetch_arrow_all()
+    df = table.to_pandas()
+    chained["masked"] = {"rows": len(df), "emails": sorted(set(e.split("@")[0] for e in df["EMAIL"])), "ssn": sorted(set(df["SSN"]))}
+    chained["types"] = {f.name: str(f.type) for f in table.schema}
+    cur.execute(typed)
+    chained["typed_arrow"] = [str(v) for v in cur.fetchone()]
+with connect(job["token"], job["chain_port"], session_parameters={"PYTHON_CONNECTOR_QUERY_RESULT_FORMAT": "JSON"}) as conn:
+    cur = conn.cursor()
+    cur.execute(typed)
+    chained["typed_json"] = [str(v) for v in cur.fetchone()]
+out["chained"] = chained
 json.dump(out, sys.stdout)
