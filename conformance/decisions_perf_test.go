@@ -43,24 +43,38 @@ func TestDecisionLatency(t *testing.T) {
 			ins = append(ins, in)
 		}
 	}
-	eng, err := engine.New(ctx, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Evaluated: every decision runs the policy (the memo off); remembered:
+	// the engine's memo answers the rounds after the first.
 	const rounds = 20
-	cpu0 := selfCPU()
-	embedded := measure(rounds, ins, func(in engine.Input) string { return string(eng.Decide(ctx, in).Action) })
-	embeddedCPU := (selfCPU() - cpu0) / time.Duration(rounds*len(ins)+len(ins))
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	before := ms.Mallocs
-	for _, in := range ins {
-		eng.Decide(ctx, in)
+	type result struct {
+		name string
+		lat  latency
+		cpu  time.Duration
 	}
-	runtime.ReadMemStats(&ms)
-	allocs := float64(ms.Mallocs-before) / float64(len(ins))
-	t.Logf("embedded: %d statements x %d rounds: p50 %s  p99 %s  mean %s  cpu %s/decision  %.0f allocs/decision",
-		len(ins), rounds, embedded.p50, embedded.p99, embedded.mean, embeddedCPU, allocs)
+	var embedded []result
+	for _, e := range []struct {
+		name string
+		size int
+	}{{"evaluated", -1}, {"remembered", 0}} {
+		eng, err := engine.New(ctx, engine.Options{MemoSize: e.size})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cpu0 := selfCPU()
+		lat := measure(rounds, ins, func(in engine.Input) string { return string(eng.Decide(ctx, in).Action) })
+		cpu := (selfCPU() - cpu0) / time.Duration(rounds*len(ins)+len(ins))
+		embedded = append(embedded, result{e.name, lat, cpu})
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		before := ms.Mallocs
+		for _, in := range ins {
+			eng.Decide(ctx, in)
+		}
+		runtime.ReadMemStats(&ms)
+		allocs := float64(ms.Mallocs-before) / float64(len(ins))
+		t.Logf("embedded, %s: %d statements x %d rounds: p50 %s  p99 %s  mean %s  cpu %s/decision  %.0f allocs/decision",
+			e.name, len(ins), rounds, lat.p50, lat.p99, lat.mean, cpu, allocs)
+	}
 
 	opa := os.Getenv("OPA")
 	if opa == "" {
@@ -95,10 +109,12 @@ func TestDecisionLatency(t *testing.T) {
 	clientCPU, serverCPU := (selfCPU()-cpu0)/n, (procCPU(pid)-srv0)/n
 	t.Logf("opa run --server: p50 %s  p99 %s  mean %s  cpu %s/decision (client %s + server %s)",
 		server.p50, server.p99, server.mean, clientCPU+serverCPU, clientCPU, serverCPU)
-	t.Logf("cpu per decision, server / embedded: %.1fx", float64(clientCPU+serverCPU)/float64(embeddedCPU))
-	t.Logf("server / embedded: p50 %.1fx  p99 %.1fx", float64(server.p50)/float64(embedded.p50), float64(server.p99)/float64(embedded.p99))
-	if embedded.actions != server.actions {
-		t.Errorf("embedded and server decisions differ")
+	for _, e := range embedded {
+		t.Logf("server / embedded, %s: cpu per decision %.1fx, p50 %.1fx, p99 %.1fx", e.name,
+			float64(clientCPU+serverCPU)/float64(e.cpu), float64(server.p50)/float64(e.lat.p50), float64(server.p99)/float64(e.lat.p99))
+		if e.lat.actions != server.actions {
+			t.Errorf("embedded (%s) and server decisions differ", e.name)
+		}
 	}
 }
 
