@@ -115,8 +115,9 @@ func (e *Engine) activate(ctx context.Context, b *bundle.Bundle) error {
 	if err == nil {
 		e.dataMu.Lock()
 		defer e.dataMu.Unlock()
-		err = e.applyData(ctx, p)
-		p.remember(ctx)
+		if err = e.applyData(ctx, p); err == nil {
+			p.remember(ctx)
+		}
 	}
 	if err != nil {
 		e.log.Error("policy activation failed", slog.String("revision", b.Manifest.Revision), slog.Any("error", err))

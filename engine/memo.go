@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -44,7 +43,6 @@ type memo struct {
 
 	mu       sync.Mutex
 	cur, old map[memoKey]Decision
-	hits     atomic.Uint64
 }
 
 type memoKey [sha256.Size]byte
@@ -230,20 +228,12 @@ func (m *memo) key(input ast.Value) memoKey {
 	return k
 }
 
-type appendTexter interface {
-	AppendText([]byte) ([]byte, error)
-}
-
 var textBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 func writeValue(h hash.Hash, v ast.Value) {
 	bp := textBufs.Get().(*[]byte)
 	buf := (*bp)[:0]
-	if at, ok := v.(appendTexter); ok {
-		buf, _ = at.AppendText(buf)
-	} else {
-		buf = append(buf, v.String()...)
-	}
+	buf, _ = (&ast.Term{Value: v}).AppendText(buf)
 	h.Write(buf)
 	*bp = buf
 	textBufs.Put(bp)
@@ -260,7 +250,6 @@ func (m *memo) get(k memoKey) (Decision, bool) {
 	}
 	m.mu.Unlock()
 	if ok {
-		m.hits.Add(1)
 		d = d.clone()
 	}
 	return d, ok

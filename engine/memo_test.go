@@ -40,7 +40,7 @@ func TestMemo_corpus(t *testing.T) {
 			}
 		}
 	}
-	if hits := memo.active.Load().memo.Load().hits.Load(); hits < uint64(len(files)) {
+	if hits := memo.Remembered(); hits < uint64(len(files)) {
 		t.Errorf("%d hits over two rounds of %d inputs", hits, len(files))
 	}
 }
@@ -52,7 +52,6 @@ func TestMemo_corpus(t *testing.T) {
 func TestMemo_keyIsWhatThePolicyReads(t *testing.T) {
 	ctx := context.Background()
 	e := newTestEngine(t, Options{})
-	m := e.active.Load().memo.Load()
 	base := input(analyst(), selectCustomers())
 	if d := e.Decide(ctx, base); d.Action != ActionMask {
 		t.Fatalf("analyst: %s %v", d.Action, d.Reasons)
@@ -62,9 +61,9 @@ func TestMemo_keyIsWhatThePolicyReads(t *testing.T) {
 	same.Statement.Fingerprint = "other"
 	same.Request = Request{ID: "r-2", Time: testTime.Add(time.Hour)}
 	same.Session.ID = "s-2"
-	before := m.hits.Load()
-	if d := e.Decide(ctx, same); d.Action != ActionMask || m.hits.Load() != before+1 {
-		t.Errorf("same shape: %s, hits %d → %d", d.Action, before, m.hits.Load())
+	before := e.Remembered()
+	if d := e.Decide(ctx, same); d.Action != ActionMask || e.Remembered() != before+1 {
+		t.Errorf("same shape: %s, hits %d → %d", d.Action, before, e.Remembered())
 	}
 	if e.Remembered() != 1 {
 		t.Errorf("Remembered() = %d after one remembered decision", e.Remembered())
@@ -201,8 +200,8 @@ func TestMemo_quotas(t *testing.T) {
 		}
 	}
 	e.Decide(ctx, in)
-	if d := e.Decide(ctx, over); d.Action != ActionAllow || m.hits.Load() != 1 {
-		t.Errorf("no quota: %s, %d hits; want allow, remembered", d.Action, m.hits.Load())
+	if d := e.Decide(ctx, over); d.Action != ActionAllow || e.Remembered() != 1 {
+		t.Errorf("no quota: %s, %d hits; want allow, remembered", d.Action, e.Remembered())
 	}
 
 	dir := regotest.With(t, filepath.Join("..", "rego"), `"subjects": {}`, `"subjects": {"statements_per_minute": 3}`)
@@ -215,7 +214,7 @@ func TestMemo_quotas(t *testing.T) {
 			t.Errorf("with a quota, decision %d: %s %v, want %s", i, d.Action, d.Reasons, tc.want)
 		}
 	}
-	if hits := q.active.Load().memo.Load().hits.Load(); hits != 2 {
+	if hits := q.Remembered(); hits != 2 {
 		t.Errorf("with a quota: %d hits, want 2 (each count once evaluated, once remembered)", hits)
 	}
 }
@@ -333,3 +332,4 @@ func TestMemo_concurrent(t *testing.T) {
 	wg.Wait()
 	<-done
 }
+
