@@ -48,6 +48,9 @@ func (e *Engine) SetData(path string, value any) error {
 		e.data[key] = doc
 	}
 	if pol := e.active.Load(); pol != nil {
+		// No decision is remembered while the data changes: one taken on
+		// the old data must not answer a statement that comes after it.
+		pol.memo.Store(nil)
 		err := writeData(context.Background(), pol, key, doc, value == nil)
 		pol.remember(context.Background())
 		return err

@@ -35,6 +35,9 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 	if in.Version != InputVersion {
 		return denied(id, p.revision, fmt.Sprintf("%s %q (want %q)", ReasonVersion, in.Version, InputVersion))
 	}
+	if err := canceled(ctx); err != nil {
+		return e.failed(ctx, id, p.revision, "decide", err)
+	}
 	input := inputValue(&in)
 	var key memoKey
 	m := p.memo.Load()
@@ -63,8 +66,8 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 
 // eval runs a prepared query under the engine's timeout.
 func (e *Engine) eval(ctx context.Context, q *rego.PreparedEvalQuery, input ast.Value) (rego.ResultSet, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", errCanceled, err)
+	if err := canceled(ctx); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
@@ -79,6 +82,15 @@ func (e *Engine) eval(ctx context.Context, q *rego.PreparedEvalQuery, input ast.
 		return nil, fmt.Errorf("%w: %w", errEval, err)
 	}
 	return rs, nil
+}
+
+// canceled is the failure of a request canceled before its decision, or
+// nil: a remembered decision is no more given to it than an evaluated one.
+func canceled(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %w", errCanceled, err)
+	}
+	return nil
 }
 
 // The failure classes, mapped to reasons by reason.

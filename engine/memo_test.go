@@ -333,3 +333,17 @@ func TestMemo_concurrent(t *testing.T) {
 	<-done
 }
 
+// TestMemo_canceled: a request canceled before its decision is denied as
+// canceled, though the decision for its shape is remembered.
+func TestMemo_canceled(t *testing.T) {
+	e := newTestEngine(t, Options{})
+	in := input(admin(), selectOrders())
+	if d := e.Decide(context.Background(), in); d.Action != ActionAllow {
+		t.Fatalf("first: %s", d.Action)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if d := e.Decide(ctx, in); d.Action != ActionDeny || !d.FailedClosed || d.Reasons[0] != ReasonCanceled {
+		t.Errorf("canceled: %+v, want a deny that failed closed (%s)", d, ReasonCanceled)
+	}
+}
