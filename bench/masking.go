@@ -21,12 +21,12 @@ import (
 //go:embed testdata/mask-wide/*.rego
 var maskPolicy embed.FS
 
-// wideColumns are the columns of the large result, in order.
-const wideColumns = "id, name, email, phone, ssn, account, balance, city, opened, active"
+// WideColumns are the columns of the large result, in order.
+const WideColumns = "id, name, email, phone, ssn, account, balance, city, opened, active"
 
-// createWide makes a table of n rows of the 10 columns, as
-// BenchmarkMaskedResult in proxy does.
-func createWide(table string, n int) string {
+// CreateWide is the statement that makes a table of n rows of the 10
+// columns (WideColumns); BenchmarkMaskedResult in proxy makes it too.
+func CreateWide(table string, n int) string {
 	return fmt.Sprintf(`CREATE TABLE %s AS SELECT range AS id, 'Customer ' || range::VARCHAR AS name,
 		'user' || range::VARCHAR || '@example.com' AS email, '+1-555-' || lpad((range %% 10000)::VARCHAR, 4, '0') AS phone,
 		lpad((range %% 900 + 100)::VARCHAR, 3, '0') || '-12-3456' AS ssn, 'ACCT-' || range::VARCHAR AS account,
@@ -156,7 +156,7 @@ func (r *runner) wideClient(ctx context.Context, addr string, token func(string)
 	}
 	r.log.Info("creating the wide tables", "rows", r.cfg.Rows)
 	for _, t := range []string{"wide", "wide_plain"} {
-		if err := c.run(ctx, createWide(t, r.cfg.Rows)); err != nil {
+		if err := c.run(ctx, CreateWide(t, r.cfg.Rows)); err != nil {
 			return nil, fmt.Errorf("create %s: %w", t, err)
 		}
 	}
@@ -212,7 +212,7 @@ func (r *runner) fetchInTurn(ctx context.Context, clients []*rawClient, tables [
 	read := make([]int64, len(tables))
 	ops := make([]func() error, len(tables))
 	for i, table := range tables {
-		q := "SELECT " + wideColumns + " FROM " + table
+		q := "SELECT " + WideColumns + " FROM " + table
 		c := clients[i]
 		ops[i] = func() error {
 			n, total, err := c.fetchAll(ctx, q)

@@ -164,20 +164,28 @@ func (c *rawClient) post(ctx context.Context, path, token string, body, into any
 	return nil
 }
 
-// fetchAll runs a query and downloads every chunk of its result, discarding
-// the rows. It returns the bytes read and the result's row total.
+// fetchAll runs a query in the client's session and downloads every chunk
+// of its result (FetchAll).
 func (c *rawClient) fetchAll(ctx context.Context, q string) (int64, int64, error) {
+	return FetchAll(ctx, c.http, c.base+c.queryPath(), c.token, q)
+}
+
+// FetchAll posts q to queryURL (a gateway's /queries/v1/query-request with
+// its requestId) in the session of token, and downloads every chunk of the
+// result as a driver would, discarding the rows. It returns the bytes read
+// and the result's row total. proxy's go test benchmarks use it too.
+func FetchAll(ctx context.Context, hc *http.Client, queryURL, token, q string) (int64, int64, error) {
 	b, err := json.Marshal(map[string]any{"sqlText": q})
 	if err != nil {
 		return 0, 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+c.queryPath(), bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, queryURL, bytes.NewReader(b))
 	if err != nil {
 		return 0, 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", `Snowflake Token="`+c.token+`"`)
-	resp, err := c.http.Do(req)
+	req.Header.Set("Authorization", `Snowflake Token="`+token+`"`)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, 0, fmt.Errorf("query: %w", err)
 	}
@@ -200,7 +208,7 @@ func (c *rawClient) fetchAll(ctx context.Context, q string) (int64, int64, error
 	}
 	n := cr.n
 	for i, ch := range r.Data.Chunks {
-		m, err := c.download(ctx, ch.URL)
+		m, err := download(ctx, hc, ch.URL)
 		if err != nil {
 			return 0, 0, fmt.Errorf("chunk %d: %w", i, err)
 		}
@@ -209,12 +217,12 @@ func (c *rawClient) fetchAll(ctx context.Context, q string) (int64, int64, error
 	return n, r.Data.Total, nil
 }
 
-func (c *rawClient) download(ctx context.Context, url string) (int64, error) {
+func download(ctx context.Context, hc *http.Client, url string) (int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, err
 	}

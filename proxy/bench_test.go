@@ -16,20 +16,18 @@ package proxy_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"runtime"
 	"runtime/metrics"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	sf "github.com/snowflakedb/gosnowflake"
 
+	"github.com/snowgate/snowgate/bench"
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/devstack"
 )
@@ -111,51 +109,15 @@ func BenchmarkLargeResult(b *testing.B) {
 }
 
 // fetchAll runs a query with raw HTTP and downloads every chunk, as a
-// driver would, discarding the rows. It returns bytes read and the row total.
+// driver would, discarding the rows (bench.FetchAll). It returns bytes read
+// and the row total.
 func fetchAll(b *testing.B, c *rawClient, q string) (int64, int64) {
-	body, _ := json.Marshal(map[string]any{"sqlText": q})
-	req, _ := http.NewRequest("POST", c.base+"/queries/v1/query-request?requestId="+fmt.Sprint(time.Now().UnixNano()), strings.NewReader(string(body)))
-	req.Header.Set("Authorization", `Snowflake Token="`+c.token+`"`)
-	resp, err := http.DefaultClient.Do(req)
+	n, total, err := bench.FetchAll(context.Background(), http.DefaultClient,
+		c.base+"/queries/v1/query-request?requestId="+fmt.Sprint(time.Now().UnixNano()), c.token, q)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var r struct {
-		Success bool
-		Message string
-		Data    struct {
-			Total  int64
-			Chunks []struct{ URL string }
-		}
-	}
-	cr := &countingReader{r: resp.Body}
-	err = json.NewDecoder(cr).Decode(&r)
-	resp.Body.Close()
-	if err != nil || !r.Success {
-		b.Fatalf("query: %v %s", err, r.Message)
-	}
-	n := cr.n
-	for _, ch := range r.Data.Chunks {
-		resp, err := http.Get(ch.URL)
-		if err != nil {
-			b.Fatal(err)
-		}
-		m, _ := io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		n += m
-	}
-	return n, r.Data.Total
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+	return n, total
 }
 
 // sampleHeap samples the live Go heap every few milliseconds until the
@@ -196,17 +158,13 @@ func BenchmarkMaskedResult(b *testing.B) {
 	tok, _ := st.Issuer.Token("analyst")
 	c := &rawClient{t: &testing.T{}, base: "http://" + st.GatewayAddr}
 	c.login(tok)
-	create := map[string]any{"sqlText": `CREATE TABLE wide AS SELECT range AS id, 'Customer ' || range::VARCHAR AS name,
-		'user' || range::VARCHAR || '@example.com' AS email, '+1-555-' || lpad((range % 10000)::VARCHAR, 4, '0') AS phone,
-		lpad((range % 900 + 100)::VARCHAR, 3, '0') || '-12-3456' AS ssn, 'ACCT-' || range::VARCHAR AS account,
-		range * 1.25 AS balance, 'Berlin' AS city, DATE '2024-01-01' + (range % 365)::INT AS opened, range % 2 = 0 AS active
-		FROM range(1000000)`}
+	create := map[string]any{"sqlText": bench.CreateWide("wide", 1_000_000)}
 	if r := c.post("/queries/v1/query-request?requestId=create-wide", create); !r.Success {
 		b.Fatalf("create wide: %s", deref(r.Message))
 	}
 	for _, rows := range []int{100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
-			q := fmt.Sprintf(`SELECT id, name, email, phone, ssn, account, balance, city, opened, active FROM wide WHERE id < %d`, rows)
+			q := fmt.Sprintf(`SELECT %s FROM wide WHERE id < %d`, bench.WideColumns, rows)
 			var bytes int64
 			runtime.GC()
 			peak := sampleHeap()
