@@ -440,10 +440,10 @@ func epoch(s string) (sec, nanos int64, err error) {
 		if len(frac) > 9 {
 			frac = frac[:9]
 		}
-		frac += strings.Repeat("0", 9-len(frac))
 		if nanos, err = strconv.ParseInt(frac, 10, 64); err != nil {
 			return 0, 0, err
 		}
+		nanos *= pow10(9 - len(frac))
 	}
 	return sec, nanos, nil
 }
