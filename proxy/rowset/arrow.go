@@ -41,11 +41,12 @@ type Field struct {
 // 64 bits is sent as int64 in that chunk, else as decimal128, as
 // Snowflake picks the narrowest type per chunk.
 type Arrow struct {
-	fields []Field
-	cols   []column
-	rows   int
-	size   int // bytes of cell text appended since the last Encode
-	buf    bytes.Buffer
+	fields  []Field
+	cols    []column
+	pending [][]arrow.Array // per column, the arrays AppendColumns took since the last Encode
+	rows    int
+	size    int // bytes of cell text appended since the last Encode
+	buf     bytes.Buffer
 }
 
 // column is one column being filled: a builder, or for a NUMBER wider than
@@ -96,6 +97,9 @@ func (a *Arrow) Size() int { return a.size + 8*a.rows*len(a.fields) }
 // Append adds one row: cells in Snowflake's JSON rowset text, valid false
 // for NULL.
 func (a *Arrow) Append(cells []string, valid []bool) error {
+	if a.pending != nil {
+		return fmt.Errorf("arrow: rows appended after columns")
+	}
 	for i, c := range cells {
 		col := &a.cols[i]
 		if !valid[i] {
@@ -116,6 +120,30 @@ func (a *Arrow) Append(cells []string, valid []bool) error {
 	return nil
 }
 
+// AppendColumns adds rows given as one array per column, in standard
+// Arrow types (see Text), all of one length. The arrays are kept until
+// Encode, which converts each column once.
+func (a *Arrow) AppendColumns(cols []arrow.Array) error {
+	if a.rows > 0 && a.pending == nil {
+		return fmt.Errorf("arrow: columns appended after rows")
+	}
+	if len(cols) != len(a.fields) {
+		return fmt.Errorf("arrow: %d columns for %d fields", len(cols), len(a.fields))
+	}
+	if a.pending == nil {
+		a.pending = make([][]arrow.Array, len(cols))
+	}
+	for i, c := range cols {
+		c.Retain()
+		a.pending[i] = append(a.pending[i], c)
+		a.size += arraySize(c)
+	}
+	if len(cols) > 0 {
+		a.rows += cols[0].Len()
+	}
+	return nil
+}
+
 // Encode returns the rows appended since the last Encode as an IPC stream
 // (schema and one record batch) and starts anew. The bytes are valid until
 // the next call.
@@ -132,6 +160,15 @@ func (a *Arrow) Encode() ([]byte, error) {
 	for i := range a.cols {
 		c := &a.cols[i]
 		fields[i] = c.field
+		if a.pending != nil {
+			x, err := a.column(i)
+			if err != nil {
+				return nil, err
+			}
+			arrs[i] = x
+			fields[i].Type = x.DataType()
+			continue
+		}
 		if c.wide != nil {
 			arrs[i] = c.wide.array()
 			fields[i].Type = arrs[i].DataType()
@@ -151,11 +188,37 @@ func (a *Arrow) Encode() ([]byte, error) {
 		return nil, fmt.Errorf("arrow: %w", err)
 	}
 	a.rows, a.size = 0, 0
+	a.releasePending()
 	return a.buf.Bytes(), nil
+}
+
+// column is the i-th column of the arrays AppendColumns took, as one
+// array in Snowflake's conventions.
+func (a *Arrow) column(i int) (arrow.Array, error) {
+	parts := a.pending[i]
+	if len(parts) == 1 {
+		return convert(a.fields[i], parts[0])
+	}
+	whole, err := array.Concatenate(parts, memory.DefaultAllocator)
+	if err != nil {
+		return nil, fmt.Errorf("arrow: column %s: %w", a.fields[i].Name, err)
+	}
+	defer whole.Release()
+	return convert(a.fields[i], whole)
+}
+
+func (a *Arrow) releasePending() {
+	for i, parts := range a.pending {
+		for _, x := range parts {
+			x.Release()
+		}
+		a.pending[i] = parts[:0]
+	}
 }
 
 // Release frees the encoder's buffers.
 func (a *Arrow) Release() {
+	a.releasePending()
 	for _, c := range a.cols {
 		if c.b != nil {
 			c.b.Release()

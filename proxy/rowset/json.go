@@ -1,12 +1,80 @@
 package rowset
 
-import "unicode/utf8"
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
 
 // JSON accumulates rows as Snowflake's JSON rowset: "[...],[...]", without
 // the outer brackets, every value a string or null.
 type JSON struct {
-	buf  []byte
-	rows int
+	Fields []Field // the columns, for AppendColumns
+	buf    []byte
+	rows   int
+	cells  []jsonCell
+}
+
+// jsonCell appends one column's i-th value as a JSON string.
+type jsonCell func(dst []byte, i int) []byte
+
+// AppendColumns adds rows given as one array per column, in standard
+// Arrow types (see Text), all of one length.
+func (j *JSON) AppendColumns(cols []arrow.Array) error {
+	if len(cols) != len(j.Fields) {
+		return fmt.Errorf("json: %d columns for %d fields", len(cols), len(j.Fields))
+	}
+	j.cells = j.cells[:0]
+	for i, c := range cols {
+		cell, err := jsonCellOf(j.Fields[i], c)
+		if err != nil {
+			return err
+		}
+		j.cells = append(j.cells, cell)
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	for r := range cols[0].Len() {
+		if len(j.buf) > 0 {
+			j.buf = append(j.buf, ',')
+		}
+		j.buf = append(j.buf, '[')
+		for i, c := range cols {
+			if i > 0 {
+				j.buf = append(j.buf, ',')
+			}
+			if c.IsNull(r) {
+				j.buf = append(j.buf, "null"...)
+				continue
+			}
+			j.buf = j.cells[i](j.buf, r)
+		}
+		j.buf = append(j.buf, ']')
+		j.rows++
+	}
+	return nil
+}
+
+// jsonCellOf escapes text; the other types render as digits, signs,
+// points, hex and the names of the non-finite numbers, which need none.
+func jsonCellOf(f Field, arr arrow.Array) (jsonCell, error) {
+	if s, ok := arr.(*array.String); ok {
+		if _, err := Text(f, arr); err != nil {
+			return nil, err
+		}
+		return func(dst []byte, i int) []byte { return AppendJSONString(dst, s.Value(i)) }, nil
+	}
+	text, err := Text(f, arr)
+	if err != nil {
+		return nil, err
+	}
+	return func(dst []byte, i int) []byte {
+		dst = append(dst, '"')
+		return append(text(dst, i), '"')
+	}, nil
 }
 
 // Rows is the number of rows appended since the last Encode.
