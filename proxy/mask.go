@@ -7,13 +7,20 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/snowgate/snowgate/engine"
+	"github.com/snowgate/snowgate/proxy/rowset"
 	"github.com/snowgate/snowgate/proxy/statement"
 )
 
-// maskFn rewrites one encoded cell; valid is false for NULL.
-type maskFn func(cell string, valid bool) (string, bool)
+// maskFn appends the masked text of one encoded cell to dst; valid is
+// false for NULL, and so is ok for a masked NULL.
+type maskFn func(dst []byte, cell string, valid bool) (out []byte, ok bool)
 
 // maskPlan is the mask of each result column; nil entries pass through.
 type maskPlan []maskFn
@@ -112,42 +119,103 @@ const redacted = "********"
 func maskFunc(strategy string, key []byte) maskFn {
 	switch strategy {
 	case engine.MaskNull:
-		return func(string, bool) (string, bool) { return "", false }
+		return func(dst []byte, _ string, _ bool) ([]byte, bool) { return dst, false }
 	case engine.MaskHash:
 		// One MAC per column of one result, which one goroutine encodes:
 		// reset for each value rather than keyed anew.
 		m := hmac.New(sha256.New, key)
 		var sum [sha256.Size]byte
-		return func(cell string, valid bool) (string, bool) {
+		var in []byte
+		return func(dst []byte, cell string, valid bool) ([]byte, bool) {
 			if !valid {
-				return redacted, true
+				return append(dst, redacted...), true
 			}
 			m.Reset()
-			m.Write([]byte(cell))
-			return hex.EncodeToString(m.Sum(sum[:0])[:16]), true
+			in = append(in[:0], cell...)
+			m.Write(in)
+			return hex.AppendEncode(dst, m.Sum(sum[:0])[:16]), true
 		}
 	case engine.MaskPartial:
-		return func(cell string, valid bool) (string, bool) {
+		return func(dst []byte, cell string, valid bool) ([]byte, bool) {
 			if !valid {
-				return redacted, true
+				return append(dst, redacted...), true
 			}
 			n := utf8.RuneCountInString(cell)
 			if n <= 4 {
-				return strings.Repeat("*", n), true
+				for range n {
+					dst = append(dst, '*')
+				}
+				return dst, true
 			}
-			r := []rune(cell)
-			return strings.Repeat("*", n-4) + string(r[n-4:]), true
+			// stars for all but the last 4 runes, which are kept as
+			// []rune would keep them (an invalid byte is U+FFFD)
+			i := 0
+			for k := 0; k < n-4; k++ {
+				dst = append(dst, '*')
+				_, size := utf8.DecodeRuneInString(cell[i:])
+				i += size
+			}
+			for i < len(cell) {
+				r, size := utf8.DecodeRuneInString(cell[i:])
+				dst = utf8.AppendRune(dst, r)
+				i += size
+			}
+			return dst, true
 		}
 	case engine.MaskEmailDomain:
-		return func(cell string, valid bool) (string, bool) {
+		return func(dst []byte, cell string, valid bool) ([]byte, bool) {
 			if !valid {
-				return redacted, true
+				return append(dst, redacted...), true
 			}
 			if at := strings.LastIndexByte(cell, '@'); at >= 0 {
-				return "****" + cell[at:], true
+				return append(append(dst, "****"...), cell[at:]...), true
 			}
-			return redacted, true
+			return append(dst, redacted...), true
 		}
 	}
-	return func(string, bool) (string, bool) { return redacted, true }
+	return func(dst []byte, _ string, _ bool) ([]byte, bool) { return append(dst, redacted...), true }
+}
+
+// maskColumn masks a column of a record batch: each value's text (as the
+// JSON rowset renders it, rowset.Text) through mask, into a text column,
+// or for a column whose type the plan kept (the null strategy) NULLs of
+// its type. It returns a new reference.
+func maskColumn(mask maskFn, src, dst rowset.Field, arr arrow.Array) (arrow.Array, error) {
+	n := arr.Len()
+	if dst.Type != "text" {
+		if _, ok := mask(nil, "", true); ok {
+			return nil, fmt.Errorf("column %s: a mask that keeps the type must give NULL", dst.Name)
+		}
+		return array.MakeArrayOfNull(memory.DefaultAllocator, arr.DataType(), n), nil
+	}
+	text, err := rowset.Text(src, arr)
+	if err != nil {
+		return nil, err
+	}
+	strs, _ := arr.(*array.String)
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	b.Reserve(n)
+	var scratch, out []byte
+	for i := range n {
+		var cell string
+		valid := arr.IsValid(i)
+		switch {
+		case !valid:
+		case strs != nil:
+			cell = strs.Value(i)
+		default:
+			scratch = text(scratch[:0], i)
+			// the mask reads the text and keeps none of it
+			cell = unsafe.String(unsafe.SliceData(scratch), len(scratch))
+		}
+		var ok bool
+		out, ok = mask(out[:0], cell, valid)
+		if !ok {
+			b.AppendNull()
+			continue
+		}
+		b.BinaryBuilder.Append(out)
+	}
+	return b.NewArray(), nil
 }

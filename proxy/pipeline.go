@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
@@ -205,7 +206,7 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 			}
 		}
 	}
-	res, err := s.runUpstream(ctx, q, stmt, Exec{SQL: upstreamSQL, Kind: stmt.Kind, Binds: binds, QueryTag: queryTag, Describe: req.DescribeOnly}, masks, caps, log)
+	res, err := s.runUpstream(ctx, q, stmt, Exec{SQL: upstreamSQL, Kind: stmt.Kind, Binds: binds, QueryTag: queryTag, Describe: req.DescribeOnly, Batches: true}, masks, caps, log)
 	if !s.cfg.Unguarded {
 		// The statement and its decision are already durable; the outcome
 		// rides the next commit instead of holding the client's answer (a
@@ -408,7 +409,8 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 	if res.statementType == 0 {
 		res.statementType = 0x1000
 	}
-	res.columns = append([]Column(nil), out.Rows.Columns()...)
+	upstreamCols := out.Rows.Columns()
+	res.columns = append([]Column(nil), upstreamCols...)
 	var plan maskPlan
 	if masks != nil {
 		var err error
@@ -416,52 +418,125 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 			return nil, newError(CodeAccessDenied, "42501", "snowgate: statement denied: "+err.Error(), err)
 		}
 	}
-	n := len(res.columns)
-	vals, cells, valid := make([]any, n), make([]string, n), make([]bool, n)
 	res.arrow = arrow
 	w, err := newRowWriter(res, s.inlineLimit(), s.cfg.ChunkBytes, s.cfg.SpoolDir)
 	if err != nil {
 		return nil, newError(CodeInternal, "XX000", "snowgate could not encode the result", err)
 	}
 	defer w.close()
+	if br, ok := out.Rows.(BatchRows); ok {
+		err = s.encodeBatches(ctx, res, br, upstreamCols, plan, caps, w, masks != nil)
+	} else {
+		err = encodeRows(ctx, res, out.Rows, plan, caps, w, masks != nil)
+	}
+	if err == nil {
+		if err = w.flush(); err != nil {
+			err = newError(CodeInternal, "XX000", "snowgate could not store the result", err)
+		}
+	}
+	if err != nil {
+		res.close()
+		return nil, err
+	}
+	return res, nil
+}
+
+// encodeRows is encode's loop over a result read a row at a time.
+func encodeRows(ctx context.Context, res *result, rows Rows, plan maskPlan, caps budget, w *rowWriter, masked bool) error {
+	n := len(res.columns)
+	vals, cells, valid := make([]any, n), make([]string, n), make([]bool, n)
+	var buf []byte
 	for {
-		err := out.Rows.Next(vals)
+		err := rows.Next(vals)
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			res.close()
 			if ctx.Err() != nil {
-				return nil, canceled(ctx, "")
+				return canceled(ctx, "")
 			}
-			return nil, upstreamError(err, masks != nil)
+			return upstreamError(err, masked)
 		}
 		for i := range vals {
 			c, ok, err := encodeValue(&res.columns[i], vals[i])
 			if err != nil {
-				res.close()
-				return nil, newError(CodeInternal, "XX000", "snowgate could not encode a result value", err)
+				return newError(CodeInternal, "XX000", "snowgate could not encode a result value", err)
 			}
 			if plan != nil && plan[i] != nil {
-				c, ok = plan[i](c, ok)
+				buf, ok = plan[i](buf[:0], c, ok)
+				c = string(buf)
 			}
 			cells[i], valid[i] = c, ok
 			res.valueBytes += int64(len(c))
 		}
 		if err := caps.exceeded(res.total+1, res.valueBytes); err != nil {
-			res.close()
-			return nil, err
+			return err
 		}
 		if err := w.writeRow(cells, valid); err != nil {
-			res.close()
-			return nil, newError(CodeInternal, "XX000", "snowgate could not store the result", err)
+			return newError(CodeInternal, "XX000", "snowgate could not store the result", err)
 		}
 	}
-	if err := w.flush(); err != nil {
-		res.close()
-		return nil, newError(CodeInternal, "XX000", "snowgate could not store the result", err)
+}
+
+// encodeBatches is encode's loop over a result read a record batch at a
+// time: masks apply column by column (maskColumn), and no value becomes a
+// Go value. upstream are the columns before masks changed their types.
+func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows, upstream []Column, plan maskPlan, caps budget, w *rowWriter, masked bool) error {
+	src, dst := rowFields(upstream), rowFields(res.columns)
+	// Bytes are counted as the values' text only where a quota or a cap
+	// reads them.
+	countBytes := s.cfg.Quotas != nil || caps.bytes > 0
+	cols := make([]arrow.Array, len(dst))
+	var owned []arrow.Array
+	defer func() {
+		for _, a := range owned {
+			a.Release()
+		}
+	}()
+	for {
+		rec, err := rows.NextBatch()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return canceled(ctx, "")
+			}
+			return upstreamError(err, masked)
+		}
+		if int(rec.NumCols()) != len(cols) {
+			return newError(CodeInternal, "XX000", "snowgate could not encode the result", fmt.Errorf("a batch of %d columns for %d", rec.NumCols(), len(cols)))
+		}
+		for _, a := range owned {
+			a.Release()
+		}
+		owned = owned[:0]
+		for i := range cols {
+			cols[i] = rec.Column(i)
+			if plan != nil && plan[i] != nil {
+				m, err := maskColumn(plan[i], src[i], dst[i], cols[i])
+				if err != nil {
+					return newError(CodeInternal, "XX000", "snowgate could not mask a result column", err)
+				}
+				owned = append(owned, m)
+				cols[i] = m
+			}
+			if countBytes {
+				n, err := rowset.TextSize(dst[i], cols[i])
+				if err != nil {
+					return newError(CodeInternal, "XX000", "snowgate could not encode a result value", err)
+				}
+				res.valueBytes += n
+			}
+		}
+		n := int(rec.NumRows())
+		if err := caps.exceeded(res.total+int64(n), res.valueBytes); err != nil {
+			return err
+		}
+		if err := w.writeColumns(cols, n); err != nil {
+			return newError(CodeInternal, "XX000", "snowgate could not encode the result", err)
+		}
 	}
-	return res, nil
 }
 
 func stateOf(out *Outcome) SessionState {

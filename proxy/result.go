@@ -14,6 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
 	"github.com/snowgate/snowgate/proxy/rowset"
 )
 
@@ -115,11 +118,14 @@ type rowWriter struct {
 	res      *result
 	enc      encoder // the chunk being filled
 	spilling bool
+	perRow   int // bytes a row of record batches adds, as last seen
 }
 
 // encoder is a result format (proxy/rowset): rows in, one chunk's bytes out.
+// A result's rows come in one way: as cells, or as record batches' columns.
 type encoder interface {
 	Append(cells []string, valid []bool) error
+	AppendColumns(cols []arrow.Array) error
 	Rows() int
 	Size() int
 	Encode() ([]byte, error)
@@ -127,12 +133,9 @@ type encoder interface {
 }
 
 func newRowWriter(res *result, inlineLimit, chunkLimit int, spoolDir string) (*rowWriter, error) {
-	w := &rowWriter{res: res, inlineLimit: inlineLimit, chunkLimit: chunkLimit, spoolDir: spoolDir, enc: &rowset.JSON{}}
+	fields := rowFields(res.columns)
+	w := &rowWriter{res: res, inlineLimit: inlineLimit, chunkLimit: chunkLimit, spoolDir: spoolDir, enc: &rowset.JSON{Fields: fields}}
 	if res.arrow {
-		fields := make([]rowset.Field, len(res.columns))
-		for i, c := range res.columns {
-			fields[i] = rowset.Field{Name: c.Name, Type: c.Type, Precision: c.Precision, Scale: c.Scale, Length: c.Length, Nullable: c.Nullable}
-		}
 		a, err := rowset.NewArrow(fields)
 		if err != nil {
 			return nil, err
@@ -142,8 +145,63 @@ func newRowWriter(res *result, inlineLimit, chunkLimit int, spoolDir string) (*r
 	return w, nil
 }
 
+func rowFields(cols []Column) []rowset.Field {
+	fields := make([]rowset.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = rowset.Field{Name: c.Name, Type: c.Type, Precision: c.Precision, Scale: c.Scale, Length: c.Length, Nullable: c.Nullable}
+	}
+	return fields
+}
+
 // close frees what the writer holds.
 func (w *rowWriter) close() { w.enc.Release() }
+
+// writeColumns appends a record batch's columns (n rows), cut where the
+// inline part and the chunks end.
+func (w *rowWriter) writeColumns(cols []arrow.Array, n int) error {
+	part := make([]arrow.Array, len(cols))
+	for off := 0; off < n; {
+		take := n - off
+		if w.perRow == 0 {
+			take = min(take, 64) // a first slice, to learn the row size
+		} else if room := (w.limit() - w.enc.Size()) / w.perRow; room < take {
+			take = max(room, 1)
+		}
+		whole := take == n
+		for i, c := range cols {
+			part[i] = c
+			if !whole {
+				part[i] = array.NewSlice(c, int64(off), int64(off+take))
+			}
+		}
+		before := w.enc.Size()
+		err := w.enc.AppendColumns(part)
+		if !whole {
+			for _, p := range part {
+				p.Release()
+			}
+		}
+		if err != nil {
+			return err
+		}
+		w.perRow = max(1, (w.enc.Size()-before)/take)
+		w.res.total += int64(take)
+		off += take
+		if w.enc.Size() >= w.limit() {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *rowWriter) limit() int {
+	if w.spilling {
+		return w.chunkLimit
+	}
+	return w.inlineLimit
+}
 
 // writeRow appends one row of encoded cells (valid false for NULL).
 func (w *rowWriter) writeRow(cells []string, valid []bool) error {
@@ -151,11 +209,7 @@ func (w *rowWriter) writeRow(cells []string, valid []bool) error {
 		return err
 	}
 	w.res.total++
-	limit := w.inlineLimit
-	if w.spilling {
-		limit = w.chunkLimit
-	}
-	if w.enc.Size() >= limit {
+	if w.enc.Size() >= w.limit() {
 		return w.flush()
 	}
 	return nil

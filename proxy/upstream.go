@@ -3,6 +3,8 @@ package proxy
 import (
 	"context"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/snowgate/snowgate/proxy/statement"
 )
 
@@ -41,6 +43,9 @@ type Exec struct {
 	Binds    []Bind
 	QueryTag string // set as the upstream QUERY_TAG when not empty
 	Describe bool   // describe only: columns, no rows
+	// Batches says the caller reads a result as BatchRows when the
+	// upstream offers it.
+	Batches bool
 }
 
 // Bind is one bind value as the client sent it: Snowflake's type name and
@@ -75,6 +80,18 @@ type Rows interface {
 	// returns io.EOF after the last row.
 	Next(dst []any) error
 	Close() error
+}
+
+// BatchRows is a result set an upstream hands over a record batch at a
+// time, one array per column in standard Arrow types (int64, decimal128,
+// float64, utf8, bool, date32, time64, timestamp, binary: what
+// rowset.Text reads for the column's type). Its Next may fail: the
+// caller reads batches.
+type BatchRows interface {
+	Rows
+	// NextBatch returns the next rows, valid until the next call; io.EOF
+	// after the last.
+	NextBatch() (arrow.RecordBatch, error)
 }
 
 // SessionState is the session's current context.

@@ -360,9 +360,11 @@ func arraySize(arr arrow.Array) int {
 	n := arr.Len()
 	switch a := arr.(type) {
 	case *array.String:
-		return a.ValueOffset(n) - a.ValueOffset(0) + 4*n
+		offs := a.ValueOffsets()
+		return int(offs[n]-offs[0]) + 4*n
 	case *array.Binary:
-		return a.ValueOffset(n) - a.ValueOffset(0) + 4*n
+		offs := a.ValueOffsets()
+		return int(offs[n]-offs[0]) + 4*n
 	case *array.Boolean:
 		return n / 8
 	}

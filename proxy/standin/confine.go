@@ -273,15 +273,17 @@ var statementsRun = map[duckdb.StmtType]bool{
 
 // checkStatement has DuckDB parse and bind the text it is about to run, as
 // exactly one statement, and refuses any kind of statement but those in
-// statementsRun.
-func (c *conn) checkStatement(ctx context.Context, sqlText string) error {
+// statementsRun. It reports whether the statement is a query whose result
+// can be read in record batches (batchable).
+func (c *conn) checkStatement(ctx context.Context, sqlText string) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
-	if c.s.checked.has(sqlText) {
-		return nil
+	if batches, ok := c.s.checked.has(sqlText); ok {
+		return batches, nil
 	}
 	var typ duckdb.StmtType
+	var batches bool
 	err := c.c.Raw(func(dc any) error {
 		dconn, ok := dc.(*duckdb.Conn)
 		if !ok {
@@ -298,47 +300,82 @@ func (c *conn) checkStatement(ctx context.Context, sqlText string) error {
 			return fmt.Errorf("stand-in: unexpected DuckDB statement %T", st)
 		}
 		typ, err = ds.StatementType()
+		batches = err == nil && typ == duckdb.STATEMENT_TYPE_SELECT && batchable(ds)
 		return err
 	})
 	var de *duckdb.Error
 	switch {
 	case errors.As(err, &de):
-		return duckError(err)
+		return false, duckError(err)
 	case err != nil && strings.Contains(err.Error(), "multi-statement"):
-		return refused("more than one statement at a time")
+		return false, refused("more than one statement at a time")
 	case err != nil:
-		return err
+		return false, err
 	case !statementsRun[typ]:
-		return refused(fmt.Sprintf("this kind of DuckDB statement (%d)", typ))
+		return false, refused(fmt.Sprintf("this kind of DuckDB statement (%d)", typ))
 	}
-	c.s.checked.add(sqlText)
-	return nil
+	c.s.checked.add(sqlText, batches)
+	return batches, nil
 }
 
 // checkedTexts remembers statement texts checkStatement passed. How many
 // statements a text holds and of what kind is its parse's alone, so one
 // check serves every run of it: a repeated statement, whatever its bind
-// values, is prepared once to run rather than twice. Bounded: when full,
-// it starts anew.
+// values, is prepared once to run rather than twice. Whether its result
+// can be read in batches also depends on the catalog: every statement
+// that may change it forgets them all (reset). Bounded: when full, it
+// starts anew.
 type checkedTexts struct {
 	mu sync.Mutex
-	m  map[string]struct{}
+	m  map[string]bool // text: batchable
 }
 
 const maxCheckedTexts = 4096
 
-func (t *checkedTexts) has(text string) bool {
+func (t *checkedTexts) has(text string) (batches, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	_, ok := t.m[text]
-	return ok
+	batches, ok = t.m[text]
+	return batches, ok
 }
 
-func (t *checkedTexts) add(text string) {
+func (t *checkedTexts) add(text string, batches bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil || len(t.m) >= maxCheckedTexts {
-		t.m = make(map[string]struct{})
+		t.m = make(map[string]bool)
 	}
-	t.m[text] = struct{}{}
+	t.m[text] = batches
+}
+
+func (t *checkedTexts) reset() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.m = nil
+}
+
+// batchable says whether every result column of a prepared query is of a
+// type whose Arrow form the gateway reads as the row path reads its Go
+// value (rowset.Text): the JSON, UUID, nested and other types are read a
+// row at a time.
+func batchable(st *duckdb.Stmt) bool {
+	n, err := st.ColumnCount()
+	if err != nil || n == 0 {
+		return false
+	}
+	for i := range n {
+		info, err := st.ColumnTypeInfo(i)
+		if err != nil || info.Alias() != "" {
+			return false
+		}
+		switch info.InternalType() {
+		case duckdb.TYPE_BOOLEAN, duckdb.TYPE_TINYINT, duckdb.TYPE_SMALLINT, duckdb.TYPE_INTEGER, duckdb.TYPE_BIGINT,
+			duckdb.TYPE_UTINYINT, duckdb.TYPE_USMALLINT, duckdb.TYPE_UINTEGER, duckdb.TYPE_DECIMAL,
+			duckdb.TYPE_FLOAT, duckdb.TYPE_DOUBLE, duckdb.TYPE_VARCHAR, duckdb.TYPE_BLOB,
+			duckdb.TYPE_DATE, duckdb.TYPE_TIME, duckdb.TYPE_TIMESTAMP, duckdb.TYPE_TIMESTAMP_TZ:
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/statement"
 )
@@ -90,7 +92,11 @@ func (c *conn) Run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 		c.mu.Unlock()
 		return out, err
 	}
-	out.Rows = &unlockRows{Rows: out.Rows, unlock: c.mu.Unlock}
+	u := &unlockRows{Rows: out.Rows, unlock: c.mu.Unlock}
+	out.Rows = u
+	if b, ok := u.Rows.(proxy.BatchRows); ok {
+		out.Rows = &unlockBatches{unlockRows: u, next: b.NextBatch}
+	}
 	return out, nil
 }
 
@@ -110,7 +116,7 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 	if out, handled, err := c.admin(ctx, toks, x.Binds); handled {
 		return out, err
 	}
-	sqlText, args, err := c.prepare(ctx, x.SQL, toks, x.Binds)
+	sqlText, args, batches, err := c.prepare(ctx, x.SQL, toks, x.Binds)
 	if err != nil {
 		return nil, err
 	}
@@ -126,13 +132,20 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 		if x.Describe {
 			sqlText = "SELECT * FROM (" + sqlText + ") LIMIT 0"
 		}
-		rows, err := c.c.QueryContext(ctx, sqlText, args...)
-		if err != nil {
-			return nil, duckError(err)
+		var r proxy.Rows
+		if batches && x.Batches && !x.Describe {
+			if r, err = c.queryBatches(ctx, sqlText, args, x.SQL); err != nil {
+				return nil, err
+			}
 		}
-		r, err := newRows(rows, x.SQL)
-		if err != nil {
-			return nil, err
+		if r == nil {
+			rows, err := c.c.QueryContext(ctx, sqlText, args...)
+			if err != nil {
+				return nil, duckError(err)
+			}
+			if r, err = newRows(rows, x.SQL); err != nil {
+				return nil, err
+			}
 		}
 		out := &proxy.Outcome{Rows: r, State: c.snapshot()}
 		if x.Kind == statement.KindSelect && !x.Describe && len(args) == 0 {
@@ -140,7 +153,10 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 		}
 		return out, nil
 	}
-	if _, err := c.c.ExecContext(ctx, sqlText, args...); err != nil {
+	_, err = c.c.ExecContext(ctx, sqlText, args...)
+	// DDL and the like may have changed what a checked query's columns are.
+	c.s.checked.reset()
+	if err != nil {
 		return nil, duckError(err)
 	}
 	return &proxy.Outcome{Status: "Statement executed successfully.", State: c.snapshot()}, nil
@@ -149,22 +165,20 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 // prepare confines a statement as every statement of the session is: it
 // refuses what the stand-in must not run, rewrites the dialect, checks the
 // result with DuckDB, and reads the binds.
-func (c *conn) prepare(ctx context.Context, sqlText string, toks []statement.Token, binds []proxy.Bind) (string, []any, error) {
+func (c *conn) prepare(ctx context.Context, sqlText string, toks []statement.Token, binds []proxy.Bind) (text string, args []any, batches bool, err error) {
 	if err := refuse(toks); err != nil {
-		return "", nil, err
+		return "", nil, false, err
 	}
-	text, err := rewrite(sqlText, toks, c)
-	if err != nil {
-		return "", nil, err
+	if text, err = rewrite(sqlText, toks, c); err != nil {
+		return "", nil, false, err
 	}
-	if err := c.checkStatement(ctx, text); err != nil {
-		return "", nil, err
+	if batches, err = c.checkStatement(ctx, text); err != nil {
+		return "", nil, false, err
 	}
-	args, err := bindArgs(binds)
-	if err != nil {
-		return "", nil, err
+	if args, err = bindArgs(binds); err != nil {
+		return "", nil, false, err
 	}
-	return text, args, nil
+	return text, args, batches, nil
 }
 
 func (c *conn) snapshot() *proxy.SessionState {
@@ -305,6 +319,13 @@ func (u *unlockRows) Close() error {
 	u.once.Do(u.unlock)
 	return err
 }
+
+type unlockBatches struct {
+	*unlockRows
+	next func() (arrow.RecordBatch, error)
+}
+
+func (u *unlockBatches) NextBatch() (arrow.RecordBatch, error) { return u.next() }
 
 var decimalType = regexp.MustCompile(`^DECIMAL\((\d+),(\d+)\)$`)
 

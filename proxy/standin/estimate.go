@@ -96,7 +96,7 @@ func (c *conn) EstimateScans(ctx context.Context, sqlText string, binds []proxy.
 	if err != nil {
 		return engine.Estimate{}, fmt.Errorf("stand-in plan: %w", err)
 	}
-	text, args, err := c.prepare(ctx, sqlText, toks, binds)
+	text, args, _, err := c.prepare(ctx, sqlText, toks, binds)
 	if err != nil {
 		return engine.Estimate{}, err
 	}
