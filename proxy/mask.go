@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 	"unsafe"
 
@@ -176,11 +177,10 @@ func maskFunc(strategy string, key []byte) maskFn {
 	return func(dst []byte, _ string, _ bool) ([]byte, bool) { return append(dst, redacted...), true }
 }
 
-// maskColumn masks a column of a record batch: each value's text (as the
-// JSON rowset renders it, rowset.Text) through mask, into a text column,
-// or for a column whose type the plan kept (the null strategy) NULLs of
-// its type. It returns a new reference.
-func maskColumn(mask maskFn, src, dst rowset.Field, arr arrow.Array) (arrow.Array, error) {
+// maskColumn masks a column of a record batch: each value's text through
+// mask, into a text column, or for a column whose type the plan kept (the
+// null strategy) NULLs of its type. It returns a new reference.
+func maskColumn(mask maskFn, dst rowset.Field, arr arrow.Array) (arrow.Array, error) {
 	n := arr.Len()
 	if dst.Type != "text" {
 		if _, ok := mask(nil, "", true); ok {
@@ -188,9 +188,9 @@ func maskColumn(mask maskFn, src, dst rowset.Field, arr arrow.Array) (arrow.Arra
 		}
 		return array.MakeArrayOfNull(memory.DefaultAllocator, arr.DataType(), n), nil
 	}
-	text, err := rowset.Text(src, arr)
+	text, err := maskedText(arr)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("column %s: %w", dst.Name, err)
 	}
 	strs, _ := arr.(*array.String)
 	b := array.NewStringBuilder(memory.DefaultAllocator)
@@ -218,4 +218,40 @@ func maskColumn(mask maskFn, src, dst rowset.Field, arr arrow.Array) (arrow.Arra
 		b.BinaryBuilder.Append(out)
 	}
 	return b.NewArray(), nil
+}
+
+// maskedText is the text a mask reads of a value of a column it turns to
+// text: what encodeValue renders, for a text column, of the Go value a row
+// of the same result holds (Rows.Next): fmt's text of numbers and
+// booleans, RFC 3339 of dates, times and timestamps (in UTC; a time of day
+// on 0001-01-01), the bytes of binary values.
+func maskedText(arr arrow.Array) (func(dst []byte, i int) []byte, error) {
+	switch a := arr.(type) {
+	case *array.String:
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }, nil
+	case *array.Binary:
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }, nil
+	case *array.Boolean, *array.Int8, *array.Int16, *array.Int32, *array.Int64,
+		*array.Uint8, *array.Uint16, *array.Uint32, *array.Uint64, *array.Float32, *array.Float64:
+		return func(dst []byte, i int) []byte { return fmt.Append(dst, a.GetOneForMarshal(i)) }, nil
+	case *array.Decimal128:
+		scale := int(a.DataType().(*arrow.Decimal128Type).Scale)
+		return func(dst []byte, i int) []byte {
+			return append(dst, Fixed{Unscaled: a.Value(i).BigInt(), Scale: scale}.String()...)
+		}, nil
+	case *array.Date32:
+		return func(dst []byte, i int) []byte { return a.Value(i).ToTime().AppendFormat(dst, time.RFC3339Nano) }, nil
+	case *array.Timestamp:
+		unit := a.DataType().(*arrow.TimestampType).Unit
+		return func(dst []byte, i int) []byte {
+			return a.Value(i).ToTime(unit).UTC().AppendFormat(dst, time.RFC3339Nano)
+		}, nil
+	case *array.Time64:
+		unit := a.DataType().(*arrow.Time64Type).Unit
+		return func(dst []byte, i int) []byte {
+			t := a.Value(i).ToTime(unit).UTC()
+			return time.Date(1, time.January, 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC).AppendFormat(dst, time.RFC3339Nano)
+		}, nil
+	}
+	return nil, fmt.Errorf("cannot mask Arrow %s", arr.DataType())
 }

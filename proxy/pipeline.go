@@ -409,8 +409,7 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 	if res.statementType == 0 {
 		res.statementType = 0x1000
 	}
-	upstreamCols := out.Rows.Columns()
-	res.columns = append([]Column(nil), upstreamCols...)
+	res.columns = append([]Column(nil), out.Rows.Columns()...)
 	var plan maskPlan
 	if masks != nil {
 		var err error
@@ -425,7 +424,7 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 	}
 	defer w.close()
 	if br, ok := out.Rows.(BatchRows); ok {
-		err = s.encodeBatches(ctx, res, br, upstreamCols, plan, caps, w, masks != nil)
+		err = s.encodeBatches(ctx, res, br, plan, caps, w, masks != nil)
 	} else {
 		err = encodeRows(ctx, res, out.Rows, plan, caps, w, masks != nil)
 	}
@@ -480,9 +479,9 @@ func encodeRows(ctx context.Context, res *result, rows Rows, plan maskPlan, caps
 
 // encodeBatches is encode's loop over a result read a record batch at a
 // time: masks apply column by column (maskColumn), and no value becomes a
-// Go value. upstream are the columns before masks changed their types.
-func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows, upstream []Column, plan maskPlan, caps budget, w *rowWriter, masked bool) error {
-	src, dst := rowFields(upstream), rowFields(res.columns)
+// Go value.
+func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows, plan maskPlan, caps budget, w *rowWriter, masked bool) error {
+	dst := rowFields(res.columns)
 	// Bytes are counted as the values' text only where a quota or a cap
 	// reads them.
 	countBytes := s.cfg.Quotas != nil || caps.bytes > 0
@@ -514,7 +513,7 @@ func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows,
 		for i := range cols {
 			cols[i] = rec.Column(i)
 			if plan != nil && plan[i] != nil {
-				m, err := maskColumn(plan[i], src[i], dst[i], cols[i])
+				m, err := maskColumn(plan[i], dst[i], cols[i])
 				if err != nil {
 					return newError(CodeInternal, "XX000", "snowgate could not mask a result column", err)
 				}

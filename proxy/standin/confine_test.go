@@ -571,7 +571,7 @@ func TestCheckedTexts(t *testing.T) {
 		}
 	}
 	batches, ok := s.checked.has("SELECT 1")
-	if _, two := s.checked.has("SELECT 1; SELECT 2"); !ok || two || !batches {
+	if _, two := s.checked.has("SELECT 1; SELECT 2"); !ok || two || batches != Batches {
 		t.Errorf("remembered %v", s.checked.m)
 	}
 	// a statement that may change the catalog forgets them

@@ -133,7 +133,7 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 			sqlText = "SELECT * FROM (" + sqlText + ") LIMIT 0"
 		}
 		var r proxy.Rows
-		if batches && x.Batches && !x.Describe {
+		if batches && x.Batches && !x.Describe && !c.s.RowsOnly {
 			if r, err = c.queryBatches(ctx, sqlText, args, x.SQL); err != nil {
 				return nil, err
 			}

@@ -48,6 +48,11 @@ type Standin struct {
 
 	checked checkedTexts // statements checkStatement passed (confine.go)
 
+	// RowsOnly reads every result a row at a time, as a build without the
+	// duckdb_arrow tag does (batches.go): for comparing the two. Set it
+	// before the first session opens.
+	RowsOnly bool
+
 	// locked is set once DuckDB's external access is off and its
 	// configuration locked: from then on no file can be attached.
 	locked bool
