@@ -375,7 +375,8 @@ func arraySize(arr arrow.Array) int {
 }
 
 // TextSize is the bytes of text arr's values render as (Text), NULLs
-// none: what quotas count as bytes returned.
+// none: what quotas count as bytes returned. Integers, dates and booleans
+// are counted without rendering them.
 func TextSize(f Field, arr arrow.Array) (int64, error) {
 	if a, ok := arr.(*array.String); ok {
 		var n int64
@@ -390,12 +391,41 @@ func TextSize(f Field, arr arrow.Array) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var buf [64]byte
+	size := func(i int) int64 { return int64(len(text(make([]byte, 0, 64), i))) }
+	switch a := arr.(type) {
+	case *array.Boolean:
+		size = func(int) int64 { return 1 }
+	case *array.Date32:
+		size = func(i int) int64 { return intLen(int64(a.Value(i))) }
+	default:
+		if v, ok := asInt64(arr); ok {
+			extra := int64(0)
+			if f.Scale > 0 {
+				extra = 1 + f.Scale
+			}
+			size = func(i int) int64 { return intLen(v(i)) + extra }
+		}
+	}
 	var n int64
 	for i := range arr.Len() {
 		if arr.IsValid(i) {
-			n += int64(len(text(buf[:0], i)))
+			n += size(i)
 		}
 	}
 	return n, nil
+}
+
+// intLen is the length of v's decimal text.
+func intLen(v int64) int64 {
+	n := int64(1)
+	u := uint64(v)
+	if v < 0 {
+		n++
+		u = -u
+	}
+	for u >= 10 {
+		u /= 10
+		n++
+	}
+	return n
 }
