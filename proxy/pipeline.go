@@ -451,10 +451,7 @@ func encodeRows(ctx context.Context, res *result, rows Rows, plan maskPlan, caps
 			return nil
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return canceled(ctx, "")
-			}
-			return upstreamError(err, masked)
+			return readFailed(ctx, err, masked)
 		}
 		for i := range vals {
 			c, ok, err := encodeValue(&res.columns[i], vals[i])
@@ -475,6 +472,15 @@ func encodeRows(ctx context.Context, res *result, rows Rows, plan maskPlan, caps
 			return newError(CodeInternal, "XX000", "snowgate could not store the result", err)
 		}
 	}
+}
+
+// readFailed is a failure to read the upstream's result as the client
+// sees it.
+func readFailed(ctx context.Context, err error, masked bool) error {
+	if ctx.Err() != nil {
+		return canceled(ctx, "")
+	}
+	return upstreamError(err, masked)
 }
 
 // encodeBatches is encode's loop over a result read a record batch at a
@@ -498,10 +504,7 @@ func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows,
 			return nil
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return canceled(ctx, "")
-			}
-			return upstreamError(err, masked)
+			return readFailed(ctx, err, masked)
 		}
 		if int(rec.NumCols()) != len(cols) {
 			return newError(CodeInternal, "XX000", "snowgate could not encode the result", fmt.Errorf("a batch of %d columns for %d", rec.NumCols(), len(cols)))

@@ -38,10 +38,7 @@ func (j *JSON) AppendColumns(cols []arrow.Array) error {
 		return nil
 	}
 	for r := range cols[0].Len() {
-		if len(j.buf) > 0 {
-			j.buf = append(j.buf, ',')
-		}
-		j.buf = append(j.buf, '[')
+		j.beginRow()
 		for i, c := range cols {
 			if i > 0 {
 				j.buf = append(j.buf, ',')
@@ -85,10 +82,7 @@ func (j *JSON) Size() int { return len(j.buf) }
 
 // Append adds one row: cells as text, valid false for NULL.
 func (j *JSON) Append(cells []string, valid []bool) error {
-	if len(j.buf) > 0 {
-		j.buf = append(j.buf, ',')
-	}
-	j.buf = append(j.buf, '[')
+	j.beginRow()
 	for i, c := range cells {
 		if i > 0 {
 			j.buf = append(j.buf, ',')
@@ -102,6 +96,13 @@ func (j *JSON) Append(cells []string, valid []bool) error {
 	j.buf = append(j.buf, ']')
 	j.rows++
 	return nil
+}
+
+func (j *JSON) beginRow() {
+	if len(j.buf) > 0 {
+		j.buf = append(j.buf, ',')
+	}
+	j.buf = append(j.buf, '[')
 }
 
 // Encode returns the rows appended since the last Encode and starts anew,
