@@ -394,7 +394,7 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 				return nil, err
 			}
 			_ = w.writeRow(row, valid)
-			return res, w.flush()
+			return res, w.finish()
 		}
 		status := out.Status
 		if status == "" {
@@ -429,7 +429,7 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 		err = encodeRows(ctx, res, out.Rows, plan, caps, w, masks != nil)
 	}
 	if err == nil {
-		if err = w.flush(); err != nil {
+		if err = w.finish(); err != nil {
 			err = newError(CodeInternal, "XX000", "snowgate could not store the result", err)
 		}
 	}
@@ -485,60 +485,114 @@ func readFailed(ctx context.Context, err error, masked bool) error {
 
 // encodeBatches is encode's loop over a result read a record batch at a
 // time: masks apply column by column (maskColumn), and no value becomes a
-// Go value.
+// Go value. One goroutine reads and masks the batches while this one
+// encodes them.
 func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows, plan maskPlan, caps budget, w *rowWriter, masked bool) error {
-	dst := rowFields(res.columns)
+	fields := rowFields(res.columns)
 	// Bytes are counted as the values' text only where a quota or a cap
 	// reads them.
 	countBytes := s.cfg.Quotas != nil || caps.bytes > 0
-	cols := make([]arrow.Array, len(dst))
-	var owned []arrow.Array
-	defer func() {
-		for _, a := range owned {
-			a.Release()
-		}
-	}()
-	for {
-		rec, err := rows.NextBatch()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return readFailed(ctx, err, masked)
-		}
-		if int(rec.NumCols()) != len(cols) {
-			return newError(CodeInternal, "XX000", "snowgate could not encode the result", fmt.Errorf("a batch of %d columns for %d", rec.NumCols(), len(cols)))
-		}
-		for _, a := range owned {
-			a.Release()
-		}
-		owned = owned[:0]
-		for i := range cols {
-			cols[i] = rec.Column(i)
-			if plan != nil && plan[i] != nil {
-				m, err := maskColumn(plan[i], dst[i], cols[i])
-				if err != nil {
-					return newError(CodeInternal, "XX000", "snowgate could not mask a result column", err)
-				}
-				owned = append(owned, m)
-				cols[i] = m
+	batches := make(chan maskedBatch, 2)
+	stop := make(chan struct{})
+	var readErr error
+	go func() {
+		defer close(batches)
+		var total int64
+		for {
+			b, err := nextMasked(ctx, rows, plan, fields, masked)
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				readErr = err
+				return
 			}
 			if countBytes {
-				n, err := rowset.TextSize(dst[i], cols[i])
-				if err != nil {
-					return newError(CodeInternal, "XX000", "snowgate could not encode a result value", err)
+				for i, c := range b.cols {
+					n, err := rowset.TextSize(fields[i], c)
+					if err != nil {
+						b.release()
+						readErr = newError(CodeInternal, "XX000", "snowgate could not encode a result value", err)
+						return
+					}
+					res.valueBytes += n
 				}
-				res.valueBytes += n
+			}
+			total += int64(b.n)
+			if err := caps.exceeded(total, res.valueBytes); err != nil {
+				b.release()
+				readErr = err
+				return
+			}
+			select {
+			case batches <- b:
+			case <-stop:
+				b.release()
+				return
 			}
 		}
-		n := int(rec.NumRows())
-		if err := caps.exceeded(res.total+int64(n), res.valueBytes); err != nil {
-			return err
+	}()
+	var err error
+	for b := range batches {
+		if err == nil {
+			if err = w.writeColumns(b.cols, b.n); err != nil {
+				err = newError(CodeInternal, "XX000", "snowgate could not encode the result", err)
+				close(stop)
+			}
 		}
-		if err := w.writeColumns(cols, n); err != nil {
-			return newError(CodeInternal, "XX000", "snowgate could not encode the result", err)
-		}
+		b.release()
 	}
+	// the reader has stopped: batches is closed
+	if err != nil {
+		return err
+	}
+	return readErr
+}
+
+// maskedBatch is a record batch's columns with the masks applied.
+type maskedBatch struct {
+	rec   arrow.RecordBatch
+	cols  []arrow.Array
+	owned []arrow.Array // the masked columns
+	n     int
+}
+
+func (b maskedBatch) release() {
+	for _, a := range b.owned {
+		a.Release()
+	}
+	b.rec.Release()
+}
+
+// nextMasked reads the next record batch and masks its columns; io.EOF
+// after the last.
+func nextMasked(ctx context.Context, rows BatchRows, plan maskPlan, fields []rowset.Field, masked bool) (maskedBatch, error) {
+	rec, err := rows.NextBatch()
+	if errors.Is(err, io.EOF) {
+		return maskedBatch{}, err
+	}
+	if err != nil {
+		return maskedBatch{}, readFailed(ctx, err, masked)
+	}
+	if int(rec.NumCols()) != len(fields) {
+		return maskedBatch{}, newError(CodeInternal, "XX000", "snowgate could not encode the result", fmt.Errorf("a batch of %d columns for %d", rec.NumCols(), len(fields)))
+	}
+	rec.Retain() // past the next NextBatch, while it is encoded
+	b := maskedBatch{rec: rec, cols: make([]arrow.Array, len(fields)), n: int(rec.NumRows())}
+	for i := range b.cols {
+		b.cols[i] = rec.Column(i)
+		if plan == nil || plan[i] == nil {
+			continue
+		}
+		m, err := maskColumn(plan[i], fields[i], b.cols[i])
+		if err != nil {
+			b.release()
+			return maskedBatch{}, newError(CodeInternal, "XX000", "snowgate could not mask a result column", err)
+		}
+		b.owned = append(b.owned, m)
+		b.cols[i] = m
+	}
+	return b, nil
 }
 
 func stateOf(out *Outcome) SessionState {

@@ -45,7 +45,8 @@ func (r *result) close() {
 
 // spool is a result's rows beyond the inline part, in an unlinked temporary
 // file: nothing is left on disk if the gateway dies, and the rows never sit
-// in memory.
+// in memory. Chunks are written to the file by a goroutine of their own
+// while the next ones are encoded; finish waits for it.
 type spool struct {
 	key    string // unguessable: the chunk URLs' credential
 	mu     sync.Mutex
@@ -53,6 +54,11 @@ type spool struct {
 	size   int64
 	chunks []chunkInfo
 	served map[int]bool // chunks downloaded at least once (drain waits for them)
+
+	queue    chan []byte // chunks on their way to the file
+	wrote    chan error  // the writer's first failure, when it has stopped
+	finished sync.Once
+	err      error
 }
 
 type chunkInfo struct {
@@ -66,19 +72,43 @@ func newSpool(dir string) (*spool, error) {
 		return nil, fmt.Errorf("spool result: %w", err)
 	}
 	_ = os.Remove(f.Name())
-	return &spool{key: newToken(), f: f}, nil
+	sp := &spool{key: newToken(), f: f, queue: make(chan []byte, 2), wrote: make(chan error, 1)}
+	go sp.writeOut(f)
+	return sp, nil
 }
 
+// write queues a copy of chunk for the file.
 func (sp *spool) write(chunk []byte, rows int64) error {
-	if _, err := sp.f.Write(chunk); err != nil {
-		return fmt.Errorf("spool result: %w", err)
-	}
+	sp.queue <- append([]byte(nil), chunk...)
 	sp.chunks = append(sp.chunks, chunkInfo{off: sp.size, len: int64(len(chunk)), rows: rows})
 	sp.size += int64(len(chunk))
 	return nil
 }
 
+func (sp *spool) writeOut(f *os.File) {
+	var err error
+	for b := range sp.queue {
+		if err == nil {
+			if _, err = f.Write(b); err != nil {
+				err = fmt.Errorf("spool result: %w", err)
+			}
+		}
+	}
+	sp.wrote <- err
+}
+
+// finish waits until every chunk written is in the file, and reports
+// whether one could not be.
+func (sp *spool) finish() error {
+	sp.finished.Do(func() {
+		close(sp.queue)
+		sp.err = <-sp.wrote
+	})
+	return sp.err
+}
+
 func (sp *spool) close() {
+	_ = sp.finish()
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	if sp.f != nil {
@@ -211,6 +241,17 @@ func (w *rowWriter) writeRow(cells []string, valid []bool) error {
 	w.res.total++
 	if w.enc.Size() >= w.limit() {
 		return w.flush()
+	}
+	return nil
+}
+
+// finish ends the last chunk and waits until the spooled ones are stored.
+func (w *rowWriter) finish() error {
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if w.res.spool != nil {
+		return w.res.spool.finish()
 	}
 	return nil
 }
