@@ -497,31 +497,12 @@ func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows,
 	var readErr error
 	go func() {
 		defer close(batches)
-		var total int64
 		for {
 			b, err := nextMasked(ctx, rows, plan, fields, masked)
-			if errors.Is(err, io.EOF) {
-				return
-			}
 			if err != nil {
-				readErr = err
-				return
-			}
-			if countBytes {
-				for i, c := range b.cols {
-					n, err := rowset.TextSize(fields[i], c)
-					if err != nil {
-						b.release()
-						readErr = newError(CodeInternal, "XX000", "snowgate could not encode a result value", err)
-						return
-					}
-					res.valueBytes += n
+				if !errors.Is(err, io.EOF) {
+					readErr = err
 				}
-			}
-			total += int64(b.n)
-			if err := caps.exceeded(total, res.valueBytes); err != nil {
-				b.release()
-				readErr = err
 				return
 			}
 			select {
@@ -535,8 +516,7 @@ func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows,
 	var err error
 	for b := range batches {
 		if err == nil {
-			if err = w.writeColumns(b.cols, b.n); err != nil {
-				err = newError(CodeInternal, "XX000", "snowgate could not encode the result", err)
+			if err = s.writeBatch(res, w, b, fields, caps, countBytes); err != nil {
 				close(stop)
 			}
 		}
@@ -547,6 +527,26 @@ func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows,
 		return err
 	}
 	return readErr
+}
+
+// writeBatch counts a masked batch against the caps and encodes it.
+func (s *Server) writeBatch(res *result, w *rowWriter, b maskedBatch, fields []rowset.Field, caps budget, countBytes bool) error {
+	if countBytes {
+		for i, c := range b.cols {
+			n, err := rowset.TextSize(fields[i], c)
+			if err != nil {
+				return newError(CodeInternal, "XX000", "snowgate could not encode a result value", err)
+			}
+			res.valueBytes += n
+		}
+	}
+	if err := caps.exceeded(res.total+int64(b.n), res.valueBytes); err != nil {
+		return err
+	}
+	if err := w.writeColumns(b.cols, b.n); err != nil {
+		return newError(CodeInternal, "XX000", "snowgate could not encode the result", err)
+	}
+	return nil
 }
 
 // maskedBatch is a record batch's columns with the masks applied.
