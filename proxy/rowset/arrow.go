@@ -2,9 +2,11 @@
 // read: Arrow IPC streams with Snowflake's type conventions (field
 // metadata logicalType, precision, scale; NUMBER as scaled integers,
 // timestamps as scaled integers or structs, semi-structured values as
-// text). Rows arrive as the cells of Snowflake's JSON rowset (the text
-// every column type is rendered as), so that masks and quotas apply to one
-// representation whatever the format the client reads.
+// text). Rows arrive either as the cells of Snowflake's JSON rowset (the
+// text every column type is rendered as), or as record batches' columns in
+// standard Arrow types (batch.go), which Text renders as the same text, so
+// that masks and quotas apply to one representation whatever the format
+// the client reads.
 package rowset
 
 import (
