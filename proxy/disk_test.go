@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/snowgate/snowgate/internal/pgtest"
+	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/audit"
 )
 
@@ -233,4 +234,46 @@ func TestFault_auditReadOnly(t *testing.T) {
 		t.Errorf("verify: %v %+v", err, rep)
 	}
 	trail.Close()
+}
+
+// TestFault_spoolDiskFull: a result too large for the spool's filesystem
+// fails with a clear error, whichever way its rows are read, and loses
+// nothing else: a result that fits inline is served, and once there is
+// room again the large one is too.
+func TestFault_spoolDiskFull(t *testing.T) {
+	dir := smallDisk(t, "16m")
+	st := startStack(t, allowAll, proxy.Config{SpoolDir: dir, ChunkBytes: 64 << 10})
+	db := openDB(t, st, "analyst")
+	free := fill(t, dir)
+	large := `SELECT range AS id, 'customer-' || range::VARCHAR AS name FROM range(200000)`
+	var n int
+	err := db.QueryRow(`SELECT count(*) FROM (` + large + `)`).Scan(&n)
+	if err != nil || n != 200000 {
+		t.Fatalf("a result that fits inline: %d, %v", n, err)
+	}
+	for _, q := range []string{large, large + ` UNION ALL SELECT 1, '{"a":1}'::VARIANT::VARCHAR`} {
+		rows, err := db.Query(q)
+		if err == nil {
+			for rows.Next() {
+			}
+			err = rows.Err()
+			rows.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "could not") || !strings.Contains(err.Error(), "store the result") {
+			t.Errorf("a result larger than the spool's room: %v", err)
+		}
+	}
+	free()
+	rows, err := db.Query(large)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n = 0
+	for rows.Next() {
+		n++
+	}
+	if err := rows.Err(); err != nil || n != 200000 {
+		t.Errorf("with room again: %d rows, %v", n, err)
+	}
 }

@@ -544,7 +544,7 @@ func (s *Server) writeBatch(res *result, w *rowWriter, b maskedBatch, fields []r
 		return err
 	}
 	if err := w.writeColumns(b.cols, b.n); err != nil {
-		return newError(CodeInternal, "XX000", "snowgate could not encode the result", err)
+		return newError(CodeInternal, "XX000", "snowgate could not encode or store the result", err)
 	}
 	return nil
 }

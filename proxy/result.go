@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -57,6 +58,7 @@ type spool struct {
 
 	queue    chan []byte // chunks on their way to the file
 	wrote    chan error  // the writer's first failure, when it has stopped
+	failed   atomic.Pointer[error]
 	finished sync.Once
 	err      error
 }
@@ -77,8 +79,12 @@ func newSpool(dir string) (*spool, error) {
 	return sp, nil
 }
 
-// write queues a copy of chunk for the file.
+// write queues a copy of chunk for the file; it fails once a chunk could
+// not be written.
 func (sp *spool) write(chunk []byte, rows int64) error {
+	if err := sp.failed.Load(); err != nil {
+		return *err
+	}
 	sp.queue <- append([]byte(nil), chunk...)
 	sp.chunks = append(sp.chunks, chunkInfo{off: sp.size, len: int64(len(chunk)), rows: rows})
 	sp.size += int64(len(chunk))
@@ -91,6 +97,7 @@ func (sp *spool) writeOut(f *os.File) {
 		if err == nil {
 			if _, err = f.Write(b); err != nil {
 				err = fmt.Errorf("spool result: %w", err)
+				sp.failed.Store(&err)
 			}
 		}
 	}
