@@ -87,10 +87,11 @@ soak: ## 30 minutes of mixed load on snowgate dev: goroutines, heap and open fil
 	SNOWGATE_SOAK=30m $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 45m ./cmd/snowgate/
 
 FUZZTIME ?= 60s
-fuzz: ## fuzz the SQL analyser, the request, bind, audit record and bundle decoders and the Arrow encoder, FUZZTIME (60s) each
+fuzz: ## fuzz the SQL analyser, the request, bind, audit record and bundle decoders, the Arrow encoder and the record batches' text, FUZZTIME (60s) each
 	$(GO) test -run '^$$' -fuzz ^FuzzAnalyze$$ -fuzztime $(FUZZTIME) ./proxy/statement/
 	$(GO) test -run '^$$' -fuzz ^FuzzDecodeBody$$ -fuzztime $(FUZZTIME) ./proxy/
 	$(GO) test -run '^$$' -fuzz ^FuzzBinds$$ -fuzztime $(FUZZTIME) ./proxy/
+	$(GO) test -run '^$$' -fuzz ^FuzzBatchText$$ -fuzztime $(FUZZTIME) ./proxy/
 	$(GO) test -run '^$$' -fuzz ^FuzzRecordDecode$$ -fuzztime $(FUZZTIME) ./proxy/audit/
 	$(GO) test -run '^$$' -fuzz ^FuzzArrow$$ -fuzztime $(FUZZTIME) ./proxy/rowset/
 	$(GO) test -run '^$$' -fuzz ^FuzzBundle$$ -fuzztime $(FUZZTIME) ./bundles/
