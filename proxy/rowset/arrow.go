@@ -93,8 +93,14 @@ func NewArrow(fields []Field) (*Arrow, error) {
 func (a *Arrow) Rows() int { return a.rows }
 
 // Size approximates the encoded size of the rows appended since the last
-// Encode, for cutting chunks.
-func (a *Arrow) Size() int { return a.size + 8*a.rows*len(a.fields) }
+// Encode, for cutting chunks: the cells' text and 8 bytes a value, or the
+// columns' own sizes.
+func (a *Arrow) Size() int {
+	if a.pending != nil {
+		return a.size
+	}
+	return a.size + 8*a.rows*len(a.fields)
+}
 
 // Append adds one row: cells in Snowflake's JSON rowset text, valid false
 // for NULL.
