@@ -66,7 +66,7 @@ func (r *runner) masking(ctx context.Context) ([]Row, error) {
 	}
 	return []Row{{
 		Name:     "masking",
-		What:     fmt.Sprintf("%s-row result, 10 columns, through the gateway (raw HTTP client, JSON)", fmtInt(int64(lr.rows))),
+		What:     fmt.Sprintf("%s-row result, 10 columns, through the gateway (raw HTTP client, JSON, chunks downloaded 4 at a time)", fmtInt(int64(lr.rows))),
 		Snowgate: "4 columns masked: " + lr.masked.String(),
 		Baseline: "unmasked: " + lr.plain.String(),
 		Ratio:    fmtRatio(x) + " (masked ÷ unmasked, rows/s)",
@@ -90,7 +90,7 @@ func (r *runner) formats(ctx context.Context) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	what := fmt.Sprintf("%s-row result, 10 columns, through the gateway (raw HTTP client, chunks downloaded, not decoded)", fmtInt(int64(lr.rows)))
+	what := fmt.Sprintf("%s-row result, 10 columns, through the gateway (raw HTTP client, chunks downloaded 4 at a time, not decoded)", fmtInt(int64(lr.rows)))
 	return []Row{
 		{Name: "formats", What: what + ": unmasked", Snowgate: "Arrow: " + lr.arrowPlain.String(), Baseline: "JSON: " + lr.plain.String(),
 			Ratio: fmtRatio(plain) + " (Arrow ÷ JSON, rows/s)", Note: "a client logging in as the Go driver gets Arrow; the stand-in's record batches stay in columns: Arrow converted per column, JSON written from them",
