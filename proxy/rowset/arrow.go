@@ -156,27 +156,15 @@ func (a *Arrow) AppendColumns(cols []arrow.Array) error {
 // (schema and one record batch) and starts anew. The bytes are valid until
 // the next call.
 func (a *Arrow) Encode() ([]byte, error) {
+	if a.pending != nil {
+		return a.encodeColumns()
+	}
 	fields := make([]arrow.Field, len(a.cols))
 	arrs := make([]arrow.Array, len(a.cols))
-	defer func() {
-		for _, x := range arrs {
-			if x != nil {
-				x.Release()
-			}
-		}
-	}()
+	defer releaseAll(arrs)
 	for i := range a.cols {
 		c := &a.cols[i]
 		fields[i] = c.field
-		if a.pending != nil {
-			x, err := a.column(i)
-			if err != nil {
-				return nil, err
-			}
-			arrs[i] = x
-			fields[i].Type = x.DataType()
-			continue
-		}
 		if c.wide != nil {
 			arrs[i] = c.wide.array()
 			fields[i].Type = arrs[i].DataType()
@@ -187,10 +175,67 @@ func (a *Arrow) Encode() ([]byte, error) {
 	schema := arrow.NewSchema(fields, nil)
 	rec := array.NewRecordBatch(schema, arrs, int64(a.rows))
 	defer rec.Release()
+	return a.write(schema, rec)
+}
+
+// encodeColumns writes the arrays AppendColumns took as one record batch
+// each, in Snowflake's conventions, in one stream: a NUMBER column is
+// int64 in every batch when every value of the chunk fits, else
+// decimal128 in every one.
+func (a *Arrow) encodeColumns() ([]byte, error) {
+	batches := len(a.pending[0])
+	conv := make([][]arrow.Array, len(a.cols)) // column, batch
+	defer func() {
+		for _, c := range conv {
+			releaseAll(c)
+		}
+	}()
+	fields := make([]arrow.Field, len(a.cols))
+	for i, parts := range a.pending {
+		narrow := true
+		for _, p := range parts {
+			if d, ok := p.(*array.Decimal128); ok && !fitsAll(d, func(j int) bool { return d.Value(j).FitsInPrecision(18) }) {
+				narrow = false
+			}
+		}
+		conv[i] = make([]arrow.Array, batches)
+		for j, p := range parts {
+			x, err := convert(a.fields[i], p, narrow)
+			if err != nil {
+				return nil, err
+			}
+			conv[i][j] = x
+		}
+		fields[i] = a.cols[i].field
+		fields[i].Type = conv[i][0].DataType()
+	}
+	schema := arrow.NewSchema(fields, nil)
+	recs := make([]arrow.RecordBatch, batches)
+	defer func() {
+		for _, r := range recs {
+			if r != nil {
+				r.Release()
+			}
+		}
+	}()
+	cols := make([]arrow.Array, len(a.cols))
+	for j := range recs {
+		for i := range cols {
+			cols[i] = conv[i][j]
+		}
+		recs[j] = array.NewRecordBatch(schema, cols, int64(cols[0].Len()))
+	}
+	return a.write(schema, recs...)
+}
+
+// write encodes the record batches as one IPC stream and starts anew.
+func (a *Arrow) write(schema *arrow.Schema, recs ...arrow.RecordBatch) ([]byte, error) {
 	a.buf.Reset()
 	w := ipc.NewWriter(&a.buf, ipc.WithSchema(schema))
-	if err := w.Write(rec); err != nil {
-		return nil, fmt.Errorf("arrow: %w", err)
+	for _, rec := range recs {
+		if err := w.Write(rec); err != nil {
+			return nil, fmt.Errorf("arrow: %w", err)
+		}
 	}
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("arrow: %w", err)
@@ -200,19 +245,12 @@ func (a *Arrow) Encode() ([]byte, error) {
 	return a.buf.Bytes(), nil
 }
 
-// column is the i-th column of the arrays AppendColumns took, as one
-// array in Snowflake's conventions.
-func (a *Arrow) column(i int) (arrow.Array, error) {
-	parts := a.pending[i]
-	if len(parts) == 1 {
-		return convert(a.fields[i], parts[0])
+func releaseAll(arrs []arrow.Array) {
+	for _, x := range arrs {
+		if x != nil {
+			x.Release()
+		}
 	}
-	whole, err := array.Concatenate(parts, memory.DefaultAllocator)
-	if err != nil {
-		return nil, fmt.Errorf("arrow: column %s: %w", a.fields[i].Name, err)
-	}
-	defer whole.Release()
-	return convert(a.fields[i], whole)
 }
 
 func (a *Arrow) releasePending() {

@@ -239,11 +239,12 @@ func AppendEpoch(dst []byte, secs, nanos, scale int64) []byte {
 
 // convert returns arr, a column of f in standard Arrow types, in
 // Snowflake's Arrow conventions for f, as NewArrow's encoder writes them
-// from text: NUMBER as int64 when every value fits (decimal128 when not),
+// from text: NUMBER as int64 (a decimal128 column only when narrow: every
+// value of the chunk fits),
 // REAL as float64, times as integers of the column's scale, timestamps of
 // scale above 7 as structs of epoch and fraction. It returns a new
 // reference.
-func convert(f Field, arr arrow.Array) (arrow.Array, error) {
+func convert(f Field, arr arrow.Array, narrow bool) (arrow.Array, error) {
 	mem := memory.DefaultAllocator
 	n := arr.Len()
 	switch f.Type {
@@ -265,7 +266,7 @@ func convert(f Field, arr arrow.Array) (arrow.Array, error) {
 			if a.DataType().(*arrow.Decimal128Type).Scale != int32(f.Scale) {
 				break
 			}
-			if fitsAll(arr, func(i int) bool { return a.Value(i).FitsInPrecision(18) }) {
+			if narrow {
 				return buildInt64(mem, arr, func(i int) int64 { return int64(a.Value(i).LowBits()) }), nil
 			}
 			a.Retain()

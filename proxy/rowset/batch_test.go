@@ -1,11 +1,15 @@
 package rowset
 
 import (
+	"bytes"
 	"math"
+	"math/big"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -61,5 +65,75 @@ func TestTextSize(t *testing.T) {
 			t.Errorf("%s %s: %d bytes counted, %d rendered (%v)", tc.f.Type, tc.arr.DataType(), got, want, err)
 		}
 		tc.arr.Release()
+	}
+}
+
+// TestArrowColumns: record batches appended as columns are written as one
+// stream of as many batches, in Snowflake's conventions: a NUMBER column
+// is int64 in every batch of a chunk whose values all fit, decimal128 in
+// every batch of one where one does not; a timestamp above scale 7 is a
+// struct of epoch and fraction.
+func TestArrowColumns(t *testing.T) {
+	mem := memory.DefaultAllocator
+	fields := []Field{{Name: "N", Type: "fixed", Precision: 38, Scale: 2}, {Name: "TS", Type: "timestamp_ntz", Scale: 9}}
+	a, err := NewArrow(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Release()
+	batch := func(n decimal128.Num, micro int64) []arrow.Array {
+		db := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 38, Scale: 2})
+		db.Append(n)
+		db.AppendNull()
+		tb := array.NewTimestampBuilder(mem, &arrow.TimestampType{Unit: arrow.Microsecond})
+		tb.Append(arrow.Timestamp(micro))
+		tb.AppendNull()
+		return []arrow.Array{db.NewArray(), tb.NewArray()}
+	}
+	huge := decimal128.FromBigInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(30), nil))
+	for _, tc := range []struct {
+		nums []decimal128.Num
+		want arrow.Type
+	}{
+		{[]decimal128.Num{decimal128.FromI64(-125), decimal128.FromI64(7)}, arrow.INT64},
+		{[]decimal128.Num{decimal128.FromI64(-125), huge, decimal128.FromI64(7)}, arrow.DECIMAL128},
+	} {
+		for _, n := range tc.nums {
+			cols := batch(n, -1_500_001)
+			if err := a.AppendColumns(cols); err != nil {
+				t.Fatal(err)
+			}
+			releaseAll(cols)
+		}
+		b, err := a.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := ipc.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches := 0
+		for r.Next() {
+			rec := r.RecordBatch()
+			if got := rec.Column(0).DataType().ID(); got != tc.want {
+				t.Errorf("batch %d: NUMBER as %s, want %s", batches, got, tc.want)
+			}
+			ts, ok := rec.Column(1).(*array.Struct)
+			if !ok {
+				t.Fatalf("TIMESTAMP_NTZ(9) as %s", rec.Column(1).DataType())
+			}
+			if e, f := ts.Field(0).(*array.Int64).Value(0), ts.Field(1).(*array.Int32).Value(0); e != -2 || f != 499_999_000 {
+				t.Errorf("-1.500001 s as epoch %d, fraction %d", e, f)
+			}
+			if !rec.Column(0).IsNull(1) || !ts.IsNull(1) {
+				t.Error("NULLs lost")
+			}
+			batches++
+		}
+		r.Release()
+		if batches != len(tc.nums) {
+			t.Errorf("%d batches in the stream, want %d", batches, len(tc.nums))
+		}
 	}
 }
