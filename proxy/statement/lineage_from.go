@@ -196,8 +196,13 @@ func (w *walker) tableName(tn *ast.TableName, sc *scope) *relation {
 		base: &Column{Database: o.Database, Schema: o.Schema, Table: o.Name}}
 	if cols := w.columnsOf(o); cols != nil {
 		r.known = true
-		for _, c := range cols {
-			r.cols = append(r.cols, relCol{name: c, sources: []Column{{Database: o.Database, Schema: o.Schema, Table: o.Name, Name: c}}, transform: TransformCopy, traced: true})
+		// each column's source, sliced from one array; capped, so that an
+		// append to one does not write over the next
+		srcs := make([]Column, len(cols))
+		r.cols = make([]relCol, len(cols))
+		for i, c := range cols {
+			srcs[i] = Column{Database: o.Database, Schema: o.Schema, Table: o.Name, Name: c}
+			r.cols[i] = relCol{name: c, sources: srcs[i : i+1 : i+1], transform: TransformCopy, traced: true}
 		}
 	}
 	return r
