@@ -105,8 +105,8 @@ func (r *reading) add(o Object) {
 	if r.seen == nil {
 		r.seen = map[string]bool{}
 	}
-	if !r.seen["o\x00"+objectKey(o)] {
-		r.seen["o\x00"+objectKey(o)] = true
+	if k := "o\x00" + objectKey(o); !r.seen[k] {
+		r.seen[k] = true
 		r.objects = append(r.objects, o)
 	}
 }

@@ -94,6 +94,9 @@ func (s *colSet) add(cs ...Column) {
 		} else if slices.Contains(s.list, c) {
 			continue
 		}
+		if s.list == nil {
+			s.list = make([]Column, 0, max(4, len(cs)))
+		}
 		s.list = append(s.list, c)
 	}
 }

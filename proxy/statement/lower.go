@@ -185,7 +185,11 @@ func matchBrackets(t []Token) []int {
 
 // lower rewrites q into TiDB SQL.
 func lower(q query) (*lowered, error) {
+	n := len(q.toks) + 8 // about a unit a token
 	l := &lowerer{
+		out:     make([]string, 0, n),
+		src:     make([]int, 0, n),
+		glue:    make([]bool, 0, n),
 		t:       q.toks,
 		q:       q,
 		operand: -1,
