@@ -195,10 +195,9 @@ func lower(q query) (*lowered, error) {
 		operand: -1,
 		opEnd:   -1,
 		lastRef: -1,
-		lw:      &lowered{funcs: map[string]tableFunc{}, stars: map[int]*starMod{}, hidden: map[string]bool{}, pivots: map[string]pivotInfo{}, renames: map[string][]string{}},
+		lw:      &lowered{},
 		names:   map[string]int{},
 		having:  map[int]bool{},
-		mods:    map[int]*starMod{},
 		match:   matchBrackets(q.toks),
 	}
 	if err := l.run(); err != nil {
@@ -207,6 +206,15 @@ func lower(q query) (*lowered, error) {
 	l.lw.toks, l.lw.src = q.toks, q.src
 	l.finish()
 	return l.lw, nil
+}
+
+// put sets m[k], making the map first: most statements need few of a
+// lowering's maps.
+func put[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	(*m)[k] = v
 }
 
 func (l *lowerer) emit(s string, src int) {
@@ -245,7 +253,7 @@ func (l *lowerer) finish() {
 	l.lw.sql = b.String()
 	l.lw.units = l.src
 	for k, m := range l.mods {
-		l.lw.stars[l.lw.starts[k]] = m
+		put(&l.lw.stars, l.lw.starts[k], m)
 	}
 }
 

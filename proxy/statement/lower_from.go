@@ -160,7 +160,7 @@ func (l *lowerer) funcAlias(j int, fn string, scan *resultArg) (int, error) {
 		j = end
 	}
 	l.emit("AS "+alias, l.t[j-1].Pos)
-	l.lw.funcs[alias[1:len(alias)-1]] = tf
+	put(&l.lw.funcs, alias[1:len(alias)-1], tf)
 	return j, nil
 }
 
@@ -171,7 +171,7 @@ func (l *lowerer) starMods(i, k int) (int, error) {
 	get := func() *starMod {
 		if m == nil {
 			m = &starMod{exclude: map[string]bool{}, rename: map[string]string{}, replace: map[string]string{}}
-			l.mods[k] = m
+			put(&l.mods, k, m)
 		}
 		return m
 	}
@@ -265,7 +265,7 @@ func (l *lowerer) replaceList(i int, m *starMod) (int, error) {
 		l.nrep++
 		hidden := "#r" + strconv.Itoa(l.nrep)
 		l.emit(`AS "`+hidden+`"`, l.peek(i).Pos)
-		l.lw.hidden[hidden] = true
+		put(&l.lw.hidden, hidden, true)
 		m.replace[col] = hidden
 		i += 2
 		if l.peek(i).isOp(",") {

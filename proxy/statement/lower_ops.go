@@ -213,7 +213,7 @@ func (l *lowerer) derivedAlias(j, pos int) (int, error) {
 				names = append(names, v)
 			}
 		}
-		l.lw.renames[alias[1:len(alias)-1]] = names
+		put(&l.lw.renames, alias[1:len(alias)-1], names)
 		j = e
 	}
 	return j, nil

@@ -133,6 +133,6 @@ func (l *lowerer) pivot(i int) (int, error) {
 		k = e
 	}
 	l.emit(") AS "+alias, t[i].Pos)
-	l.lw.pivots[alias[1:len(alias)-1]] = info
+	put(&l.lw.pivots, alias[1:len(alias)-1], info)
 	return k, nil
 }
