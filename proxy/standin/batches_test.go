@@ -79,3 +79,43 @@ func TestBatches(t *testing.T) {
 		})
 	}
 }
+
+// TestBatches_perSession: whether a text's result comes in batches is
+// remembered for the session that checked it: another session's
+// temporary table of the same name, with a JSON column, is read a row at
+// a time and keeps its type.
+func TestBatches_perSession(t *testing.T) {
+	if !Batches {
+		t.Fatal("built without the duckdb_arrow tag: results are read a row at a time (make sets the tag)")
+	}
+	s, a := openSession(t)
+	ctx := context.Background()
+	pb, err := s.Open(ctx, proxy.OpenParams{Database: Database, Schema: Schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pb.Close()
+	b := pb.(*conn)
+	run := func(c *conn, q string, kind statement.Kind) *proxy.Outcome {
+		t.Helper()
+		out, err := c.Run(ctx, proxy.Exec{SQL: q, Kind: kind, Batches: true})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return out
+	}
+	run(b, `CREATE TEMPORARY TABLE shadowed AS SELECT '{"a":1}'::JSON AS j`, statement.KindCreate)
+	run(a, `CREATE TABLE shadowed AS SELECT 1 AS j`, statement.KindCreate)
+	for _, tc := range []struct {
+		c       *conn
+		batches bool
+		typ     string
+	}{{a, true, "fixed"}, {b, false, "variant"}, {a, true, "fixed"}} {
+		out := run(tc.c, `SELECT j FROM shadowed`, statement.KindSelect)
+		_, ok := out.Rows.(proxy.BatchRows)
+		if ok != tc.batches || out.Rows.Columns()[0].Type != tc.typ {
+			t.Errorf("session %d: in batches %v, column %s; want %v, %s", tc.c.id, ok, out.Rows.Columns()[0].Type, tc.batches, tc.typ)
+		}
+		out.Rows.Close()
+	}
+}

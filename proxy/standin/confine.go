@@ -279,7 +279,8 @@ func (c *conn) checkStatement(ctx context.Context, sqlText string) (bool, error)
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	if batches, ok := c.s.checked.has(sqlText); ok {
+	key := c.checkKey(sqlText)
+	if batches, ok := c.s.checked.has(key); ok {
 		return batches, nil
 	}
 	var typ duckdb.StmtType
@@ -314,7 +315,7 @@ func (c *conn) checkStatement(ctx context.Context, sqlText string) (bool, error)
 	case !statementsRun[typ]:
 		return false, refused(fmt.Sprintf("this kind of DuckDB statement (%d)", typ))
 	}
-	c.s.checked.add(sqlText, batches)
+	c.s.checked.add(key, batches)
 	return batches, nil
 }
 
@@ -322,30 +323,44 @@ func (c *conn) checkStatement(ctx context.Context, sqlText string) (bool, error)
 // statements a text holds and of what kind is its parse's alone, so one
 // check serves every run of it: a repeated statement, whatever its bind
 // values, is prepared once to run rather than twice. Whether its result
-// can be read in batches also depends on the catalog: every statement
-// that may change it forgets them all (reset). Bounded: when full, it
-// starts anew.
+// can be read in batches also depends on the tables its names reach: so a
+// text is remembered for the session and the current database and schema
+// it was checked in (a session's temporary tables hide others of the same
+// name), and every statement that may change the catalog forgets them all
+// (reset). Bounded: when full, it starts anew.
 type checkedTexts struct {
 	mu sync.Mutex
-	m  map[string]bool // text: batchable
+	m  map[checkKey]bool // batchable
+}
+
+// checkKey is a statement text as one session, in one database and
+// schema, checked it.
+type checkKey struct {
+	session          int64
+	database, schema string
+	text             string
+}
+
+func (c *conn) checkKey(text string) checkKey {
+	return checkKey{session: c.id, database: c.state.Database, schema: c.state.Schema, text: text}
 }
 
 const maxCheckedTexts = 4096
 
-func (t *checkedTexts) has(text string) (batches, ok bool) {
+func (t *checkedTexts) has(k checkKey) (batches, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	batches, ok = t.m[text]
+	batches, ok = t.m[k]
 	return batches, ok
 }
 
-func (t *checkedTexts) add(text string, batches bool) {
+func (t *checkedTexts) add(k checkKey, batches bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil || len(t.m) >= maxCheckedTexts {
-		t.m = make(map[string]bool)
+		t.m = make(map[checkKey]bool)
 	}
-	t.m[text] = batches
+	t.m[k] = batches
 }
 
 func (t *checkedTexts) reset() {

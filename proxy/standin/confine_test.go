@@ -570,20 +570,20 @@ func TestCheckedTexts(t *testing.T) {
 			t.Error("two statements ran after one was checked")
 		}
 	}
-	batches, ok := s.checked.has("SELECT 1")
-	if _, two := s.checked.has("SELECT 1; SELECT 2"); !ok || two || batches != Batches {
+	batches, ok := s.checked.has(c.checkKey("SELECT 1"))
+	if _, two := s.checked.has(c.checkKey("SELECT 1; SELECT 2")); !ok || two || batches != Batches {
 		t.Errorf("remembered %v", s.checked.m)
 	}
 	// a statement that may change the catalog forgets them
 	if _, err := c.Run(context.Background(), proxy.Exec{SQL: "CREATE TABLE checked_reset (x INT)", Kind: statement.KindCreate}); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := s.checked.has("SELECT 1"); ok {
+	if _, ok := s.checked.has(c.checkKey("SELECT 1")); ok {
 		t.Error("SELECT 1 still remembered after a CREATE TABLE")
 	}
 	var ct checkedTexts
 	for i := range maxCheckedTexts + 10 {
-		ct.add(fmt.Sprint(i), false)
+		ct.add(checkKey{text: fmt.Sprint(i)}, false)
 	}
 	if len(ct.m) > maxCheckedTexts {
 		t.Errorf("%d texts kept", len(ct.m))
