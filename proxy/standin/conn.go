@@ -107,7 +107,10 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 	}
 	if run, handled := c.transaction(&parser{toks: toks}); handled {
 		if run != "" {
-			if _, err := c.c.ExecContext(ctx, run); err != nil {
+			_, err := c.c.ExecContext(ctx, run)
+			// a rollback may bring back what a DDL statement changed
+			c.s.checked.reset()
+			if err != nil {
 				return nil, duckError(err)
 			}
 		}
