@@ -1,6 +1,7 @@
 package statement
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -181,7 +182,8 @@ func (l *lowerer) encodeChain(i int, parts []string) (string, error) {
 		}
 		return b.String(), nil
 	case len(parts) == 4:
-		return l.register(qname{parts: parts[:3]}, nil) + "." + quoteName(parts[3]), nil
+		// a copy: parts is the caller's buffer
+		return l.register(qname{parts: slices.Clone(parts[:3])}, nil) + "." + quoteName(parts[3]), nil
 	}
 	return "", l.fail(i, "name with %d parts", len(parts))
 }
