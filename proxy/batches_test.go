@@ -1,11 +1,19 @@
 package proxy_test
 
 import (
+	"context"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
+	"github.com/snowgate/snowgate/proxy/devidp"
 	"github.com/snowgate/snowgate/proxy/devstack"
+	"github.com/snowgate/snowgate/proxy/identity"
 	"github.com/snowgate/snowgate/proxy/standin"
 )
 
@@ -79,3 +87,61 @@ func TestBatches_sameAsRows(t *testing.T) {
 		}
 	}
 }
+
+// TestBatches_panic: a panic while a result's batches are read fails that
+// statement with an internal error, and the gateway and the session go on
+// serving. The panic is injected into the stand-in's rows: no real
+// upstream panics on demand.
+func TestBatches_panic(t *testing.T) {
+	st := startStack(t, allowAll, proxy.Config{})
+	verifier, err := identity.New([]identity.Issuer{{URL: st.Issuer.URL(), Audience: devidp.Audience}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(context.Background(), engine.Options{Dir: allowAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := proxy.New(proxy.Config{Name: "panicky", Auth: verifier, Decider: eng, Logger: slog.New(slog.DiscardHandler),
+		Upstream: panicky{st.Standin}, Defaults: proxy.OpenParams{Database: "DEMO", Schema: "PUBLIC"}, FoldQuotedIdentifiers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gw.Close() })
+	db := openAt(t, st, serveOn(t, gw), "analyst", "DEMO/PUBLIC")
+	db.SetMaxOpenConns(1) // one session throughout
+	var n int
+	err = db.QueryRow(`SELECT count(*) FROM customers`).Scan(&n)
+	if err == nil || !strings.Contains(err.Error(), "internal error in snowgate") {
+		t.Fatalf("a panic reading batches: %v", err)
+	}
+	// the same session, a result read a row at a time (a VARIANT column)
+	var v string
+	if err := db.QueryRow(`SELECT '{"a":1}'::VARIANT::VARCHAR || '' AS v, PARSE_JSON('{"b":2}') AS j`).Scan(&v, new(any)); err != nil {
+		t.Fatalf("after the panic: %v", err)
+	}
+}
+
+type panicky struct{ proxy.Upstream }
+
+func (p panicky) Open(ctx context.Context, params proxy.OpenParams) (proxy.Conn, error) {
+	c, err := p.Upstream.Open(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	return panickyConn{c}, nil
+}
+
+type panickyConn struct{ proxy.Conn }
+
+func (c panickyConn) Run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
+	out, err := c.Conn.Run(ctx, x)
+	if b, ok := out.Rows.(proxy.BatchRows); ok && err == nil {
+		out.Rows = panickyRows{b}
+	}
+	return out, err
+}
+
+type panickyRows struct{ proxy.BatchRows }
+
+func (panickyRows) NextBatch() (arrow.RecordBatch, error) { panic("injected into the stand-in's record batches") }

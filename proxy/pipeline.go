@@ -497,6 +497,12 @@ func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows,
 	var readErr error
 	go func() {
 		defer close(batches)
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("panic reading a result", "panic", v)
+				readErr = newError(CodeInternal, "XX000", "internal error in snowgate reading the result; see the gateway log", fmt.Errorf("panic: %v", v))
+			}
+		}()
 		for {
 			b, err := nextMasked(ctx, rows, plan, fields, masked)
 			if err != nil {

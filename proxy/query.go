@@ -129,6 +129,16 @@ func resultPath(id string) string { return "/queries/" + id + "/result" }
 
 // run executes a request's statements in order and finishes q.
 func (s *Server) run(ctx context.Context, q *query, req queryRequest, binds []Bind) {
+	// A panic fails the statement, not the gateway: it runs on a goroutine
+	// of its own, outside the HTTP handler's recovery.
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic running a statement", "query", q.id, "panic", v)
+			if !q.finished() {
+				q.finish(nil, newError(CodeInternal, "XX000", "internal error in snowgate; see the gateway log", fmt.Errorf("panic: %v", v)))
+			}
+		}
+	}()
 	q.abandonWhenLeft(s.cfg.AbandonAfter)
 	ctx, span := s.tracer.Start(ctx, "snowgate.query", trace.WithAttributes(attribute.String("snowgate.session", sessionID(q.session))))
 	res, err := s.execute(ctx, q, req, binds)
