@@ -144,4 +144,6 @@ func (c panickyConn) Run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, err
 
 type panickyRows struct{ proxy.BatchRows }
 
-func (panickyRows) NextBatch() (arrow.RecordBatch, error) { panic("injected into the stand-in's record batches") }
+func (panickyRows) NextBatch() (arrow.RecordBatch, error) {
+	panic("injected into the stand-in's record batches")
+}
