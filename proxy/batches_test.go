@@ -115,6 +115,11 @@ func TestBatches_panic(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "internal error in snowgate") {
 		t.Fatalf("a panic reading batches: %v", err)
 	}
+	// a panic on the statement's own goroutine
+	err = db.QueryRow(`SELECT 1 AS columns_panic`).Scan(&n)
+	if err == nil || !strings.Contains(err.Error(), "internal error in snowgate") {
+		t.Fatalf("a panic encoding a result: %v", err)
+	}
 	// the same session, a result read a row at a time (a VARIANT column)
 	var v string
 	if err := db.QueryRow(`SELECT '{"a":1}'::VARIANT::VARCHAR || '' AS v, PARSE_JSON('{"b":2}') AS j`).Scan(&v, new(any)); err != nil {
@@ -138,9 +143,16 @@ func (c panickyConn) Run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, err
 	out, err := c.Conn.Run(ctx, x)
 	if b, ok := out.Rows.(proxy.BatchRows); ok && err == nil {
 		out.Rows = panickyRows{b}
+		if strings.Contains(x.SQL, "columns_panic") {
+			out.Rows = panickyColumns{b}
+		}
 	}
 	return out, err
 }
+
+type panickyColumns struct{ proxy.BatchRows }
+
+func (panickyColumns) Columns() []proxy.Column { panic("injected into the stand-in's columns") }
 
 type panickyRows struct{ proxy.BatchRows }
 
