@@ -398,6 +398,28 @@ func TextSize(f Field, arr arrow.Array) (int64, error) {
 		size = func(int) int64 { return 1 }
 	case *array.Date32:
 		size = func(i int) int64 { return intLen(int64(a.Value(i))) }
+	case *array.Decimal128:
+		scale := int64(a.DataType().(*arrow.Decimal128Type).Scale)
+		render := size
+		size = func(i int) int64 {
+			n := a.Value(i)
+			if !n.FitsInPrecision(18) {
+				return render(i)
+			}
+			v := int64(n.LowBits())
+			sign := int64(0)
+			if v < 0 {
+				sign = 1
+			}
+			digits := intLen(v) - sign
+			switch {
+			case scale <= 0:
+				return sign + digits
+			case digits <= scale: // "0." and zeros before the digits
+				return sign + 2 + scale
+			}
+			return sign + digits + 1
+		}
 	default:
 		if v, ok := asInt64(arr); ok {
 			extra := int64(0)

@@ -36,6 +36,14 @@ func TestTextSize(t *testing.T) {
 	ts.AppendNull()
 	intArr := ints.NewArray()
 	intArr.Retain()
+	decs := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 38, Scale: 3})
+	for _, v := range []int64{0, 5, -5, 999, -999, 1000, -1000, 123456789012345678, -123456789012345678} {
+		decs.Append(decimal128.FromI64(v))
+	}
+	decs.Append(decimal128.FromBigInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(30), nil)))
+	decs.AppendNull()
+	decs0 := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 38, Scale: 0})
+	decs0.AppendValues([]decimal128.Num{decimal128.FromI64(0), decimal128.FromI64(-7), decimal128.FromI64(42)}, nil)
 	for _, tc := range []struct {
 		f   Field
 		arr arrow.Array
@@ -44,6 +52,8 @@ func TestTextSize(t *testing.T) {
 		{Field{Type: "fixed", Scale: 2}, intArr},
 		{Field{Type: "fixed"}, small.NewArray()},
 		{Field{Type: "date"}, dates.NewArray()},
+		{Field{Type: "fixed", Precision: 38, Scale: 3}, decs.NewArray()},
+		{Field{Type: "fixed", Precision: 38}, decs0.NewArray()},
 		{Field{Type: "boolean"}, bools.NewArray()},
 		{Field{Type: "timestamp_ntz", Scale: 9}, ts.NewArray()},
 	} {
