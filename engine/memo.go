@@ -55,7 +55,7 @@ func newMemo(ctx context.Context, c *ast.Compiler, store storage.Store, size int
 	if size <= 0 {
 		return nil
 	}
-	r := &reach{ctx: ctx, c: c, store: store, seen: map[*ast.Rule]bool{}, inputDeps: map[*ast.Rule]bool{}}
+	r := &reach{ctx: ctx, c: c, store: store, seen: map[*ast.Rule]bool{}, varying: map[*ast.Rule]bool{}}
 	// The decision's rules: data.snowgate.decision itself, or the rules
 	// under it when a package of that name builds it.
 	rules := c.GetRules(ast.MustParseRef(DecisionQuery))
@@ -82,8 +82,8 @@ type reach struct {
 	c     *ast.Compiler
 	store storage.Store
 
-	seen      map[*ast.Rule]bool
-	inputDeps map[*ast.Rule]bool // memo of readsInput
+	seen    map[*ast.Rule]bool
+	varying map[*ast.Rule]bool // memo of varies
 
 	paths            []ast.Ref
 	whole            bool
@@ -108,17 +108,9 @@ func (r *reach) visit(rule *ast.Rule) {
 	})
 	ast.WalkExprs(rule, func(e *ast.Expr) bool {
 		r.whole = r.whole || len(e.With) > 0 // with input ... reads the input some other way
-		if e.IsCall() && !deterministicCall(e.Operator()) {
-			r.nondeterministic = true
-		}
 		return false
 	})
-	ast.WalkTerms(rule, func(t *ast.Term) bool {
-		if call, ok := t.Value.(ast.Call); ok && !deterministicCall(call[0].Value.(ast.Ref)) {
-			r.nondeterministic = true
-		}
-		return false
-	})
+	r.nondeterministic = r.nondeterministic || callsNondeterministic(rule)
 	// The compiler's graph holds every rule a reference may select, data[x]
 	// and a bare data (which depends on every rule) included.
 	for node := rule; node != nil; node = node.Else {
@@ -129,8 +121,9 @@ func (r *reach) visit(rule *ast.Rule) {
 }
 
 // cannotApply reports whether rule's first condition is a reference that
-// reads no input and is undefined or false for the active data, so that
-// the rule gives nothing for any input.
+// reads no input, calls no built-in whose answer changes, and is undefined
+// or false for the active data, so that the rule gives nothing for any
+// input at any time.
 func (r *reach) cannotApply(rule *ast.Rule) bool {
 	if rule.Default || rule.Else != nil || len(rule.Body) == 0 {
 		return false
@@ -145,7 +138,7 @@ func (r *reach) cannotApply(rule *ast.Rule) bool {
 		return false
 	}
 	for _, dep := range r.c.GetRules(ref) {
-		if r.readsInput(dep) {
+		if r.varies(dep) {
 			return false
 		}
 	}
@@ -154,28 +147,46 @@ func (r *reach) cannotApply(rule *ast.Rule) bool {
 	return err == nil && len(rs) == 0
 }
 
-// readsInput reports whether rule, or a rule it depends on, refers to the
-// input.
-func (r *reach) readsInput(rule *ast.Rule) bool {
-	if v, ok := r.inputDeps[rule]; ok {
+// varies reports whether rule, or a rule it depends on, refers to the
+// input or calls a built-in whose answer can change between calls: what
+// it gives is then not fixed by the active data.
+func (r *reach) varies(rule *ast.Rule) bool {
+	if v, ok := r.varying[rule]; ok {
 		return v
 	}
-	r.inputDeps[rule] = true // while it is being decided (recursion is a compile error anyway)
-	reads := false
+	r.varying[rule] = true // while it is being decided (recursion is a compile error anyway)
+	v := callsNondeterministic(rule)
 	ast.WalkRefs(rule, func(ref ast.Ref) bool {
-		reads = reads || ref.HasPrefix(ast.InputRootRef)
-		return reads
+		v = v || ref.HasPrefix(ast.InputRootRef)
+		return v
 	})
-	for node := rule; node != nil && !reads; node = node.Else {
+	for node := rule; node != nil && !v; node = node.Else {
 		for dep := range r.c.Graph.Dependencies(node) {
-			if r.readsInput(dep.(*ast.Rule)) {
-				reads = true
+			if r.varies(dep.(*ast.Rule)) {
+				v = true
 				break
 			}
 		}
 	}
-	r.inputDeps[rule] = reads
-	return reads
+	r.varying[rule] = v
+	return v
+}
+
+// callsNondeterministic reports whether rule itself calls a built-in
+// whose answer can change between calls with the same arguments.
+func callsNondeterministic(rule *ast.Rule) bool {
+	found := false
+	ast.WalkExprs(rule, func(e *ast.Expr) bool {
+		found = found || e.IsCall() && !deterministicCall(e.Operator())
+		return found
+	})
+	ast.WalkTerms(rule, func(t *ast.Term) bool {
+		if call, ok := t.Value.(ast.Call); ok && !deterministicCall(call[0].Value.(ast.Ref)) {
+			found = true
+		}
+		return found
+	})
+	return found
 }
 
 // deterministicCall reports whether a call of op gives the same answer for

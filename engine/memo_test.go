@@ -347,3 +347,36 @@ func TestMemo_canceled(t *testing.T) {
 		t.Errorf("canceled: %+v, want a deny that failed closed (%s)", d, ReasonCanceled)
 	}
 }
+
+// TestMemo_clockGuard: a rule guarded by a condition that reads only data
+// but calls the clock is not left out as one that cannot apply: the
+// policy gets no memo, and the rule applies once its time comes.
+func TestMemo_clockGuard(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+	e, err := New(ctx, Options{
+		FS: policyFS(`package snowgate
+after_2100 if time.now_ns() > 4102444800000000000
+default decision := {"action": "allow", "reasons": []}
+decision := {"action": "deny", "reasons": ["closed after 2100"]} if {
+	after_2100
+	input.statement.kind == "select"
+}
+`),
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.active.Load().memo.Load() != nil {
+		t.Error("a policy whose guard calls time.now_ns has a memo")
+	}
+	in := input(analyst(), selectOrders())
+	if d := e.Decide(ctx, in); d.Action != ActionAllow {
+		t.Fatalf("before 2100: %s %v", d.Action, d.Reasons)
+	}
+	now = now.AddDate(2, 0, 0)
+	if d := e.Decide(ctx, in); d.Action != ActionDeny {
+		t.Errorf("after 2100 the same statement: %s %v, want deny", d.Action, d.Reasons)
+	}
+}
