@@ -4,11 +4,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/big"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/snowgate/snowgate/proxy/rowset"
 )
 
 // Column describes one result column as Snowflake's rowtype does. Type is
@@ -188,31 +189,14 @@ func realValue(v any) (float64, error) {
 	return 0, fmt.Errorf("cannot encode a %T as real", v)
 }
 
-// formatReal writes a float the way all three drivers parse it, including
-// the non-finite values ("NaN", "Infinity", "-Infinity").
-func formatReal(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
-}
+// formatReal writes a float the way all three drivers parse it
+// (rowset.AppendReal, which record batches are rendered with too).
+func formatReal(f float64) string { return string(rowset.AppendReal(nil, f)) }
 
 // epochText renders seconds and nanoseconds as "seconds.fraction" with
-// exactly scale fraction digits.
+// exactly scale fraction digits (rowset.AppendEpoch).
 func epochText(secs, nanos, scale int64) string {
-	if scale <= 0 {
-		return strconv.FormatInt(secs, 10)
-	}
-	if scale > 9 {
-		scale = 9
-	}
-	frac := fmt.Sprintf("%09d", nanos)[:scale]
-	return strconv.FormatInt(secs, 10) + "." + frac
+	return string(rowset.AppendEpoch(nil, secs, nanos, scale))
 }
 
 func floorDiv(a, b int64) int64 {
