@@ -2,18 +2,14 @@ package proxy_test
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
-	"github.com/snowgate/snowgate/proxy/devidp"
 	"github.com/snowgate/snowgate/proxy/devstack"
-	"github.com/snowgate/snowgate/proxy/identity"
 	"github.com/snowgate/snowgate/proxy/standin"
 )
 
@@ -94,24 +90,12 @@ func TestBatches_sameAsRows(t *testing.T) {
 // upstream panics on demand.
 func TestBatches_panic(t *testing.T) {
 	st := startStack(t, allowAll, proxy.Config{})
-	verifier, err := identity.New([]identity.Issuer{{URL: st.Issuer.URL(), Audience: devidp.Audience}}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(context.Background(), engine.Options{Dir: allowAll})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := proxy.New(proxy.Config{Name: "panicky", Auth: verifier, Decider: eng, Logger: slog.New(slog.DiscardHandler),
-		Upstream: panicky{st.Standin}, Defaults: proxy.OpenParams{Database: "DEMO", Schema: "PUBLIC"}, FoldQuotedIdentifiers: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gw.Close() })
-	db := openAt(t, st, serveOn(t, gw), "analyst", "DEMO/PUBLIC")
+	addr := gatewayOver(t, st, allowAll, proxy.Config{Name: "panicky", Upstream: panicky{st.Standin},
+		Defaults: proxy.OpenParams{Database: "DEMO", Schema: "PUBLIC"}, FoldQuotedIdentifiers: true})
+	db := openAt(t, st, addr, "analyst", "DEMO/PUBLIC")
 	db.SetMaxOpenConns(1) // one session throughout
 	var n int
-	err = db.QueryRow(`SELECT count(*) FROM customers`).Scan(&n)
+	err := db.QueryRow(`SELECT count(*) FROM customers`).Scan(&n)
 	if err == nil || !strings.Contains(err.Error(), "internal error in snowgate") {
 		t.Fatalf("a panic reading batches: %v", err)
 	}

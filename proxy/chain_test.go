@@ -35,6 +35,18 @@ func chainGateway(t *testing.T, st *devstack.Stack, host string, port int, user,
 
 // chainGatewayWith is chainGateway with the policy in policyDir.
 func chainGatewayWith(t *testing.T, st *devstack.Stack, policyDir, host string, port int, user, password, database, schema string) string {
+	return gatewayOver(t, st, policyDir, proxy.Config{
+		Name:        "chained",
+		Upstream:    &snowflake.Upstream{Account: "upstream", Host: host, Port: port, Protocol: "http", LoginTimeout: 20 * time.Second},
+		Credentials: vault.Static{User: user, Password: password},
+		Defaults:    proxy.OpenParams{Database: database, Schema: schema},
+	})
+}
+
+// gatewayOver starts a gateway of cfg (its upstream and what else it
+// sets) whose clients log in with tokens from st's dev issuer and whose
+// policy is in policyDir, and returns its address.
+func gatewayOver(t *testing.T, st *devstack.Stack, policyDir string, cfg proxy.Config) string {
 	t.Helper()
 	verifier, err := identity.New([]identity.Issuer{{URL: st.Issuer.URL(), Audience: devidp.Audience}}, 0)
 	if err != nil {
@@ -44,12 +56,8 @@ func chainGatewayWith(t *testing.T, st *devstack.Stack, policyDir, host string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := proxy.New(proxy.Config{
-		Name: "chained", Auth: verifier, Decider: eng, Logger: slog.New(slog.DiscardHandler),
-		Upstream:    &snowflake.Upstream{Account: "upstream", Host: host, Port: port, Protocol: "http", LoginTimeout: 20 * time.Second},
-		Credentials: vault.Static{User: user, Password: password},
-		Defaults:    proxy.OpenParams{Database: database, Schema: schema},
-	})
+	cfg.Auth, cfg.Decider, cfg.Logger = verifier, eng, slog.New(slog.DiscardHandler)
+	gw, err := proxy.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package rowset
 
 import (
-	"bytes"
 	"math"
 	"math/big"
 	"testing"
@@ -9,7 +8,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -115,14 +113,7 @@ func TestArrowColumns(t *testing.T) {
 			}
 			releaseAll(cols)
 		}
-		b, err := a.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := ipc.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := encoded(t, a)
 		batches := 0
 		for r.Next() {
 			rec := r.RecordBatch()

@@ -1,11 +1,6 @@
 package rowset
 
-import (
-	"bytes"
-	"testing"
-
-	"github.com/apache/arrow-go/v18/arrow/ipc"
-)
+import "testing"
 
 // FuzzArrow: whatever a cell holds, encoding it as any column type either
 // fails with an error or gives a stream a reader decodes, with the rows
@@ -31,14 +26,7 @@ func FuzzArrow(f *testing.F) {
 		if err := a.Append([]string{""}, []bool{false}); err != nil {
 			t.Fatalf("a NULL: %v", err)
 		}
-		b, err := a.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := ipc.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := encoded(t, a)
 		defer r.Release()
 		if !r.Next() || r.RecordBatch().NumRows() != 2 {
 			t.Fatalf("%s %q: the stream does not hold the two rows (%v)", fl.Type, cell, r.Err())

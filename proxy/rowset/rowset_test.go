@@ -10,6 +10,20 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 )
 
+// encoded encodes what a holds and reads it back as a stream.
+func encoded(t testing.TB, a *Arrow) *ipc.Reader {
+	t.Helper()
+	b, err := a.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ipc.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func decode(t *testing.T, b []byte) arrow.RecordBatch {
 	t.Helper()
 	r, err := ipc.NewReader(bytes.NewReader(b))
