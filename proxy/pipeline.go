@@ -488,7 +488,7 @@ func readFailed(ctx context.Context, err error, masked bool) error {
 // Go value. One goroutine reads and masks the batches while this one
 // encodes them.
 func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows, plan maskPlan, caps budget, w *rowWriter, masked bool) error {
-	fields := rowFields(res.columns)
+	fields := w.fields
 	// Bytes are counted as the values' text only where a quota or a cap
 	// reads them.
 	countBytes := s.cfg.Quotas != nil || caps.bytes > 0
@@ -522,7 +522,7 @@ func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows,
 	var err error
 	for b := range batches {
 		if err == nil {
-			if err = s.writeBatch(res, w, b, fields, caps, countBytes); err != nil {
+			if err = writeBatch(res, w, b, caps, countBytes); err != nil {
 				close(stop)
 			}
 		}
@@ -536,10 +536,10 @@ func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows,
 }
 
 // writeBatch counts a masked batch against the caps and encodes it.
-func (s *Server) writeBatch(res *result, w *rowWriter, b maskedBatch, fields []rowset.Field, caps budget, countBytes bool) error {
+func writeBatch(res *result, w *rowWriter, b maskedBatch, caps budget, countBytes bool) error {
 	if countBytes {
 		for i, c := range b.cols {
-			n, err := rowset.TextSize(fields[i], c)
+			n, err := rowset.TextSize(w.fields[i], c)
 			if err != nil {
 				return newError(CodeInternal, "XX000", "snowgate could not encode a result value", err)
 			}

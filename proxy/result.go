@@ -153,7 +153,8 @@ type rowWriter struct {
 	spoolDir                string
 
 	res      *result
-	enc      encoder // the chunk being filled
+	fields   []rowset.Field // res.columns as the encoders take them
+	enc      encoder        // the chunk being filled
 	spilling bool
 	perRow   int // bytes a row of record batches adds, as last seen
 }
@@ -171,7 +172,7 @@ type encoder interface {
 
 func newRowWriter(res *result, inlineLimit, chunkLimit int, spoolDir string) (*rowWriter, error) {
 	fields := rowFields(res.columns)
-	w := &rowWriter{res: res, inlineLimit: inlineLimit, chunkLimit: chunkLimit, spoolDir: spoolDir, enc: &rowset.JSON{Fields: fields}}
+	w := &rowWriter{res: res, fields: fields, inlineLimit: inlineLimit, chunkLimit: chunkLimit, spoolDir: spoolDir, enc: &rowset.JSON{Fields: fields}}
 	if res.arrow {
 		a, err := rowset.NewArrow(fields)
 		if err != nil {
