@@ -392,7 +392,11 @@ func TextSize(f Field, arr arrow.Array) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	size := func(i int) int64 { return int64(len(text(make([]byte, 0, 64), i))) }
+	var scratch []byte
+	size := func(i int) int64 {
+		scratch = text(scratch[:0], i)
+		return int64(len(scratch))
+	}
 	switch a := arr.(type) {
 	case *array.Boolean:
 		size = func(int) int64 { return 1 }
