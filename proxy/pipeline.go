@@ -519,19 +519,22 @@ func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows,
 			}
 		}
 	}()
-	var err error
-	for b := range batches {
-		if err == nil {
-			if err = writeBatch(res, w, b, caps, countBytes); err != nil {
-				close(stop)
-			}
+	// However this returns (an error, a panic), the reader has stopped
+	// before the caller closes the rows it reads.
+	defer func() {
+		close(stop)
+		for b := range batches {
+			b.release()
 		}
+	}()
+	for b := range batches {
+		err := writeBatch(res, w, b, caps, countBytes)
 		b.release()
+		if err != nil {
+			return err
+		}
 	}
 	// the reader has stopped: batches is closed
-	if err != nil {
-		return err
-	}
 	return readErr
 }
 
