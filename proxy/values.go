@@ -83,7 +83,7 @@ func encodeValue(col *Column, v any) (string, bool, error) {
 	case "date":
 		if t, ok := v.(time.Time); ok {
 			d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-			return strconv.FormatInt(floorDiv(d.Unix(), 86400), 10), true, nil
+			return strconv.FormatInt(d.Unix()/86400, 10), true, nil // midnight: a whole number of days
 		}
 	case "time":
 		if t, ok := v.(time.Time); ok {
@@ -197,14 +197,6 @@ func formatReal(f float64) string { return string(rowset.AppendReal(nil, f)) }
 // exactly scale fraction digits (rowset.AppendEpoch).
 func epochText(secs, nanos, scale int64) string {
 	return string(rowset.AppendEpoch(nil, secs, nanos, scale))
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
 }
 
 // jsonable turns the maps and lists an upstream returns for semi-structured
