@@ -40,7 +40,7 @@ test: deps ## run every test with the real drivers, OPA and the other components
 	$(TEST_ENV) $(GO) test -count=1 -timeout 30m ./...
 	$(GO) test -race -count=1 ./engine/                                 # the engine's memo of decisions, shared by every session
 	cd deploy/kubernetes/check && $(GO) test -count=1 ./...
-	$(MAKE) --no-print-directory fuzz FUZZTIME=10s                       # each fuzz target briefly, beyond its seed corpus
+	$(MAKE) --no-print-directory fuzz FUZZTIME=20000x                    # each fuzz target briefly, beyond its seed corpus: a count, see README
 
 deps: $(VENV)/.ok $(FAKESNOW)/.ok $(NODE)/.ok $(CLIENTS:%=$(CACHE)/%/.ok) $(OPA) $(VAULT) $(JDBC_JAR) ## install the test clients and tools into .cache
 
