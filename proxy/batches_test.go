@@ -2,15 +2,24 @@ package proxy_test
 
 import (
 	"context"
+	"database/sql"
+	"io"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	sf "github.com/snowflakedb/gosnowflake"
 
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/devstack"
+	"github.com/snowgate/snowgate/proxy/snowflake"
 	"github.com/snowgate/snowgate/proxy/standin"
+	"github.com/snowgate/snowgate/proxy/statement"
+	"github.com/snowgate/snowgate/vault"
 )
 
 // typedTable has a column of every type the stand-in hands over in record
@@ -142,4 +151,135 @@ type panickyRows struct{ proxy.BatchRows }
 
 func (panickyRows) NextBatch() (arrow.RecordBatch, error) {
 	panic("injected into the stand-in's record batches")
+}
+
+// TestChain_batches: the same typed result, read from a Snowflake upstream
+// (a second gateway, over the real protocol) in gosnowflake's Arrow
+// batches, reaches gosnowflake as JSON and as Arrow with every value and
+// every mask exactly as from the stand-in read a row at a time.
+func TestChain_batches(t *testing.T) {
+	key := []byte("one deployment's mask key")
+	upstream := startStack(t, allowAll, proxy.Config{})
+	rows := startStack(t, "testdata/mask-types", proxy.Config{ChunkBytes: 32 << 10, InlineBytes: 16 << 10, MaskKey: key})
+	rows.Standin.RowsOnly = true
+	// Snowflake has no 4-byte FLOAT: the upstream sends 8 bytes, whose text a mask reads.
+	table := strings.ReplaceAll(typedTable, "::FLOAT AS", "::DOUBLE AS")
+	for _, st := range []*devstack.Stack{upstream, rows} {
+		if _, err := openGo(t, st, "analyst", "JSON").Exec(table); err != nil {
+			t.Fatal(err)
+		}
+	}
+	host, portStr, _ := net.SplitHostPort(upstream.StandinAddr)
+	port, _ := strconv.Atoi(portStr)
+	sfu := &snowflake.Upstream{Account: "upstream", Host: host, Port: port, Protocol: "http", LoginTimeout: 20 * time.Second}
+	addr := gatewayOver(t, upstream, "testdata/mask-types", proxy.Config{
+		Name: "chained", Upstream: sfu, Credentials: vault.Static{User: "ADMIN", Password: "snowgate-dev"},
+		Defaults: proxy.OpenParams{Database: "DEMO", Schema: "PUBLIC"}, ChunkBytes: 32 << 10, InlineBytes: 16 << 10, MaskKey: key,
+	})
+	q := "SELECT " + typedColumns + " FROM typed ORDER BY id"
+	for _, format := range []string{"JSON", "ARROW"} {
+		got := scanAll(t, openFormatAt(t, upstream, addr, format), q)
+		want := scanAll(t, openGo(t, rows, "analyst", format), q)
+		if len(want) != 3000*26 {
+			t.Fatalf("%s: %d values from rows, want %d", format, len(want), 3000*26)
+		}
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Fatalf("%s: value %d through the chain %q, from the stand-in's rows %q", format, i, got[i], want[i])
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d values through the chain, %d from rows", format, len(got), len(want))
+		}
+	}
+	// A session that asks for JSON: the gateway passes the ALTER SESSION
+	// on, and the upstream answers in JSON, which is read a row at a time.
+	db := openFormatAt(t, upstream, addr, "ARROW")
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON'"); err != nil {
+		t.Fatal(err)
+	}
+	got, want := scanAll(t, db, q), scanAll(t, openGo(t, rows, "analyst", "JSON"), q)
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			t.Fatalf("upstream JSON: value %d through the chain %q, from the stand-in's rows %q", i, got[i], want[i])
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("upstream JSON: %d values through the chain, %d from rows", len(got), len(want))
+	}
+
+	// Which results come in batches: the upstream session itself.
+	c, err := sfu.Open(context.Background(), proxy.OpenParams{User: "ADMIN", Password: "snowgate-dev", Database: "DEMO", Schema: "PUBLIC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		sql     string
+		kind    statement.Kind
+		batches bool
+		rows    int
+	}{
+		{q, statement.KindSelect, true, 3000},
+		// no standard Arrow type holds a TIMESTAMP_TZ's zone
+		{"SELECT id, '2024-02-29 13:14:15+02:00'::TIMESTAMP_TZ AS tz FROM typed", statement.KindSelect, false, 3000},
+		{"SHOW TABLES", statement.KindShow, true, -1},
+		{"ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON'", statement.KindAlter, false, -1},
+		{q, statement.KindSelect, false, 3000}, // answered in JSON now
+	} {
+		out, err := c.Run(context.Background(), proxy.Exec{SQL: tc.sql, Kind: tc.kind, Batches: true})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		if out.Rows == nil {
+			continue
+		}
+		br, isBatches := out.Rows.(proxy.BatchRows)
+		n := 0
+		for {
+			if isBatches {
+				b, err := br.NextBatch()
+				if err != nil {
+					if err != io.EOF {
+						t.Fatalf("%s: %v", tc.sql, err)
+					}
+					break
+				}
+				n += int(b.NumRows())
+				continue
+			}
+			err := out.Rows.Next(make([]any, len(out.Rows.Columns())))
+			if err != nil {
+				if err != io.EOF {
+					t.Fatalf("%s: %v", tc.sql, err)
+				}
+				break
+			}
+			n++
+		}
+		out.Rows.Close()
+		if isBatches != tc.batches || (tc.rows >= 0 && n != tc.rows) || n == 0 {
+			t.Errorf("%.40s: batches %v and %d rows, want %v and %d", tc.sql, isBatches, n, tc.batches, tc.rows)
+		}
+	}
+}
+
+// openFormatAt connects gosnowflake to the gateway at addr asking for
+// results in format.
+func openFormatAt(t *testing.T, st *devstack.Stack, addr, format string) *sql.DB {
+	t.Helper()
+	tok, err := st.Issuer.Token("analyst")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	db := sql.OpenDB(sf.NewConnector(sf.SnowflakeDriver{}, sf.Config{
+		Account: "snowgate", Host: host, Port: p, Protocol: "http", Authenticator: sf.AuthTypeOAuth, Token: tok,
+		Database: "DEMO", Schema: "PUBLIC", LoginTimeout: 20 * time.Second,
+		Params: map[string]*string{"GO_QUERY_RESULT_FORMAT": &format},
+	}))
+	t.Cleanup(func() { db.Close() })
+	return db
 }

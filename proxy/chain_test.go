@@ -203,6 +203,18 @@ func TestChain_fakesnow(t *testing.T) {
 	if strings.Join(got, "|") != want {
 		t.Errorf("rows through fakesnow\n got %s\nwant %s", strings.Join(got, "|"), want)
 	}
+	// Without the TIMESTAMP_TZ the gateway reads fakesnow's Arrow a record
+	// batch at a time (TestChain_batches shows which results do).
+	var (
+		id           int64
+		name, amount string
+		ts           time.Time
+		tm           time.Time
+	)
+	err = db.QueryRow(`SELECT id, name, amount, ts, '13:14:15.123456'::TIME FROM t WHERE id = 2`).Scan(&id, &name, &amount, &ts, &tm)
+	if got := fmt.Sprintln(id, name, amount, ts.Format("2006-01-02 15:04:05"), tm.Format("15:04:05.000000")); err != nil || got != "2 b 2.50 2024-03-01 00:00:00 13:14:15.123456\n" {
+		t.Errorf("a row through fakesnow in batches: %q, %v", got, err)
+	}
 }
 
 func freePort(t *testing.T) int {

@@ -246,6 +246,12 @@ func maskedText(arr arrow.Array) (func(dst []byte, i int) []byte, error) {
 		return func(dst []byte, i int) []byte {
 			return a.Value(i).ToTime(unit).UTC().AppendFormat(dst, time.RFC3339Nano)
 		}, nil
+	case *array.Struct:
+		if epoch, fraction, ok := rowset.EpochFraction(a); ok {
+			return func(dst []byte, i int) []byte {
+				return time.Unix(epoch.Value(i), int64(fraction.Value(i))).UTC().AppendFormat(dst, time.RFC3339Nano)
+			}, nil
+		}
 	case *array.Time64:
 		unit := a.DataType().(*arrow.Time64Type).Unit
 		return func(dst []byte, i int) []byte {

@@ -84,9 +84,9 @@ type Rows interface {
 
 // BatchRows is a result set an upstream hands over a record batch at a
 // time, one array per column in standard Arrow types (int64, decimal128,
-// float64, utf8, bool, date32, time64, timestamp, binary: what
-// rowset.Text reads for the column's type). Its Next may fail: the
-// caller reads batches.
+// float64, utf8, bool, date32, time64, timestamp, binary), or a timestamp
+// as Snowflake's epoch/fraction struct: what rowset.Text reads for the
+// column's type. Its Next may fail: the caller reads batches.
 type BatchRows interface {
 	Rows
 	// NextBatch returns the next rows, valid until the next call; io.EOF

@@ -1,7 +1,8 @@
 package rowset
 
 // Rows may also arrive a record batch at a time, as an upstream reads them
-// in standard Arrow types (DuckDB's): one array per column. Text renders
+// in standard Arrow types (DuckDB's), or a timestamp in Snowflake's
+// epoch/fraction struct: one array per column. Text renders
 // such a column's values as the JSON rowset's text, exactly as the row
 // path renders the same values, so that masks and quotas read one
 // representation; convert turns it into Snowflake's Arrow conventions
@@ -134,8 +135,28 @@ func asNanos(f Field, arr arrow.Array) (func(int) (int64, int64), bool) {
 		}
 		unit := a.DataType().(*arrow.Time32Type).Unit
 		return func(i int) (int64, int64) { return split(int64(a.Value(i)), unit) }, true
+	case *array.Struct:
+		epoch, fraction, ok := EpochFraction(a)
+		if !ok || f.Type == "time" {
+			return nil, false
+		}
+		return func(i int) (int64, int64) { return epoch.Value(i), int64(fraction.Value(i)) }, true
 	}
 	return nil, false
+}
+
+// EpochFraction reads Snowflake's own form of a timestamp, which no
+// standard Arrow type holds over its whole range: a struct of whole
+// seconds since the epoch ("epoch", int64) and the nanoseconds after them
+// ("fraction", int32).
+func EpochFraction(a *array.Struct) (*array.Int64, *array.Int32, bool) {
+	st := a.DataType().(*arrow.StructType)
+	if st.NumFields() != 2 || st.Field(0).Name != "epoch" || st.Field(1).Name != "fraction" {
+		return nil, nil, false
+	}
+	epoch, ok1 := a.Field(0).(*array.Int64)
+	fraction, ok2 := a.Field(1).(*array.Int32)
+	return epoch, fraction, ok1 && ok2
 }
 
 const time1e9 = 1_000_000_000

@@ -10,7 +10,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,14 +37,11 @@ var _ proxy.Upstream = (*Upstream)(nil)
 
 // Open implements proxy.Upstream: one Snowflake session per gateway session.
 func (u *Upstream) Open(ctx context.Context, p proxy.OpenParams) (proxy.Conn, error) {
-	json := "json"
 	cfg := sf.Config{
 		Account: u.Account, Host: u.Host, Port: u.Port, Protocol: u.Protocol,
 		User: p.User, Password: p.Password,
 		Database: p.Database, Schema: p.Schema, Warehouse: p.Warehouse, Role: p.Role,
 		LoginTimeout: u.LoginTimeout,
-		// JSON results keep exact decimals as text through database/sql.
-		Params:                   map[string]*string{"GO_QUERY_RESULT_FORMAT": &json},
 		DisableTelemetry:         true,
 		DisableQueryContextCache: true,
 		DisableConsoleLogin:      sf.ConfigBoolTrue,
@@ -94,17 +90,11 @@ func (c *conn) Run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 	args := bindArgs(x.Binds)
 	switch x.Kind {
 	case statement.KindSelect, statement.KindShow, statement.KindDescribe, statement.KindExplain, statement.KindCall, statement.KindList:
-		rows, err := c.c.QueryContext(ctx, x.SQL, args...)
-		if err != nil {
-			c.mu.Unlock()
-			return nil, sqlError(err)
-		}
-		r, err := newRows(rows)
+		r, err := c.query(ctx, x, args, c.mu.Unlock)
 		if err != nil {
 			c.mu.Unlock()
 			return nil, err
 		}
-		r.unlock = c.mu.Unlock
 		return &proxy.Outcome{Rows: r, QueryID: queryID(idc)}, nil
 	}
 	defer c.mu.Unlock()
@@ -152,68 +142,6 @@ func bindArgs(binds []proxy.Bind) []any {
 		args = append(args, v)
 	}
 	return args
-}
-
-type rows struct {
-	r      *sql.Rows
-	cols   []proxy.Column
-	vals   []any
-	ptrs   []any
-	once   sync.Once
-	unlock func()
-}
-
-func newRows(r *sql.Rows) (*rows, error) {
-	types, err := r.ColumnTypes()
-	if err != nil {
-		r.Close()
-		return nil, sqlError(err)
-	}
-	x := &rows{r: r, cols: make([]proxy.Column, len(types)), vals: make([]any, len(types)), ptrs: make([]any, len(types))}
-	for i, t := range types {
-		c := proxy.Column{Name: t.Name(), Type: strings.ToLower(t.DatabaseTypeName())}
-		if p, s, ok := t.DecimalSize(); ok {
-			c.Precision, c.Scale = p, s
-		}
-		if l, ok := t.Length(); ok {
-			c.Length = l
-		}
-		if n, ok := t.Nullable(); ok {
-			c.Nullable = n
-		}
-		if strings.HasPrefix(c.Type, "timestamp") || c.Type == "time" {
-			if c.Scale == 0 {
-				c.Scale = 9
-			}
-		}
-		x.cols[i] = c
-		x.ptrs[i] = &x.vals[i]
-	}
-	return x, nil
-}
-
-func (r *rows) Columns() []proxy.Column { return r.cols }
-
-func (r *rows) Next(dst []any) error {
-	if !r.r.Next() {
-		if err := r.r.Err(); err != nil {
-			return sqlError(err)
-		}
-		return io.EOF
-	}
-	if err := r.r.Scan(r.ptrs...); err != nil {
-		return sqlError(err)
-	}
-	copy(dst, r.vals)
-	return nil
-}
-
-func (r *rows) Close() error {
-	err := r.r.Close()
-	if r.unlock != nil {
-		r.once.Do(r.unlock)
-	}
-	return err
 }
 
 // upstreamErr carries Snowflake's own error code to the client.
