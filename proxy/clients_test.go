@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -36,12 +37,29 @@ func TestNodeSDK(t *testing.T) {
 }
 
 func runClient(t *testing.T, interpreter, script string, env []string, flags ...string) {
+	for _, chained := range []bool{false, true} {
+		t.Run(map[bool]string{false: "stand-in", true: "chained"}[chained], func(t *testing.T) {
+			runClientOn(t, chained, interpreter, script, env, flags...)
+		})
+	}
+}
+
+// runClientOn runs a client script against a dev stack's gateway or, when
+// chained, against a gateway whose upstream is that stack's stand-in
+// reached with gosnowflake (the chained upstream, as Snowflake would be).
+func runClientOn(t *testing.T, chained bool, interpreter, script string, env []string, flags ...string) {
 	st := startStack(t, allowAll, proxy.Config{})
 	tok, err := st.Issuer.Token("analyst")
 	if err != nil {
 		t.Fatal(err)
 	}
-	host, port, _ := net.SplitHostPort(st.GatewayAddr)
+	addr := st.GatewayAddr
+	if chained {
+		shost, sport, _ := net.SplitHostPort(st.StandinAddr)
+		sp, _ := strconv.Atoi(sport)
+		addr = chainGateway(t, st, shost, sp, "ADMIN", "snowgate-dev", "DEMO", "PUBLIC")
+	}
+	host, port, _ := net.SplitHostPort(addr)
 	abs, _ := filepath.Abs(script)
 	cmd := exec.Command(interpreter, append(flags, abs)...)
 	cmd.Env = append(os.Environ(), append(env, "SNOWGATE_HOST="+host, "SNOWGATE_PORT="+port, "SNOWGATE_TOKEN="+tok)...)
