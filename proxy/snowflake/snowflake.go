@@ -41,7 +41,7 @@ func (u *Upstream) Open(ctx context.Context, p proxy.OpenParams) (proxy.Conn, er
 		Account: u.Account, Host: u.Host, Port: u.Port, Protocol: u.Protocol,
 		User: p.User, Password: p.Password,
 		Database: p.Database, Schema: p.Schema, Warehouse: p.Warehouse, Role: p.Role,
-		LoginTimeout: u.LoginTimeout,
+		LoginTimeout:             u.LoginTimeout,
 		DisableTelemetry:         true,
 		DisableQueryContextCache: true,
 		DisableConsoleLogin:      sf.ConfigBoolTrue,
