@@ -209,12 +209,23 @@ func TestChain_batches(t *testing.T) {
 		t.Fatalf("upstream JSON: %d values through the chain, %d from rows", len(got), len(want))
 	}
 
-	// Which results come in batches: the upstream session itself.
+	// Which results come in batches: the upstream session itself. A result
+	// closed after its first batch stops its downloads.
 	c, err := sfu.Open(context.Background(), proxy.OpenParams{User: "ADMIN", Password: "snowgate-dev", Database: "DEMO", Schema: "PUBLIC"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	for range 3 {
+		out, err := c.Run(context.Background(), proxy.Exec{SQL: "SELECT range AS n, repeat('x', 40) AS s FROM range(2000000)", Kind: statement.KindSelect, Batches: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := out.Rows.(proxy.BatchRows).NextBatch(); err != nil {
+			t.Fatal(err)
+		}
+		out.Rows.Close()
+	}
 	for _, tc := range []struct {
 		sql     string
 		kind    statement.Kind
@@ -224,6 +235,8 @@ func TestChain_batches(t *testing.T) {
 		{q, statement.KindSelect, true, 3000},
 		// no standard Arrow type holds a TIMESTAMP_TZ's zone
 		{"SELECT id, '2024-02-29 13:14:15+02:00'::TIMESTAMP_TZ AS tz FROM typed", statement.KindSelect, false, 3000},
+		// 6 chunks of the stand-in's 8 MB, downloaded 4 ahead
+		{"SELECT range AS n, repeat('x', 40) || range::VARCHAR AS s FROM range(1000000)", statement.KindSelect, true, 1000000},
 		{"SHOW TABLES", statement.KindShow, true, -1},
 		{"ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON'", statement.KindAlter, false, -1},
 		{q, statement.KindSelect, false, 3000}, // answered in JSON now
