@@ -77,10 +77,10 @@ func sessionID(sess *session) string { return strconv.FormatInt(sess.id, 10) }
 func outcomeOf(res *result) *audit.Outcome {
 	o := &audit.Outcome{}
 	if res != nil {
-		o.Rows = res.total
-		o.Bytes = int64(len(res.inline))
-		if res.spool != nil {
-			o.Bytes += res.spool.size
+		o.Rows = res.Total
+		o.Bytes = int64(len(res.Inline))
+		if res.Chunks != nil {
+			o.Bytes += res.Chunks.Size()
 		}
 	}
 	return o

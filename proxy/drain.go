@@ -108,7 +108,7 @@ func (qs *queries) unsettled(now time.Time, abandonAfter time.Duration) int {
 		case q.async || q.abandoned(now, abandonAfter):
 		case !q.delivered.Load():
 			n++
-		case q.res != nil && q.res.spool != nil && !q.res.spool.fetched():
+		case q.res != nil && q.res.Chunks != nil && !q.res.Chunks.Fetched():
 			n++
 		}
 	}

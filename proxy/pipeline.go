@@ -109,12 +109,11 @@ func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds 
 	res := &result{
 		statementType: 0xA000,
 		columns:       []Column{{Name: "multiple statement execution", Type: "text"}},
-		inline:        rowset.AppendJSONString([]byte{'['}, "Multiple statements executed successfully."),
-		inlineRows:    1, total: 1,
-		resultIDs: strings.Join(ids, ","), resultTypes: strings.Join(types, ","),
+		resultIDs:     strings.Join(ids, ","), resultTypes: strings.Join(types, ","),
 		state: sess.snapshot(),
 	}
-	res.inline = append(res.inline, ']')
+	res.Inline = rowset.AppendJSONString([]byte{'['}, "Multiple statements executed successfully.")
+	res.Inline, res.InlineRows, res.Total = append(res.Inline, ']'), 1, 1
 	return res, nil
 }
 
@@ -222,7 +221,7 @@ func (s *Server) decideAndRun(ctx context.Context, q *query, stmt statement.Stat
 		return nil, err
 	}
 	res.numBinds = len(binds)
-	log.Info("statement ran", "rows", res.total)
+	log.Info("statement ran", "rows", res.Total)
 	return res, nil
 }
 
@@ -283,7 +282,7 @@ func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.State
 	ectx, end := s.stage(ctx, StageEncoding)
 	res, err := s.encode(ectx, stmt, out, masks, caps, q.arrow)
 	if res != nil && out.Rows != nil {
-		s.count(sess, quota.Rows, res.total)
+		s.count(sess, quota.Rows, res.Total)
 		s.count(sess, quota.Bytes, res.valueBytes)
 	}
 	end(err)
@@ -389,20 +388,20 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 			for range cols[1:] {
 				row, valid = append(row, "0"), append(valid, true)
 			}
-			w, err := newRowWriter(res, s.cfg.InlineBytes, s.cfg.ChunkBytes, s.cfg.SpoolDir)
+			w, err := rowWriter(res, s.cfg.InlineBytes, s.cfg.ChunkBytes, s.cfg.SpoolDir)
 			if err != nil {
 				return nil, err
 			}
-			_ = w.writeRow(row, valid)
-			return res, w.finish()
+			_ = w.WriteRow(row, valid)
+			return res, w.Finish()
 		}
 		status := out.Status
 		if status == "" {
 			status = "Statement executed successfully."
 		}
 		res.columns = []Column{{Name: "status", Type: "text"}}
-		res.inline, res.inlineRows, res.total = rowset.AppendJSONString([]byte{'['}, status), 1, 1
-		res.inline = append(res.inline, ']')
+		res.Inline, res.InlineRows, res.Total = rowset.AppendJSONString([]byte{'['}, status), 1, 1
+		res.Inline = append(res.Inline, ']')
 		return res, nil
 	}
 	defer out.Rows.Close()
@@ -417,19 +416,19 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 			return nil, newError(CodeAccessDenied, "42501", "snowgate: statement denied: "+err.Error(), err)
 		}
 	}
-	res.arrow = arrow
-	w, err := newRowWriter(res, s.inlineLimit(), s.cfg.ChunkBytes, s.cfg.SpoolDir)
+	res.Arrow = arrow
+	w, err := rowWriter(res, s.inlineLimit(), s.cfg.ChunkBytes, s.cfg.SpoolDir)
 	if err != nil {
 		return nil, newError(CodeInternal, "XX000", "snowgate could not encode the result", err)
 	}
-	defer w.close()
+	defer w.Close()
 	if br, ok := out.Rows.(BatchRows); ok {
 		err = s.encodeBatches(ctx, res, br, plan, caps, w, masks != nil)
 	} else {
 		err = encodeRows(ctx, res, out.Rows, plan, caps, w, masks != nil)
 	}
 	if err == nil {
-		if err = w.finish(); err != nil {
+		if err = w.Finish(); err != nil {
 			err = newError(CodeInternal, "XX000", "snowgate could not store the result", err)
 		}
 	}
@@ -441,7 +440,7 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 }
 
 // encodeRows is encode's loop over a result read a row at a time.
-func encodeRows(ctx context.Context, res *result, rows Rows, plan maskPlan, caps budget, w *rowWriter, masked bool) error {
+func encodeRows(ctx context.Context, res *result, rows Rows, plan maskPlan, caps budget, w *rowset.Writer, masked bool) error {
 	n := len(res.columns)
 	vals, cells, valid := make([]any, n), make([]string, n), make([]bool, n)
 	var buf []byte
@@ -465,10 +464,10 @@ func encodeRows(ctx context.Context, res *result, rows Rows, plan maskPlan, caps
 			cells[i], valid[i] = c, ok
 			res.valueBytes += int64(len(c))
 		}
-		if err := caps.exceeded(res.total+1, res.valueBytes); err != nil {
+		if err := caps.exceeded(res.Total+1, res.valueBytes); err != nil {
 			return err
 		}
-		if err := w.writeRow(cells, valid); err != nil {
+		if err := w.WriteRow(cells, valid); err != nil {
 			return newError(CodeInternal, "XX000", "snowgate could not store the result", err)
 		}
 	}
@@ -487,8 +486,8 @@ func readFailed(ctx context.Context, err error, masked bool) error {
 // time: masks apply column by column (maskColumn), and no value becomes a
 // Go value. One goroutine reads and masks the batches while this one
 // encodes them.
-func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows, plan maskPlan, caps budget, w *rowWriter, masked bool) error {
-	fields := w.fields
+func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows, plan maskPlan, caps budget, w *rowset.Writer, masked bool) error {
+	fields := w.Fields()
 	// Bytes are counted as the values' text only where a quota or a cap
 	// reads them.
 	countBytes := s.cfg.Quotas != nil || caps.bytes > 0
@@ -539,20 +538,20 @@ func (s *Server) encodeBatches(ctx context.Context, res *result, rows BatchRows,
 }
 
 // writeBatch counts a masked batch against the caps and encodes it.
-func writeBatch(res *result, w *rowWriter, b maskedBatch, caps budget, countBytes bool) error {
+func writeBatch(res *result, w *rowset.Writer, b maskedBatch, caps budget, countBytes bool) error {
 	if countBytes {
 		for i, c := range b.cols {
-			n, err := rowset.TextSize(w.fields[i], c)
+			n, err := rowset.TextSize(w.Fields()[i], c)
 			if err != nil {
 				return newError(CodeInternal, "XX000", "snowgate could not encode a result value", err)
 			}
 			res.valueBytes += n
 		}
 	}
-	if err := caps.exceeded(res.total+int64(b.n), res.valueBytes); err != nil {
+	if err := caps.exceeded(res.Total+int64(b.n), res.valueBytes); err != nil {
 		return err
 	}
-	if err := w.writeColumns(b.cols, b.n); err != nil {
+	if err := w.WriteColumns(b.cols, b.n); err != nil {
 		return newError(CodeInternal, "XX000", "snowgate could not encode or store the result", err)
 	}
 	return nil

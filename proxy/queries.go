@@ -196,7 +196,7 @@ func (qs *queries) add(q *query) {
 // spent says whether a query is done with: finished, its answer delivered,
 // and every chunk of its result downloaded.
 func (q *query) spent() bool {
-	return q.finished() && q.delivered.Load() && (q.res == nil || q.res.spool == nil || q.res.spool.fetched())
+	return q.finished() && q.delivered.Load() && (q.res == nil || q.res.Chunks == nil || q.res.Chunks.Fetched())
 }
 
 // unlist removes q from its session's list; qs.mu is held.

@@ -261,7 +261,7 @@ func (s *Server) monitor(w http.ResponseWriter, r *http.Request) (any, error) {
 	if q.finished() {
 		entry["endTime"] = q.ended.UnixMilli()
 		if q.res != nil {
-			entry["stats"] = map[string]any{"producedRows": q.res.total}
+			entry["stats"] = map[string]any{"producedRows": q.res.Total}
 		}
 	}
 	return map[string]any{"queries": []any{entry}}, nil

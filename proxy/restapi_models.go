@@ -48,12 +48,12 @@ func readRows(res *result) ([]catalogRow, error) {
 		}
 		return nil
 	}
-	if err := add(res.inline); err != nil {
+	if err := add(res.Inline); err != nil {
 		return nil, err
 	}
-	if res.spool != nil {
-		for i := range res.spool.chunks {
-			sec, _ := res.spool.section(i)
+	if res.Chunks != nil {
+		for i := range res.Chunks.Len() {
+			sec, _ := res.Chunks.Section(i)
 			if sec == nil {
 				return nil, errors.New("read result rows: the spooled result is gone")
 			}

@@ -6,7 +6,9 @@
 // text every column type is rendered as), or as record batches' columns in
 // standard Arrow types (batch.go), which Text renders as the same text, so
 // that masks and quotas apply to one representation whatever the format
-// the client reads.
+// the client reads. A Writer encodes a result's rows into its Set: the
+// first inline in the response, the rest in chunks spooled to disk and
+// served to the drivers (chunks.go).
 package rowset
 
 import (
