@@ -31,6 +31,7 @@ import (
 
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/rowset"
+	"github.com/snowgate/snowgate/proxy/statement"
 )
 
 // prefetch is how many of a result's chunks are downloaded ahead of the
@@ -40,22 +41,12 @@ const prefetch = 4
 // query runs a statement that returns rows on the session's connection.
 // The caller holds c.mu: the rows call unlock when closed.
 func (c *conn) query(ctx context.Context, x proxy.Exec, args []any, unlock func()) (proxy.Rows, error) {
-	ctx = sf.WithArrowBatches(sf.WithHigherPrecision(sf.WithArrowBatchesTimestampOption(ctx, sf.UseOriginalTimestamp)))
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-	}
-	var dr driver.Rows
-	err := c.c.Raw(func(dc any) error {
-		q, ok := dc.(driver.QueryerContext)
-		if !ok {
-			return fmt.Errorf("unexpected gosnowflake connection %T", dc)
-		}
-		var err error
-		dr, err = q.QueryContext(ctx, x.SQL, named)
-		return err
-	})
+	bctx := sf.WithArrowBatches(sf.WithHigherPrecision(sf.WithArrowBatchesTimestampOption(ctx, sf.UseOriginalTimestamp)))
+	dr, err := c.queryDriver(bctx, x.SQL, args)
 	if err != nil {
+		if narrowTimeFailed(err) {
+			return c.queryJSON(ctx, x, args, unlock)
+		}
 		return nil, sqlError(err)
 	}
 	sr, ok := dr.(sf.SnowflakeRows)
@@ -73,6 +64,10 @@ func (c *conn) query(ctx context.Context, x proxy.Exec, args []any, unlock func(
 		dr.Close()
 		return nil, sqlError(err)
 	}
+	if narrowTime(cols) && !x.Describe {
+		dr.Close()
+		return c.queryJSON(ctx, x, args, unlock)
+	}
 	for _, b := range batches {
 		b.WithContext(ctx)
 	}
@@ -81,6 +76,79 @@ func (c *conn) query(ctx context.Context, x proxy.Exec, args []any, unlock func(
 		return &batchRows{a}, nil
 	}
 	return a, nil
+}
+
+// queryDriver runs a query on the session's connection and returns
+// gosnowflake's own rows.
+func (c *conn) queryDriver(ctx context.Context, sqlText string, args []any) (driver.Rows, error) {
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	var dr driver.Rows
+	err := c.c.Raw(func(dc any) error {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return fmt.Errorf("unexpected gosnowflake connection %T", dc)
+		}
+		var err error
+		dr, err = q.QueryContext(ctx, sqlText, named)
+		return err
+	})
+	return dr, err
+}
+
+// Snowflake sends a TIME of scale 0 to 4 as 32-bit integers, which
+// gosnowflake's Arrow batches cannot read: it fails to cast them (a chunk
+// that comes inline fails the query, later ones their download). Such a
+// result is asked for again in JSON, which gosnowflake reads exactly (its
+// numbers as text), when the statement only reads (the upstream's result
+// cache usually answers it); any other statement fails, it is not run twice.
+func narrowTime(cols []proxy.Column) bool {
+	for _, c := range cols {
+		if c.Type == "time" && c.Scale <= 4 {
+			return true
+		}
+	}
+	return false
+}
+
+func narrowTimeFailed(err error) bool {
+	return strings.Contains(err.Error(), "cast_time64") && strings.Contains(err.Error(), "int32")
+}
+
+var errNarrowTime = errors.New("upstream: the result has a TIME column of scale 0 to 4, which gosnowflake's Arrow batches cannot read, and only a statement that reads is run again in JSON")
+
+// queryJSON runs a statement that reads again, with the session's results
+// in JSON for that statement.
+func (c *conn) queryJSON(ctx context.Context, x proxy.Exec, args []any, unlock func()) (proxy.Rows, error) {
+	switch x.Kind {
+	case statement.KindSelect, statement.KindShow, statement.KindDescribe, statement.KindExplain, statement.KindList:
+	default:
+		return nil, errNarrowTime
+	}
+	// The ALTERs carry none of the statement's context values (describe
+	// only, the query id's channel, which the first run closed).
+	actx, cancel := context.WithCancel(context.Background())
+	defer context.AfterFunc(ctx, cancel)()
+	defer cancel()
+	if _, err := c.c.ExecContext(actx, "ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON'"); err != nil {
+		return nil, sqlError(err)
+	}
+	dr, err := c.queryDriver(sf.WithQueryIDChan(ctx, nil), x.SQL, args)
+	// Back to Arrow, even when the statement was canceled: a JSON result's
+	// chunks do not depend on the session.
+	uctx, ucancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer ucancel()
+	if _, uerr := c.c.ExecContext(uctx, "ALTER SESSION UNSET GO_QUERY_RESULT_FORMAT"); uerr != nil && err == nil {
+		dr.Close()
+		err = uerr
+	}
+	if err != nil {
+		return nil, sqlError(err)
+	}
+	cols := columnsOf(dr)
+	return &textRows{r: dr, cols: cols, vals: make([]driver.Value, len(cols)), unlock: unlock}, nil
 }
 
 // columnsOf describes a result's columns as gosnowflake reports them.
@@ -110,7 +178,12 @@ func columnsOf(r driver.Rows) []proxy.Column {
 			}
 		}
 		if c.Type == "time" || strings.HasPrefix(c.Type, "timestamp") {
-			c.Scale = 9 // gosnowflake does not report it
+			c.Scale = 9 // gosnowflake does not report a timestamp's
+			if ps, ok := r.(driver.RowsColumnTypePrecisionScale); ok && c.Type == "time" {
+				if s, _, ok := ps.ColumnTypePrecisionScale(i); ok { // a TIME's scale comes first
+					c.Scale = s
+				}
+			}
 		}
 		cols[i] = c
 	}

@@ -1,0 +1,166 @@
+package snowflake
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/snowgate/snowgate/proxy"
+	"github.com/snowgate/snowgate/proxy/statement"
+)
+
+// narrowTimeAccount answers the Snowflake protocol as an account whose
+// results have a TIME(0) column, which Snowflake sends as 32-bit integers
+// in Arrow: neither the stand-in nor fakesnow sends that form, and no real
+// account can be reached here, so this hand-written server stands in for
+// one. It records the statements it was sent.
+type narrowTimeAccount struct {
+	mu      sync.Mutex
+	json    bool // the session's results are JSON
+	queries []string
+	inline  bool // the Arrow rows come inline (else the result is empty)
+}
+
+func (a *narrowTimeAccount) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err == nil {
+			body, _ = io.ReadAll(zr)
+		}
+	}
+	reply := func(data map[string]any) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"data": data, "success": true, "code": nil, "message": nil})
+	}
+	switch r.URL.Path {
+	case "/session/v1/login-request":
+		reply(map[string]any{"token": "t", "masterToken": "m", "validityInSeconds": 3600, "masterValidityInSeconds": 14400,
+			"sessionId": 1, "parameters": []any{}, "sessionInfo": map[string]any{}})
+	case "/queries/v1/query-request":
+		var req struct {
+			SQLText string `json:"sqlText"`
+		}
+		_ = json.Unmarshal(body, &req)
+		a.mu.Lock()
+		a.queries = append(a.queries, req.SQLText)
+		switch req.SQLText {
+		case "ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON'":
+			a.json = true
+		case "ALTER SESSION UNSET GO_QUERY_RESULT_FORMAT":
+			a.json = false
+		}
+		asJSON, inline := a.json, a.inline
+		a.mu.Unlock()
+		if strings.HasPrefix(req.SQLText, "ALTER") {
+			reply(map[string]any{"rowtype": []any{map[string]any{"name": "status", "type": "text", "nullable": true}},
+				"rowset": [][]any{{"Statement executed successfully."}}, "total": 1, "returned": 1, "queryId": "q-alter",
+				"statementTypeId": 0x4000, "queryResultFormat": "json"})
+			return
+		}
+		data := map[string]any{
+			"rowtype":         []any{map[string]any{"name": "T", "type": "time", "scale": 0, "precision": 0, "nullable": true}},
+			"total":           2, "returned": 2, "queryId": "q-" + strconv.Itoa(len(a.queries)), "statementTypeId": 0x1000,
+		}
+		if asJSON {
+			data["queryResultFormat"], data["rowset"] = "json", [][]any{{"45296"}, {nil}}
+		} else {
+			data["queryResultFormat"], data["rowsetBase64"] = "arrow", ""
+			if inline {
+				data["rowsetBase64"] = narrowTimeChunk()
+			} else {
+				data["total"], data["returned"] = 0, 0
+			}
+		}
+		reply(data)
+	default: // session delete, telemetry, heartbeat
+		reply(map[string]any{})
+	}
+}
+
+// narrowTimeChunk is a TIME(0) column as Snowflake sends it in Arrow:
+// int32 seconds, 12:34:56 and NULL.
+func narrowTimeChunk() string {
+	md := arrow.NewMetadata([]string{"logicalType", "scale", "precision"}, []string{"TIME", "0", "0"})
+	schema := arrow.NewSchema([]arrow.Field{{Name: "T", Type: arrow.PrimitiveTypes.Int32, Nullable: true, Metadata: md}}, nil)
+	b := array.NewInt32Builder(memory.DefaultAllocator)
+	b.Append(45296)
+	b.AppendNull()
+	rec := array.NewRecordBatch(schema, []arrow.Array{b.NewArray()}, 2)
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(schema))
+	_ = w.Write(rec)
+	_ = w.Close()
+	return base64.StdEncoding.EncodeToString(buf.Bytes())
+}
+
+// TestNarrowTime: a result with a TIME of scale 0 to 4, which gosnowflake's
+// Arrow batches cannot read, is asked for again in JSON when the statement
+// only reads, and the session's results are Arrow again after it; a CALL
+// is not run twice.
+func TestNarrowTime(t *testing.T) {
+	for _, inline := range []bool{true, false} {
+		acct := &narrowTimeAccount{inline: inline}
+		srv := httptest.NewServer(acct)
+		defer srv.Close()
+		host, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+		p, _ := strconv.Atoi(port)
+		u := &Upstream{Account: "narrow", Host: host, Port: p, Protocol: "http", LoginTimeout: 10 * time.Second}
+		c, err := u.Open(context.Background(), proxy.OpenParams{User: "u", Password: "p"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.Run(context.Background(), proxy.Exec{SQL: "SELECT t FROM times", Kind: statement.KindSelect, Batches: true})
+		if err != nil {
+			t.Fatalf("inline %v: %v", inline, err)
+		}
+		if _, ok := out.Rows.(proxy.BatchRows); ok {
+			t.Errorf("inline %v: a TIME(0) result read in batches", inline)
+		}
+		var got []string
+		dst := make([]any, 1)
+		for out.Rows.Next(dst) == nil {
+			if tm, ok := dst[0].(time.Time); ok {
+				got = append(got, tm.Format("2006-01-02 15:04:05"))
+			} else {
+				got = append(got, "NULL")
+			}
+		}
+		out.Rows.Close()
+		if strings.Join(got, ",") != "0001-01-01 12:34:56,NULL" || out.Rows.Columns()[0].Scale != 0 {
+			t.Errorf("inline %v: rows %v, scale %d", inline, got, out.Rows.Columns()[0].Scale)
+		}
+		want := "SELECT t FROM times|ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON'|SELECT t FROM times|ALTER SESSION UNSET GO_QUERY_RESULT_FORMAT"
+		if q := strings.Join(acct.queries, "|"); q != want {
+			t.Errorf("inline %v: statements sent\n %s\nwant\n %s", inline, q, want)
+		}
+		if acct.json {
+			t.Errorf("inline %v: the session's results stayed JSON", inline)
+		}
+		if out.QueryID != "q-1" {
+			t.Errorf("inline %v: query id %q, want the first run's", inline, out.QueryID)
+		}
+		// a CALL that returns such a result is not run again
+		acct.queries = nil
+		_, err = c.Run(context.Background(), proxy.Exec{SQL: "CALL times()", Kind: statement.KindCall, Batches: true})
+		if err == nil || !strings.Contains(err.Error(), "TIME column of scale 0 to 4") || len(acct.queries) != 1 {
+			t.Errorf("inline %v: CALL: %v after %q", inline, err, acct.queries)
+		}
+		c.Close()
+	}
+}
