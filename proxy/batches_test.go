@@ -192,11 +192,13 @@ func TestChain_batches(t *testing.T) {
 			t.Fatalf("%s: %d values through the chain, %d from rows", format, len(got), len(want))
 		}
 	}
-	// A session that asks for JSON: the gateway passes the ALTER SESSION
-	// on, and the upstream answers in JSON, which is read a row at a time.
+	// A session that asks for JSON along with another parameter: the
+	// gateway passes the ALTER SESSION on (one that sets only result formats
+	// it answers itself), and the upstream answers in JSON, which is read a
+	// row at a time.
 	db := openFormatAt(t, upstream, addr, "ARROW")
 	db.SetMaxOpenConns(1)
-	if _, err := db.Exec("ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON'"); err != nil {
+	if _, err := db.Exec("ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON', QUERY_TAG = 'json'"); err != nil {
 		t.Fatal(err)
 	}
 	got, want := scanAll(t, db, q), scanAll(t, openGo(t, rows, "analyst", "JSON"), q)

@@ -65,3 +65,32 @@ func TestBindIdentifiers(t *testing.T) {
 		})
 	}
 }
+
+// TestFormatOnly: the gateway answers an ALTER SESSION itself only when it
+// sets or unsets result-format parameters and nothing else.
+func TestFormatOnly(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON'":                                                   true,
+		"alter session set go_query_result_format = json":                                                     true,
+		"ALTER SESSION SET JDBC_QUERY_RESULT_FORMAT = 'ARROW', PYTHON_CONNECTOR_QUERY_RESULT_FORMAT = 'JSON'": true,
+		"ALTER SESSION UNSET GO_QUERY_RESULT_FORMAT":                                                          true,
+		"ALTER SESSION UNSET GO_QUERY_RESULT_FORMAT, JDBC_QUERY_RESULT_FORMAT;":                               true,
+		"ALTER SESSION SET \"GO_QUERY_RESULT_FORMAT\" = 'JSON'":                                               false, // a quoted name is not the parameter
+		"ALTER SESSION SET QUERY_TAG = 'x', GO_QUERY_RESULT_FORMAT = json":                                    false,
+		"ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON', TIMEZONE = 'UTC'":                                 false,
+		"ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON' TIMEZONE = 'UTC'":                                  false,
+		"ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON',":                                                  false,
+		"ALTER SESSION SET GO_QUERY_RESULT_FORMAT":                                                            false,
+		"ALTER SESSION SET GO_QUERY_RESULT_FORMAT = ":                                                         false,
+		"ALTER SESSION SET TIMEZONE = 'UTC'":                                                                  false,
+		"ALTER SESSION UNSET GO_QUERY_RESULT_FORMAT, QUERY_TAG":                                               false,
+		"ALTER USER SET GO_QUERY_RESULT_FORMAT = 'JSON'":                                                      false,
+		"ALTER ACCOUNT SET GO_QUERY_RESULT_FORMAT = 'JSON'":                                                   false,
+		"ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON'; DROP TABLE t":                                     false,
+		"ALTER SESSION SET GO_QUERY_RESULT_FORMAT = (SELECT 1)":                                               false,
+	} {
+		if got := formatOnly(sql); got != want {
+			t.Errorf("formatOnly(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}

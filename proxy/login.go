@@ -597,6 +597,43 @@ func alterFormat(sql string) map[string]string {
 	return out
 }
 
+// formatOnly says whether sql is an ALTER SESSION that sets or unsets
+// result-format parameters (formatParam) and nothing else: the format a
+// client reads is between it and the gateway, which answers the statement
+// itself and keeps reading the upstream's results in Arrow.
+func formatOnly(sql string) bool {
+	toks, err := statement.Lex(sql)
+	if err != nil || len(toks) < 4 || !isWord(toks[0], "ALTER") || !isWord(toks[1], "SESSION") {
+		return false
+	}
+	set := isWord(toks[2], "SET")
+	if !set && !isWord(toks[2], "UNSET") {
+		return false
+	}
+	for i := 3; ; {
+		if toks[i].Kind != statement.TokIdent || !isFormatParam(strings.ToUpper(toks[i].Value)) {
+			return false
+		}
+		i++
+		if set {
+			if i+1 >= len(toks) || toks[i].Kind != statement.TokOp || toks[i].Value != "=" {
+				return false
+			}
+			if v := toks[i+1]; v.Kind != statement.TokString && v.Kind != statement.TokIdent {
+				return false
+			}
+			i += 2
+		}
+		if i == len(toks) || i == len(toks)-1 && toks[i].Kind == statement.TokOp && toks[i].Value == ";" {
+			return true
+		}
+		if toks[i].Kind != statement.TokOp || toks[i].Value != "," || i+1 == len(toks) {
+			return false
+		}
+		i++
+	}
+}
+
 // readsArrow says whether a driver gets results as Arrow, as Snowflake
 // decides it: the Go, Python and JDBC drivers read Arrow unless their
 // session asks for JSON (formatParam; JDBC's Arrow reader needs a JVM flag

@@ -262,7 +262,13 @@ func (s *Server) decide(ctx context.Context, q *query, stmt statement.Statement,
 func (s *Server) runUpstream(ctx context.Context, q *query, stmt statement.Statement, x Exec, masks *maskPlanSpec, caps budget, log *slog.Logger) (*result, error) {
 	sess := q.session
 	uctx, end := s.stage(ctx, StageUpstream)
-	out, err := sess.conn.Run(uctx, x)
+	var out *Outcome
+	var err error
+	if stmt.Kind == statement.KindAlter && formatOnly(stmt.SQL) {
+		out = &Outcome{Status: "Statement executed successfully."} // the client's own format (formatOnly)
+	} else {
+		out, err = sess.conn.Run(uctx, x)
+	}
 	end(err)
 	if err != nil {
 		if !s.cfg.Unguarded {
