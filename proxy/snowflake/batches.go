@@ -140,7 +140,7 @@ func (c *conn) queryJSON(ctx context.Context, x proxy.Exec, args []any, unlock f
 	// chunks do not depend on the session.
 	uctx, ucancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer ucancel()
-	if _, uerr := c.c.ExecContext(uctx, "ALTER SESSION UNSET GO_QUERY_RESULT_FORMAT"); uerr != nil && err == nil {
+	if _, uerr := c.c.ExecContext(uctx, "ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'ARROW'"); uerr != nil && err == nil {
 		dr.Close()
 		err = uerr
 	}

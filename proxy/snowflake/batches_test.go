@@ -35,6 +35,8 @@ type narrowTimeAccount struct {
 	json    bool // the session's results are JSON
 	queries []string
 	inline  bool // the Arrow rows come inline (else the result is empty)
+
+	loginFormat string // GO_QUERY_RESULT_FORMAT as the login set it
 }
 
 func (a *narrowTimeAccount) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -50,6 +52,15 @@ func (a *narrowTimeAccount) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.URL.Path {
 	case "/session/v1/login-request":
+		var login struct {
+			Data struct {
+				SessionParameters map[string]any `json:"SESSION_PARAMETERS"`
+			} `json:"data"`
+		}
+		_ = json.Unmarshal(body, &login)
+		a.mu.Lock()
+		a.loginFormat, _ = login.Data.SessionParameters["GO_QUERY_RESULT_FORMAT"].(string)
+		a.mu.Unlock()
 		reply(map[string]any{"token": "t", "masterToken": "m", "validityInSeconds": 3600, "masterValidityInSeconds": 14400,
 			"sessionId": 1, "parameters": []any{}, "sessionInfo": map[string]any{}})
 	case "/queries/v1/query-request":
@@ -62,7 +73,7 @@ func (a *narrowTimeAccount) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch req.SQLText {
 		case "ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON'":
 			a.json = true
-		case "ALTER SESSION UNSET GO_QUERY_RESULT_FORMAT":
+		case "ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'ARROW'":
 			a.json = false
 		}
 		asJSON, inline := a.json, a.inline
@@ -74,8 +85,8 @@ func (a *narrowTimeAccount) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		data := map[string]any{
-			"rowtype":         []any{map[string]any{"name": "T", "type": "time", "scale": 0, "precision": 0, "nullable": true}},
-			"total":           2, "returned": 2, "queryId": "q-" + strconv.Itoa(len(a.queries)), "statementTypeId": 0x1000,
+			"rowtype": []any{map[string]any{"name": "T", "type": "time", "scale": 0, "precision": 0, "nullable": true}},
+			"total":   2, "returned": 2, "queryId": "q-" + strconv.Itoa(len(a.queries)), "statementTypeId": 0x1000,
 		}
 		if asJSON {
 			data["queryResultFormat"], data["rowset"] = "json", [][]any{{"45296"}, {nil}}
@@ -145,12 +156,12 @@ func TestNarrowTime(t *testing.T) {
 		if strings.Join(got, ",") != "0001-01-01 12:34:56,NULL" || out.Rows.Columns()[0].Scale != 0 {
 			t.Errorf("inline %v: rows %v, scale %d", inline, got, out.Rows.Columns()[0].Scale)
 		}
-		want := "SELECT t FROM times|ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON'|SELECT t FROM times|ALTER SESSION UNSET GO_QUERY_RESULT_FORMAT"
+		want := "SELECT t FROM times|ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'JSON'|SELECT t FROM times|ALTER SESSION SET GO_QUERY_RESULT_FORMAT = 'ARROW'"
 		if q := strings.Join(acct.queries, "|"); q != want {
 			t.Errorf("inline %v: statements sent\n %s\nwant\n %s", inline, q, want)
 		}
-		if acct.json {
-			t.Errorf("inline %v: the session's results stayed JSON", inline)
+		if acct.json || acct.loginFormat != "ARROW" {
+			t.Errorf("inline %v: the session's results stayed JSON (set to %q at login)", inline, acct.loginFormat)
 		}
 		if out.QueryID != "q-1" {
 			t.Errorf("inline %v: query id %q, want the first run's", inline, out.QueryID)

@@ -37,11 +37,13 @@ var _ proxy.Upstream = (*Upstream)(nil)
 
 // Open implements proxy.Upstream: one Snowflake session per gateway session.
 func (u *Upstream) Open(ctx context.Context, p proxy.OpenParams) (proxy.Conn, error) {
+	arrow := "ARROW" // whatever the account's default: results are read in Arrow batches
 	cfg := sf.Config{
 		Account: u.Account, Host: u.Host, Port: u.Port, Protocol: u.Protocol,
 		User: p.User, Password: p.Password,
 		Database: p.Database, Schema: p.Schema, Warehouse: p.Warehouse, Role: p.Role,
 		LoginTimeout:             u.LoginTimeout,
+		Params:                   map[string]*string{"GO_QUERY_RESULT_FORMAT": &arrow},
 		DisableTelemetry:         true,
 		DisableQueryContextCache: true,
 		DisableConsoleLogin:      sf.ConfigBoolTrue,
