@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -173,5 +174,29 @@ func TestNarrowTime(t *testing.T) {
 			t.Errorf("inline %v: CALL: %v after %q", inline, err, acct.queries)
 		}
 		c.Close()
+	}
+}
+
+// TestFixedOf: a scaled NUMBER gosnowflake parsed from JSON is read back
+// exactly, or refused where its 127 bits may not hold it.
+func TestFixedOf(t *testing.T) {
+	for _, c := range []struct {
+		text  string
+		scale int
+		ok    bool
+	}{
+		{"0.1", 1, true}, {"-12345678901234567890.123456789", 9, true}, {"0.00000000000000000000000000000000000001", 38, true},
+		{"4253529586511730793292182592897102643.1", 1, true},  // 2^125 - 1 unscaled: the largest read
+		{"9999999999999999999999999999999999999.9", 1, false}, // 38 digits near the top: may be one off
+		{"-9999999999999999999999999999.999999999", 9, true}, {"-99999999999999999999999999999.999999999", 9, false},
+	} {
+		f, _, err := big.ParseFloat(c.text, 10, 127, big.AwayFromZero)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := fixedOf(f, c.scale)
+		if (err == nil) != c.ok || err == nil && got.String() != c.text {
+			t.Errorf("%s: %v, %v", c.text, got, err)
+		}
 	}
 }
