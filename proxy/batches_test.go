@@ -218,7 +218,11 @@ func TestChain_batches(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	for range 3 {
+	var before int
+	for i := range 4 {
+		if i == 1 { // after the first: gosnowflake's own goroutines have started
+			before = settledGoroutines(0, time.Second)
+		}
 		out, err := c.Run(context.Background(), proxy.Exec{SQL: "SELECT range AS n, repeat('x', 40) AS s FROM range(2000000)", Kind: statement.KindSelect, Batches: true})
 		if err != nil {
 			t.Fatal(err)
@@ -227,6 +231,9 @@ func TestChain_batches(t *testing.T) {
 			t.Fatal(err)
 		}
 		out.Rows.Close()
+	}
+	if after := settledGoroutines(before, 5*time.Second); after > before {
+		t.Errorf("goroutines after results closed early: %d, before %d", after, before)
 	}
 	for _, tc := range []struct {
 		sql     string
