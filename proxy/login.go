@@ -568,20 +568,30 @@ func isFormatParam(name string) bool {
 	return false
 }
 
+// alterSession lexes an ALTER SESSION SET or UNSET: whether it sets, and
+// the tokens of its list.
+func alterSession(sql string) (set bool, list []statement.Token, ok bool) {
+	toks, err := statement.Lex(sql)
+	if err != nil || len(toks) < 4 || !isWord(toks[0], "ALTER") || !isWord(toks[1], "SESSION") {
+		return false, nil, false
+	}
+	set = isWord(toks[2], "SET")
+	if !set && !isWord(toks[2], "UNSET") {
+		return false, nil, false
+	}
+	return set, toks[3:], true
+}
+
 // alterFormat reads ALTER SESSION SET or UNSET of result-format parameters
 // (formatParam): each one named, with its value upper-case, or "" when
 // unset. It returns nil for any other statement.
 func alterFormat(sql string) map[string]string {
-	toks, err := statement.Lex(sql)
-	if err != nil || len(toks) < 4 || !isWord(toks[0], "ALTER") || !isWord(toks[1], "SESSION") {
-		return nil
-	}
-	set := isWord(toks[2], "SET")
-	if !set && !isWord(toks[2], "UNSET") {
+	set, toks, ok := alterSession(sql)
+	if !ok {
 		return nil
 	}
 	out := map[string]string{}
-	for i := 3; i < len(toks); i++ {
+	for i := range toks {
 		name := strings.ToUpper(toks[i].Value)
 		if !isFormatParam(name) {
 			continue
@@ -602,15 +612,11 @@ func alterFormat(sql string) map[string]string {
 // client reads is between it and the gateway, which answers the statement
 // itself and keeps reading the upstream's results in Arrow.
 func formatOnly(sql string) bool {
-	toks, err := statement.Lex(sql)
-	if err != nil || len(toks) < 4 || !isWord(toks[0], "ALTER") || !isWord(toks[1], "SESSION") {
+	set, toks, ok := alterSession(sql)
+	if !ok {
 		return false
 	}
-	set := isWord(toks[2], "SET")
-	if !set && !isWord(toks[2], "UNSET") {
-		return false
-	}
-	for i := 3; ; {
+	for i := 0; ; {
 		if toks[i].Kind != statement.TokIdent || !isFormatParam(strings.ToUpper(toks[i].Value)) {
 			return false
 		}
