@@ -271,20 +271,25 @@ var statementsRun = map[duckdb.StmtType]bool{
 	duckdb.STATEMENT_TYPE_DROP: true, duckdb.STATEMENT_TYPE_TRANSACTION: true,
 }
 
+// checked is what checkStatement learnt of a statement.
+type checked struct {
+	batches bool // a query whose result can be read in record batches (batchable)
+	dml     bool // an INSERT, UPDATE, DELETE or MERGE: the catalog stays as it is
+}
+
 // checkStatement has DuckDB parse and bind the text it is about to run, as
 // exactly one statement, and refuses any kind of statement but those in
-// statementsRun. It reports whether the statement is a query whose result
-// can be read in record batches (batchable).
-func (c *conn) checkStatement(ctx context.Context, sqlText string) (bool, error) {
+// statementsRun.
+func (c *conn) checkStatement(ctx context.Context, sqlText string) (checked, error) {
 	if err := ctx.Err(); err != nil {
-		return false, err
+		return checked{}, err
 	}
 	key := c.checkKey(sqlText)
-	if batches, ok := c.s.checked.has(key); ok {
-		return batches, nil
+	if chk, ok := c.s.checked.has(key); ok {
+		return chk, nil
 	}
 	var typ duckdb.StmtType
-	var batches bool
+	var chk checked
 	err := c.c.Raw(func(dc any) error {
 		dconn, ok := dc.(*duckdb.Conn)
 		if !ok {
@@ -301,22 +306,26 @@ func (c *conn) checkStatement(ctx context.Context, sqlText string) (bool, error)
 			return fmt.Errorf("stand-in: unexpected DuckDB statement %T", st)
 		}
 		typ, err = ds.StatementType()
-		batches = err == nil && typ == duckdb.STATEMENT_TYPE_SELECT && batchable(ds)
+		chk.batches = err == nil && typ == duckdb.STATEMENT_TYPE_SELECT && batchable(ds)
 		return err
 	})
 	var de *duckdb.Error
 	switch {
 	case errors.As(err, &de):
-		return false, duckError(err)
+		return checked{}, duckError(err)
 	case err != nil && strings.Contains(err.Error(), "multi-statement"):
-		return false, refused("more than one statement at a time")
+		return checked{}, refused("more than one statement at a time")
 	case err != nil:
-		return false, err
+		return checked{}, err
 	case !statementsRun[typ]:
-		return false, refused(fmt.Sprintf("this kind of DuckDB statement (%d)", typ))
+		return checked{}, refused(fmt.Sprintf("this kind of DuckDB statement (%d)", typ))
 	}
-	c.s.checked.add(key, batches)
-	return batches, nil
+	switch typ {
+	case duckdb.STATEMENT_TYPE_INSERT, duckdb.STATEMENT_TYPE_UPDATE, duckdb.STATEMENT_TYPE_DELETE, stmtMergeInto:
+		chk.dml = true
+	}
+	c.s.checked.add(key, chk)
+	return chk, nil
 }
 
 // checkedTexts remembers statement texts checkStatement passed. How many
@@ -330,7 +339,7 @@ func (c *conn) checkStatement(ctx context.Context, sqlText string) (bool, error)
 // (reset). Bounded: when full, it starts anew.
 type checkedTexts struct {
 	mu sync.Mutex
-	m  map[checkKey]bool // batchable
+	m  map[checkKey]checked
 }
 
 // checkKey is a statement text as one session, in one database and
@@ -347,20 +356,20 @@ func (c *conn) checkKey(text string) checkKey {
 
 const maxCheckedTexts = 4096
 
-func (t *checkedTexts) has(k checkKey) (batches, ok bool) {
+func (t *checkedTexts) has(k checkKey) (checked, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	batches, ok = t.m[k]
-	return batches, ok
+	chk, ok := t.m[k]
+	return chk, ok
 }
 
-func (t *checkedTexts) add(k checkKey, batches bool) {
+func (t *checkedTexts) add(k checkKey, chk checked) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil || len(t.m) >= maxCheckedTexts {
-		t.m = make(map[checkKey]bool)
+		t.m = make(map[checkKey]checked)
 	}
-	t.m[k] = batches
+	t.m[k] = chk
 }
 
 func (t *checkedTexts) reset() {

@@ -570,8 +570,8 @@ func TestCheckedTexts(t *testing.T) {
 			t.Error("two statements ran after one was checked")
 		}
 	}
-	batches, ok := s.checked.has(c.checkKey("SELECT 1"))
-	if _, two := s.checked.has(c.checkKey("SELECT 1; SELECT 2")); !ok || two || batches != Batches {
+	chk, ok := s.checked.has(c.checkKey("SELECT 1"))
+	if _, two := s.checked.has(c.checkKey("SELECT 1; SELECT 2")); !ok || two || chk.batches != Batches {
 		t.Errorf("remembered %v", s.checked.m)
 	}
 	// a statement that may change the catalog forgets them
@@ -581,9 +581,19 @@ func TestCheckedTexts(t *testing.T) {
 	if _, ok := s.checked.has(c.checkKey("SELECT 1")); ok {
 		t.Error("SELECT 1 still remembered after a CREATE TABLE")
 	}
+	// DML does not
+	if err := run("SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Run(context.Background(), proxy.Exec{SQL: "INSERT INTO checked_reset VALUES (1)", Kind: statement.KindInsert}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.checked.has(c.checkKey("SELECT 1")); !ok {
+		t.Error("SELECT 1 forgotten after an INSERT")
+	}
 	var ct checkedTexts
 	for i := range maxCheckedTexts + 10 {
-		ct.add(checkKey{text: fmt.Sprint(i)}, false)
+		ct.add(checkKey{text: fmt.Sprint(i)}, checked{})
 	}
 	if len(ct.m) > maxCheckedTexts {
 		t.Errorf("%d texts kept", len(ct.m))

@@ -119,7 +119,7 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 	if out, handled, err := c.admin(ctx, toks, x.Binds); handled {
 		return out, err
 	}
-	sqlText, args, batches, err := c.prepare(ctx, x.SQL, toks, x.Binds)
+	sqlText, args, chk, err := c.prepare(ctx, x.SQL, toks, x.Binds)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 			sqlText = "SELECT * FROM (" + sqlText + ") LIMIT 0"
 		}
 		var r proxy.Rows
-		if batches && x.Batches && !x.Describe && !c.s.RowsOnly {
+		if chk.batches && x.Batches && !x.Describe && !c.s.RowsOnly {
 			if r, err = c.queryBatches(ctx, sqlText, args, x.SQL); err != nil {
 				return nil, err
 			}
@@ -157,8 +157,9 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 		return out, nil
 	}
 	_, err = c.c.ExecContext(ctx, sqlText, args...)
-	// DDL and the like may have changed what a checked query's columns are.
-	c.s.checked.reset()
+	if !chk.dml { // DDL may have changed what a checked query's columns are
+		c.s.checked.reset()
+	}
 	if err != nil {
 		return nil, duckError(err)
 	}
@@ -168,20 +169,20 @@ func (c *conn) run(ctx context.Context, x proxy.Exec) (*proxy.Outcome, error) {
 // prepare confines a statement as every statement of the session is: it
 // refuses what the stand-in must not run, rewrites the dialect, checks the
 // result with DuckDB, and reads the binds.
-func (c *conn) prepare(ctx context.Context, sqlText string, toks []statement.Token, binds []proxy.Bind) (text string, args []any, batches bool, err error) {
+func (c *conn) prepare(ctx context.Context, sqlText string, toks []statement.Token, binds []proxy.Bind) (text string, args []any, chk checked, err error) {
 	if err := refuse(toks); err != nil {
-		return "", nil, false, err
+		return "", nil, checked{}, err
 	}
 	if text, err = rewrite(sqlText, toks, c); err != nil {
-		return "", nil, false, err
+		return "", nil, checked{}, err
 	}
-	if batches, err = c.checkStatement(ctx, text); err != nil {
-		return "", nil, false, err
+	if chk, err = c.checkStatement(ctx, text); err != nil {
+		return "", nil, checked{}, err
 	}
 	if args, err = bindArgs(binds); err != nil {
-		return "", nil, false, err
+		return "", nil, checked{}, err
 	}
-	return text, args, batches, nil
+	return text, args, chk, nil
 }
 
 func (c *conn) snapshot() *proxy.SessionState {
