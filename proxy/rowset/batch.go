@@ -31,7 +31,7 @@ func Text(f Field, arr arrow.Array) (TextFunc, error) {
 	switch f.Type {
 	case "fixed":
 		scale := int(f.Scale)
-		if n, ok := asInt64(arr); ok {
+		if n, ok := Int64s(arr); ok {
 			return func(dst []byte, i int) []byte { return appendFixed(dst, n(i), scale) }, nil
 		}
 		switch a := arr.(type) {
@@ -87,7 +87,7 @@ func Text(f Field, arr arrow.Array) (TextFunc, error) {
 }
 
 // asInt64 reads the signed and narrow unsigned integer arrays.
-func asInt64(arr arrow.Array) (func(int) int64, bool) {
+func Int64s(arr arrow.Array) (func(int) int64, bool) {
 	switch a := arr.(type) {
 	case *array.Int64:
 		return a.Value, true
@@ -111,10 +111,7 @@ func asInt64(arr arrow.Array) (func(int) int64, bool) {
 // down) and the nanoseconds after them.
 func asNanos(f Field, arr arrow.Array) (func(int) (int64, int64), bool) {
 	split := func(v int64, unit arrow.TimeUnit) (int64, int64) {
-		nsPer := int64(unit.Multiplier()) // nanoseconds in one unit
-		perSec := time1e9 / nsPer
-		sec := floorDiv(v, perSec)
-		return sec, (v - sec*perSec) * nsPer
+		return SplitScaled(v, 3*int(unit)) // seconds, milli-, micro-, nanoseconds
 	}
 	switch a := arr.(type) {
 	case *array.Timestamp:
@@ -159,7 +156,38 @@ func EpochFraction(a *array.Struct) (*array.Int64, *array.Int32, bool) {
 	return epoch, fraction, ok1 && ok2
 }
 
-const time1e9 = 1_000_000_000
+// EpochFractions builds Snowflake's epoch/fraction struct (EpochFraction)
+// of arr's values as nanos reads them, NULLs kept.
+func EpochFractions(arr arrow.Array, nanos func(int) (sec, ns int64)) arrow.Array {
+	n := arr.Len()
+	b := array.NewStructBuilder(memory.DefaultAllocator, arrow.StructOf(
+		arrow.Field{Name: "epoch", Type: arrow.PrimitiveTypes.Int64},
+		arrow.Field{Name: "fraction", Type: arrow.PrimitiveTypes.Int32}))
+	defer b.Release()
+	eb, fb := b.FieldBuilder(0).(*array.Int64Builder), b.FieldBuilder(1).(*array.Int32Builder)
+	b.Reserve(n)
+	eb.Reserve(n)
+	fb.Reserve(n)
+	for i := range n {
+		if arr.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		sec, ns := nanos(i)
+		b.Append(true)
+		eb.UnsafeAppend(sec)
+		fb.UnsafeAppend(int32(ns))
+	}
+	return b.NewArray()
+}
+
+// SplitScaled reads v, a time in units of 10^-scale seconds (scale 0 to
+// 9), as whole seconds (rounded down) and the nanoseconds after them.
+func SplitScaled(v int64, scale int) (sec, nanos int64) {
+	perSec := pow10(scale)
+	sec = floorDiv(v, perSec)
+	return sec, (v - sec*perSec) * pow10(9-scale)
+}
 
 func floorDiv(a, b int64) int64 {
 	q := a / b
@@ -274,7 +302,7 @@ func convert(f Field, arr arrow.Array, narrow bool) (arrow.Array, error) {
 			a.Retain()
 			return a, nil
 		}
-		if v, ok := asInt64(arr); ok {
+		if v, ok := Int64s(arr); ok {
 			mul := pow10(int(f.Scale))
 			return buildInt64(mem, arr, func(i int) int64 { return v(i) * mul }), nil
 		}
@@ -330,25 +358,11 @@ func convert(f Field, arr arrow.Array, narrow bool) (arrow.Array, error) {
 				return sec*pow10(scale) + ns/div
 			}), nil
 		}
-		b := array.NewStructBuilder(mem, arrow.StructOf(
-			arrow.Field{Name: "epoch", Type: arrow.PrimitiveTypes.Int64},
-			arrow.Field{Name: "fraction", Type: arrow.PrimitiveTypes.Int32}))
-		defer b.Release()
-		eb, fb := b.FieldBuilder(0).(*array.Int64Builder), b.FieldBuilder(1).(*array.Int32Builder)
-		b.Reserve(n)
-		eb.Reserve(n)
-		fb.Reserve(n)
-		for i := range n {
-			if arr.IsNull(i) {
-				b.AppendNull()
-				continue
-			}
-			sec, ns := nanos(i)
-			b.Append(true)
-			eb.UnsafeAppend(sec)
-			fb.UnsafeAppend(int32(ns))
+		if st, ok := arr.(*array.Struct); ok { // already Snowflake's form
+			st.Retain()
+			return st, nil
 		}
-		return b.NewArray(), nil
+		return EpochFractions(arr, nanos), nil
 	}
 	return nil, fmt.Errorf("arrow: column %s of type %s: cannot convert Arrow %s", f.Name, f.Type, arr.DataType())
 }
@@ -446,7 +460,7 @@ func TextSize(f Field, arr arrow.Array) (int64, error) {
 			return sign + digits + 1
 		}
 	default:
-		if v, ok := asInt64(arr); ok {
+		if v, ok := Int64s(arr); ok {
 			extra := int64(0)
 			if f.Scale > 0 {
 				extra = 1 + f.Scale

@@ -419,27 +419,27 @@ func standardColumn(c proxy.Column, scale int, arr arrow.Array) (arrow.Array, er
 		if scale == 0 {
 			break
 		}
-		switch a := arr.(type) {
-		case *array.Decimal128:
+		if a, ok := arr.(*array.Decimal128); ok {
 			return retype(a, &arrow.Decimal128Type{Precision: 38, Scale: int32(scale)}), nil
-		case *array.Int64, *array.Int32, *array.Int16, *array.Int8:
-			b := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 38, Scale: int32(scale)})
-			defer b.Release()
-			b.Reserve(a.Len())
-			for i := range a.Len() {
-				if a.IsNull(i) {
-					b.UnsafeAppendBoolToBitmap(false)
-					continue
-				}
-				b.UnsafeAppend(decimal128.FromI64(intAt(a, i)))
-			}
-			return b.NewArray(), nil
 		}
-		return nil, fmt.Errorf("NUMBER(%d,%d) as Arrow %s", c.Precision, scale, arr.DataType())
+		v, ok := rowset.Int64s(arr)
+		if !ok {
+			return nil, fmt.Errorf("NUMBER(%d,%d) as Arrow %s", c.Precision, scale, arr.DataType())
+		}
+		b := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 38, Scale: int32(scale)})
+		defer b.Release()
+		b.Reserve(arr.Len())
+		for i := range arr.Len() {
+			if arr.IsNull(i) {
+				b.UnsafeAppendBoolToBitmap(false)
+				continue
+			}
+			b.UnsafeAppend(decimal128.FromI64(v(i)))
+		}
+		return b.NewArray(), nil
 	case "time":
 		// gosnowflake casts the raw integer to time64[ns] as it is.
 		if a, ok := arr.(*array.Time64); ok && scale < 9 {
-			mul := pow10(9 - scale)
 			b := array.NewTime64Builder(mem, &arrow.Time64Type{Unit: arrow.Nanosecond})
 			defer b.Release()
 			b.Reserve(a.Len())
@@ -448,7 +448,8 @@ func standardColumn(c proxy.Column, scale int, arr arrow.Array) (arrow.Array, er
 					b.UnsafeAppendBoolToBitmap(false)
 					continue
 				}
-				b.UnsafeAppend(arrow.Time64(int64(a.Value(i)) * mul))
+				sec, ns := rowset.SplitScaled(int64(a.Value(i)), scale)
+				b.UnsafeAppend(arrow.Time64(sec*1e9 + ns))
 			}
 			return b.NewArray(), nil
 		}
@@ -457,31 +458,10 @@ func standardColumn(c proxy.Column, scale int, arr arrow.Array) (arrow.Array, er
 		if !ok {
 			break
 		}
-		units := map[int]arrow.TimeUnit{0: arrow.Second, 3: arrow.Millisecond, 6: arrow.Microsecond, 9: arrow.Nanosecond}
-		if u, ok := units[scale]; ok {
-			return retype(a, &arrow.TimestampType{Unit: u}), nil
+		if scale%3 == 0 && scale <= 9 { // seconds, milli-, micro-, nanoseconds
+			return retype(a, &arrow.TimestampType{Unit: arrow.TimeUnit(scale / 3)}), nil
 		}
-		div := pow10(scale)
-		b := array.NewStructBuilder(mem, arrow.StructOf(
-			arrow.Field{Name: "epoch", Type: arrow.PrimitiveTypes.Int64},
-			arrow.Field{Name: "fraction", Type: arrow.PrimitiveTypes.Int32}))
-		defer b.Release()
-		eb, fb := b.FieldBuilder(0).(*array.Int64Builder), b.FieldBuilder(1).(*array.Int32Builder)
-		for i := range a.Len() {
-			if a.IsNull(i) {
-				b.AppendNull()
-				continue
-			}
-			v := a.Value(i)
-			sec := v / div
-			if v%div < 0 {
-				sec--
-			}
-			b.Append(true)
-			eb.Append(sec)
-			fb.Append(int32((v - sec*div) * pow10(9-scale)))
-		}
-		return b.NewArray(), nil
+		return rowset.EpochFractions(a, func(i int) (int64, int64) { return rowset.SplitScaled(a.Value(i), scale) }), nil
 	}
 	arr.Retain()
 	return arr, nil
@@ -495,35 +475,13 @@ func retype(arr arrow.Array, t arrow.DataType) arrow.Array {
 	return array.MakeFromData(nd)
 }
 
-func intAt(a arrow.Array, i int) int64 {
-	switch a := a.(type) {
-	case *array.Int64:
-		return a.Value(i)
-	case *array.Int32:
-		return int64(a.Value(i))
-	case *array.Int16:
-		return int64(a.Value(i))
-	case *array.Int8:
-		return int64(a.Value(i))
-	}
-	panic(fmt.Sprintf("intAt: %T", a))
-}
-
-func pow10(n int) int64 {
-	p := int64(1)
-	for range n {
-		p *= 10
-	}
-	return p
-}
-
 // rowValues reads a column in standard Arrow types (standard's) as the Go
 // values proxy.Rows hands over; the caller skips NULLs.
 func rowValues(c proxy.Column, arr arrow.Array) (func(int) any, error) {
 	switch a := arr.(type) {
 	case *array.Int64, *array.Int32, *array.Int16, *array.Int8:
-		if c.Type == "fixed" {
-			return func(i int) any { return intAt(a, i) }, nil
+		if v, ok := rowset.Int64s(a); ok && c.Type == "fixed" {
+			return func(i int) any { return v(i) }, nil
 		}
 	case *array.Decimal128:
 		scale := int(a.DataType().(*arrow.Decimal128Type).Scale)
@@ -573,14 +531,9 @@ func zonedValues(c proxy.Column, a *array.Struct) (func(int) any, error) {
 		if !ok {
 			break
 		}
-		scale := pow10(int(c.Scale))
 		return func(i int) any {
-			v := epoch.Value(i)
-			sec := v / scale
-			if v%scale < 0 {
-				sec--
-			}
-			return time.Unix(sec, (v-sec*scale)*pow10(9-int(c.Scale))).In(zone(tz.Value(i)))
+			sec, ns := rowset.SplitScaled(epoch.Value(i), int(c.Scale))
+			return time.Unix(sec, ns).In(zone(tz.Value(i)))
 		}, nil
 	case 3:
 		fraction, ok1 := a.Field(1).(*array.Int32)
