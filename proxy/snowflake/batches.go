@@ -462,6 +462,36 @@ func standardColumn(c proxy.Column, scale int, arr arrow.Array) (arrow.Array, er
 			return retype(a, &arrow.TimestampType{Unit: arrow.TimeUnit(scale / 3)}), nil
 		}
 		return rowset.EpochFractions(a, func(i int) (int64, int64) { return rowset.SplitScaled(a.Value(i), scale) }), nil
+	case "timestamp_tz":
+		// of scale 0 to 3: the epoch scaled and the zone; read as the
+		// wider form, whole seconds, nanoseconds and the zone
+		a, ok := arr.(*array.Struct)
+		if !ok || a.NumField() != 2 {
+			break
+		}
+		epoch, ok1 := a.Field(0).(*array.Int64)
+		tz, ok2 := a.Field(1).(*array.Int32)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("TIMESTAMP_TZ as Arrow %s", arr.DataType())
+		}
+		b := array.NewStructBuilder(mem, arrow.StructOf(
+			arrow.Field{Name: "epoch", Type: arrow.PrimitiveTypes.Int64},
+			arrow.Field{Name: "fraction", Type: arrow.PrimitiveTypes.Int32},
+			arrow.Field{Name: "timezone", Type: arrow.PrimitiveTypes.Int32}))
+		defer b.Release()
+		eb, fb, zb := b.FieldBuilder(0).(*array.Int64Builder), b.FieldBuilder(1).(*array.Int32Builder), b.FieldBuilder(2).(*array.Int32Builder)
+		for i := range a.Len() {
+			if a.IsNull(i) {
+				b.AppendNull()
+				continue
+			}
+			sec, ns := rowset.SplitScaled(epoch.Value(i), scale)
+			b.Append(true)
+			eb.Append(sec)
+			fb.Append(int32(ns))
+			zb.Append(tz.Value(i))
+		}
+		return b.NewArray(), nil
 	}
 	arr.Retain()
 	return arr, nil
@@ -513,35 +543,19 @@ func rowValues(c proxy.Column, arr arrow.Array) (func(int) any, error) {
 	return nil, fmt.Errorf("upstream: column %s of type %s: cannot read Arrow %s", c.Name, c.Type, arr.DataType())
 }
 
-// zonedValues reads TIMESTAMP_TZ in Snowflake's forms: epoch (scaled by
-// the column's scale) and time zone, or epoch, fraction and time zone; the
-// zone is an offset in minutes plus 1440.
+// zonedValues reads TIMESTAMP_TZ as standard leaves it: whole seconds,
+// nanoseconds and the zone, an offset in minutes plus 1440.
 func zonedValues(c proxy.Column, a *array.Struct) (func(int) any, error) {
-	zone := func(z int32) *time.Location {
-		off := int(z) - 1440
-		return time.FixedZone("", off*60)
-	}
-	epoch, ok := a.Field(0).(*array.Int64)
-	if !ok {
-		return nil, fmt.Errorf("upstream: column %s: TIMESTAMP_TZ as Arrow %s", c.Name, a.DataType())
-	}
-	switch a.NumField() {
-	case 2:
-		tz, ok := a.Field(1).(*array.Int32)
-		if !ok {
-			break
+	if a.NumField() == 3 {
+		epoch, ok1 := a.Field(0).(*array.Int64)
+		fraction, ok2 := a.Field(1).(*array.Int32)
+		tz, ok3 := a.Field(2).(*array.Int32)
+		if ok1 && ok2 && ok3 {
+			return func(i int) any {
+				zone := time.FixedZone("", (int(tz.Value(i))-1440)*60)
+				return time.Unix(epoch.Value(i), int64(fraction.Value(i))).In(zone)
+			}, nil
 		}
-		return func(i int) any {
-			sec, ns := rowset.SplitScaled(epoch.Value(i), int(c.Scale))
-			return time.Unix(sec, ns).In(zone(tz.Value(i)))
-		}, nil
-	case 3:
-		fraction, ok1 := a.Field(1).(*array.Int32)
-		tz, ok2 := a.Field(2).(*array.Int32)
-		if !ok1 || !ok2 {
-			break
-		}
-		return func(i int) any { return time.Unix(epoch.Value(i), int64(fraction.Value(i))).In(zone(tz.Value(i))) }, nil
 	}
 	return nil, fmt.Errorf("upstream: column %s: TIMESTAMP_TZ as Arrow %s", c.Name, a.DataType())
 }

@@ -200,3 +200,56 @@ func TestFixedOf(t *testing.T) {
 		}
 	}
 }
+
+// TestStandard: Snowflake's raw Arrow forms of times and timestamps, at
+// the scales the stand-in and fakesnow never send, read as the values they
+// hold: TIME(3) as int64 (gosnowflake's time64 cast keeps the raw
+// integer), TIMESTAMP_NTZ(2) as a scaled int64, TIMESTAMP_TZ(3) as a
+// scaled epoch and a zone. Pre-1970 values round down to the second.
+func TestStandard(t *testing.T) {
+	md := func(typ, scale string) arrow.Metadata {
+		return arrow.NewMetadata([]string{"logicalType", "scale"}, []string{typ, scale})
+	}
+	mem := memory.DefaultAllocator
+	tm := array.NewTime64Builder(mem, &arrow.Time64Type{Unit: arrow.Nanosecond})
+	tm.AppendValues([]arrow.Time64{45296789, 45296789}, nil) // 12:34:56.789
+	ntz := array.NewInt64Builder(mem)
+	ntz.AppendValues([]int64{170921245512, -150}, nil) // 2024-02-29 13:14:15.12, 1969-12-31 23:59:58.50
+	tzb := array.NewStructBuilder(mem, arrow.StructOf(
+		arrow.Field{Name: "epoch", Type: arrow.PrimitiveTypes.Int64}, arrow.Field{Name: "timezone", Type: arrow.PrimitiveTypes.Int32}))
+	for _, v := range []struct {
+		epoch int64
+		tz    int32
+	}{{1709212455123, 1440 + 120}, {-1500, 1440 - 300}} {
+		tzb.Append(true)
+		tzb.FieldBuilder(0).(*array.Int64Builder).Append(v.epoch)
+		tzb.FieldBuilder(1).(*array.Int32Builder).Append(v.tz)
+	}
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "TM", Type: arrow.FixedWidthTypes.Time64ns, Metadata: md("TIME", "3")},
+		{Name: "NTZ", Type: arrow.PrimitiveTypes.Int64, Metadata: md("TIMESTAMP_NTZ", "2")},
+		{Name: "TZ", Type: tzb.Type(), Metadata: md("TIMESTAMP_TZ", "3")},
+	}, nil)
+	rec := array.NewRecordBatch(schema, []arrow.Array{tm.NewArray(), ntz.NewArray(), tzb.NewArray()}, 2)
+	cols := []proxy.Column{{Name: "TM", Type: "time", Scale: 9}, {Name: "NTZ", Type: "timestamp_ntz", Scale: 9}, {Name: "TZ", Type: "timestamp_tz", Scale: 9}}
+	std, err := standard(rec, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, c := range cols {
+		v, err := rowValues(c, std.Column(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r := range 2 {
+			got = append(got, v(r).(time.Time).Format("2006-01-02 15:04:05.000 -07:00"))
+		}
+	}
+	want := "0001-01-01 12:34:56.789 +00:00|0001-01-01 12:34:56.789 +00:00|" +
+		"2024-02-29 13:14:15.120 +00:00|1969-12-31 23:59:58.500 +00:00|" +
+		"2024-02-29 15:14:15.123 +02:00|1969-12-31 18:59:58.500 -05:00"
+	if g := strings.Join(got, "|"); g != want {
+		t.Errorf("values\n got %s\nwant %s", g, want)
+	}
+}
