@@ -231,14 +231,12 @@ func maskedText(arr arrow.Array) (func(dst []byte, i int) []byte, error) {
 		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }, nil
 	case *array.Binary:
 		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }, nil
-	case *array.Boolean, *array.Int8, *array.Int16, *array.Int32, *array.Int64,
-		*array.Uint8, *array.Uint16, *array.Uint32, *array.Uint64, *array.Float32, *array.Float64:
+	case *array.Int8, *array.Int16, *array.Int32, *array.Int64, *array.Uint8, *array.Uint16, *array.Uint32, *array.Uint64:
+		return rowset.Text(rowset.Field{Type: "fixed"}, a) // the digits, as fmt writes them
+	case *array.Decimal128: // as Fixed.String
+		return rowset.Text(rowset.Field{Type: "fixed", Scale: int64(a.DataType().(*arrow.Decimal128Type).Scale)}, a)
+	case *array.Boolean, *array.Float32, *array.Float64:
 		return func(dst []byte, i int) []byte { return fmt.Append(dst, a.GetOneForMarshal(i)) }, nil
-	case *array.Decimal128:
-		scale := int(a.DataType().(*arrow.Decimal128Type).Scale)
-		return func(dst []byte, i int) []byte {
-			return append(dst, Fixed{Unscaled: a.Value(i).BigInt(), Scale: scale}.String()...)
-		}, nil
 	case *array.Date32:
 		return func(dst []byte, i int) []byte { return a.Value(i).ToTime().AppendFormat(dst, time.RFC3339Nano) }, nil
 	case *array.Timestamp:
