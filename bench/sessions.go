@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -15,22 +16,37 @@ import (
 // BenchmarkIdleSessions does.
 const loginWorkers = 16
 
-// gauges are this process's Go heap in use and goroutines.
+// gauges are this process's live Go heap and goroutines.
 type gauges struct {
 	heap       float64
 	goroutines float64
 }
 
+// readGauges collects until the live heap stops shrinking, then reads it.
+// One collection is not enough: what sync.Pools hold is only freed by the
+// second, and an object with a finalizer (a file, a DuckDB connection of
+// an earlier row's stack) only after its finalizer has run, with what it
+// alone kept alive a collection later still. Read too soon, such memory
+// freed between two readings made the sessions look as if they freed
+// memory. HeapAlloc after a collection is the live heap in bytes.
 func readGauges() gauges {
-	runtime.GC()
 	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return gauges{heap: float64(ms.HeapInuse), goroutines: float64(runtime.NumGoroutine())}
+	last := uint64(math.MaxUint64)
+	for range 20 {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		if ms.HeapAlloc >= last-last/1000 {
+			break
+		}
+		last = ms.HeapAlloc
+		time.Sleep(5 * time.Millisecond) // the finalizers' goroutine runs
+	}
+	return gauges{heap: float64(ms.HeapAlloc), goroutines: float64(runtime.NumGoroutine())}
 }
 
 // sessions logs Sessions sessions in on a dev stack's gateway with raw
 // login requests, leaves them idle for Settle and reports what each costs
-// this process: Go heap in use and goroutines, from before the logins.
+// this process: live Go heap and goroutines, from before the logins.
 func (r *runner) sessions(ctx context.Context) ([]Row, error) {
 	st, err := startStack(ctx, "", proxy.Config{})
 	if err != nil {
@@ -66,7 +82,7 @@ func (r *runner) sessions(ctx context.Context) ([]Row, error) {
 	return []Row{{
 		Name: "sessions",
 		What: fmt.Sprintf("%s idle sessions: per session", fmtInt(int64(n))),
-		Snowgate: fmt.Sprintf("%s of Go heap in use, %.2f goroutines (%s MiB, %+.0f goroutines in all)",
+		Snowgate: fmt.Sprintf("%s of live Go heap, %.2f goroutines (%s MiB, %+.0f goroutines in all)",
 			fmtBytes(heap), gor, sig3((after.heap-before.heap)/(1<<20)), after.goroutines-before.goroutines),
 		Note: fmt.Sprintf("in-process: gateway, stand-in and client in this process, the stand-in the gateway's upstream without an HTTP connection a session; "+
 			"measured %s after %s logins/s from %d workers; the out-of-process figure (a real `snowgate serve`, resident memory too) is BenchmarkIdleSessions in ./cmd/snowgate",

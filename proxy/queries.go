@@ -74,8 +74,10 @@ func (q *query) abandoned(now time.Time, d time.Duration) bool {
 
 // abandonWhenLeft cancels the query, with errAbandoned as the cause, once
 // its client has left; it checks every second from d on, until the query
-// is done.
-func (q *query) abandonWhenLeft(d time.Duration) {
+// is done. The function it returns stops the checks: a pending timer keeps
+// the query, its session and its result reachable, so one left to run out
+// after the query finished held every statement's result in memory for d.
+func (q *query) abandonWhenLeft(d time.Duration) (stop func()) {
 	var t *time.Timer
 	t = time.AfterFunc(d, func() {
 		switch {
@@ -83,9 +85,10 @@ func (q *query) abandonWhenLeft(d time.Duration) {
 		case q.abandoned(time.Now(), d):
 			q.abandon()
 		default:
-			t.Reset(time.Second)
+			t.Reset(time.Second) // a stop racing this costs at most one more second
 		}
 	})
+	return func() { t.Stop() }
 }
 
 // canceled is the error of a statement whose context ended: abandoned when

@@ -139,7 +139,7 @@ func (s *Server) run(ctx context.Context, q *query, req queryRequest, binds []Bi
 			}
 		}
 	}()
-	q.abandonWhenLeft(s.cfg.AbandonAfter)
+	defer q.abandonWhenLeft(s.cfg.AbandonAfter)()
 	ctx, span := s.tracer.Start(ctx, "snowgate.query", trace.WithAttributes(attribute.String("snowgate.session", sessionID(q.session))))
 	res, err := s.execute(ctx, q, req, binds)
 	endSpan(span, err)
