@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/snowgate/snowgate/proxy"
 	"github.com/snowgate/snowgate/proxy/devidp"
@@ -195,4 +197,77 @@ func TestLogin_connectDecision(t *testing.T) {
 			t.Errorf("%s logged in as %q (success %v), want %q", as, got, r.Success, want)
 		}
 	}
+}
+
+// TestProtocol_pendingAsync: a session may have 64 asynchronous statements
+// running or holding results it has not fetched; the next is refused with a
+// clear error until it fetches one. Statements that failed hold nothing and
+// do not count; a retried request id, statements run synchronously and other
+// sessions are not held back.
+func TestProtocol_pendingAsync(t *testing.T) {
+	st := startStack(t, allowAll, proxy.Config{})
+	c := &rawClient{t: t, base: "http://" + st.GatewayAddr}
+	tok, _ := st.Issuer.Token("analyst")
+	c.login(tok)
+	async := func(id, sql string) reply {
+		return c.post("/queries/v1/query-request?requestId="+id, map[string]any{"sqlText": sql, "asyncExec": true})
+	}
+	msg := func(r reply) string {
+		if r.Message == nil {
+			return ""
+		}
+		return *r.Message
+	}
+	queryID := func(r reply) string {
+		var d struct{ QueryID string }
+		_ = json.Unmarshal(r.Data, &d)
+		return d.QueryID
+	}
+	for i := range 10 {
+		if r := async(fmt.Sprintf("bad-%d", i), "SELECT * FROM no_such_table"); queryID(r) == "" {
+			t.Fatalf("async failing statement %d not accepted: %s", i, msg(r))
+		}
+	}
+	var first string
+	for i := range 64 {
+		r := async(fmt.Sprintf("a-%d", i), "SELECT 1")
+		if queryID(r) == "" {
+			t.Fatalf("async statement %d refused: %s", i, msg(r))
+		}
+		if i == 0 {
+			first = queryID(r)
+		}
+	}
+	over := async("a-64", "SELECT 1")
+	wantError(t, "65th pending async statement", over, proxy.CodeTooManyPending)
+	if !strings.Contains(msg(over), "fetch their results") {
+		t.Errorf("refusal %q does not say what to do", msg(over))
+	}
+	if r := async("a-3", "SELECT 1"); queryID(r) == "" {
+		t.Errorf("a retried request id was refused: %s", msg(r))
+	}
+	if r := c.post("/queries/v1/query-request?requestId=sync", map[string]any{"sqlText": "SELECT 1"}); !r.Success {
+		t.Errorf("a synchronous statement at the bound: %s", msg(r))
+	}
+	other := &rawClient{t: t, base: c.base}
+	other.login(tok)
+	if r := other.post("/queries/v1/query-request?requestId=o", map[string]any{"sqlText": "SELECT 1", "asyncExec": true}); queryID(r) == "" {
+		t.Errorf("another session's async statement was refused: %s", msg(r))
+	}
+
+	// Fetching one result makes room for one more.
+	for {
+		r := c.do("GET", "/queries/"+first+"/result", "", nil, nil)
+		if r.Success && (r.Code == nil || *r.Code != proxy.CodeQueryInProgress && *r.Code != proxy.CodeAsyncInProgress) {
+			break
+		}
+		if !r.Success {
+			t.Fatalf("fetching %s: %s", first, msg(r))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := async("a-65", "SELECT 1"); queryID(r) == "" {
+		t.Errorf("after a fetch, an async statement was still refused: %s", msg(r))
+	}
+	wantError(t, "66th pending async statement", async("a-66", "SELECT 1"), proxy.CodeTooManyPending)
 }

@@ -56,6 +56,7 @@ const (
 	CodeUnsupported          = "002099"
 	CodeCredentials          = "390190"
 	CodeStatementTooLarge    = "390413"
+	CodeTooManyPending       = "390429"
 	CodeUnknownAuthenticator = "390102"
 )
 

@@ -196,6 +196,28 @@ func (qs *queries) add(q *query) {
 	}
 }
 
+// maxPendingAsync is how many asynchronous statements a session may have
+// running or holding a result it has not fetched. Each such result keeps
+// its inline rows (up to InlineBytes) in memory and its chunks on disk
+// until ResultTTL: without a bound, a client that starts statements and
+// never fetches them fills the gateway's memory.
+const maxPendingAsync = 64
+
+// pendingAsync counts the session's asynchronous queries that are running,
+// or finished with a result no request of its client has fetched. One that
+// failed or was cancelled holds no result and does not count.
+func (qs *queries) pendingAsync(session int64) int {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	n := 0
+	for _, q := range qs.bySession[session] {
+		if q.async && !q.delivered.Load() && (!q.finished() || q.res != nil) {
+			n++
+		}
+	}
+	return n
+}
+
 // spent says whether a query is done with: finished, its answer delivered,
 // and every chunk of its result downloaded.
 func (q *query) spent() bool {

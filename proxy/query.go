@@ -70,6 +70,13 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) (any, error) {
 	q := sess.requests[requestID]
 	fresh := q == nil || requestID == ""
 	var ctx context.Context
+	if fresh && req.AsyncExec {
+		if n := s.queries.pendingAsync(sess.id); n >= maxPendingAsync {
+			sess.mu.Unlock()
+			s.log.Warn("asynchronous statement refused: too many pending", "session", sess.id, "pending", n)
+			return nil, newError(CodeTooManyPending, "53400", fmt.Sprintf("this session has %d asynchronous statements running or with results not fetched, the most it may have; fetch their results (or cancel them) before starting more", n), nil)
+		}
+	}
 	if fresh {
 		q, ctx = newQuery(remoteParent(s.ctx, r), sess, requestID, req.SQLText)
 		q.async = req.AsyncExec
