@@ -223,9 +223,26 @@ func TestProtocol_pendingAsync(t *testing.T) {
 		_ = json.Unmarshal(r.Data, &d)
 		return d.QueryID
 	}
+	var failing []string
 	for i := range 10 {
-		if r := async(fmt.Sprintf("bad-%d", i), "SELECT * FROM no_such_table"); queryID(r) == "" {
+		r := async(fmt.Sprintf("bad-%d", i), "SELECT * FROM no_such_table")
+		if queryID(r) == "" {
 			t.Fatalf("async failing statement %d not accepted: %s", i, msg(r))
+		}
+		failing = append(failing, queryID(r))
+	}
+	for _, id := range failing { // failed, as monitoring tells, without fetching them
+		for {
+			r := c.do("GET", "/monitoring/queries/"+id, "", nil, nil)
+			var d struct{ Queries []struct{ Status string } }
+			_ = json.Unmarshal(r.Data, &d)
+			if len(d.Queries) == 1 && d.Queries[0].Status == "FAILED_WITH_ERROR" {
+				break
+			}
+			if len(d.Queries) != 1 || d.Queries[0].Status != "RUNNING" {
+				t.Fatalf("monitoring %s: %s %+v", id, msg(r), d)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	var first string
