@@ -1,12 +1,16 @@
 package rowset
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -69,5 +73,59 @@ func TestChunks(t *testing.T) {
 	c.Close()
 	if w, err := serve(0, key); !errors.Is(err, ErrNoChunk) || w.Code != http.StatusNotFound {
 		t.Errorf("after close: %v, %d", err, w.Code)
+	}
+}
+
+// TestChunks_concurrentDownloads: chunks of a spool served over a real
+// connection, many at once and each several times (drivers download 4 or
+// more at a time, and retry), come whole and each from its own offset of
+// the one file.
+func TestChunks_concurrentDownloads(t *testing.T) {
+	c, err := NewChunks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var want [][]byte
+	for n := range 6 {
+		b := bytes.Repeat([]byte{byte('a' + n)}, 300_000+n*7_919)
+		want = append(want, b)
+		if err := c.Write(b, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		_ = c.Serve(w, n, c.key, true)
+	}))
+	defer srv.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*len(want))
+	for range 4 {
+		for n := range want {
+			wg.Go(func() {
+				resp, err := http.Get(srv.URL + "/?n=" + strconv.Itoa(n))
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer resp.Body.Close()
+				got, err := io.ReadAll(resp.Body)
+				if err != nil || !bytes.Equal(got, want[n]) {
+					errs <- fmt.Errorf("chunk %d: %d bytes (want %d), %v", n, len(got), len(want[n]), err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if !c.Fetched() {
+		t.Error("not fetched after every chunk was served")
 	}
 }
