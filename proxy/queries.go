@@ -168,11 +168,16 @@ func newQueries() *queries {
 // no more than these.
 const keptPerSession = 16
 
-func (qs *queries) add(q *query) {
+func (qs *queries) add(q *query) { release(qs.insert(q)) }
+
+// insert lists q and returns the session's older queries it pushed out,
+// for release once the caller holds no session's lock: forgetting one
+// takes its session's.
+func (qs *queries) insert(q *query) (dropped []*query) {
 	qs.mu.Lock()
+	defer qs.mu.Unlock()
 	qs.byID[q.id] = q
 	list := append(qs.bySession[q.session.id], q)
-	var dropped []*query
 	if excess := len(list) - keptPerSession; excess > 0 {
 		kept := list[:0] // filtered in place: the list is this session's alone
 		for _, x := range list {
@@ -187,7 +192,11 @@ func (qs *queries) add(q *query) {
 		list = kept
 	}
 	qs.bySession[q.session.id] = list
-	qs.mu.Unlock()
+	return dropped
+}
+
+// release forgets queries dropped from the table and frees their results.
+func release(dropped []*query) {
 	for _, d := range dropped {
 		d.session.forget(d)
 		if d.res != nil {

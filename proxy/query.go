@@ -70,25 +70,29 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) (any, error) {
 	q := sess.requests[requestID]
 	fresh := q == nil || requestID == ""
 	var ctx context.Context
-	if fresh && req.AsyncExec {
-		if n := s.queries.pendingAsync(sess.id); n >= maxPendingAsync {
-			sess.mu.Unlock()
-			s.log.Warn("asynchronous statement refused: too many pending", "session", sess.id, "pending", n)
-			return nil, newError(CodeTooManyPending, "53400", fmt.Sprintf("this session has %d asynchronous statements running or with results not fetched, the most it may have; fetch their results (or cancel them) before starting more", n), nil)
-		}
-	}
+	var dropped []*query
 	if fresh {
+		// Counted and listed under the session's lock, so that requests
+		// at once cannot all pass the bound.
+		if req.AsyncExec {
+			if n := s.queries.pendingAsync(sess.id); n >= maxPendingAsync {
+				sess.mu.Unlock()
+				s.log.Warn("asynchronous statement refused: too many pending", "session", sess.id, "pending", n)
+				return nil, newError(CodeTooManyPending, "53400", fmt.Sprintf("this session has %d asynchronous statements running or with results not fetched, the most it may have; fetch their results (or cancel them) before starting more", n), nil)
+			}
+		}
 		q, ctx = newQuery(remoteParent(s.ctx, r), sess, requestID, req.SQLText)
 		q.async = req.AsyncExec
 		q.queryTag, _ = req.Parameters["QUERY_TAG"].(string) // a tool names itself per statement (snowgate mcp: the tool)
 		if requestID != "" {
 			sess.requests[requestID] = q
 		}
+		dropped = s.queries.insert(q)
 	}
 	sess.mu.Unlock()
+	release(dropped)
 
 	if fresh {
-		s.queries.add(q)
 		go s.run(ctx, q, req, binds)
 	} else {
 		s.log.Info("request retried; answering with the original statement", "session", sess.id, "query", q.id)
