@@ -112,8 +112,7 @@ func (s *Server) execute(ctx context.Context, q *query, req queryRequest, binds 
 		resultIDs:     strings.Join(ids, ","), resultTypes: strings.Join(types, ","),
 		state: sess.snapshot(),
 	}
-	res.Inline = rowset.AppendJSONString([]byte{'['}, "Multiple statements executed successfully.")
-	res.Inline, res.InlineRows, res.Total = append(res.Inline, ']'), 1, 1
+	res.setText("Multiple statements executed successfully.")
 	return res, nil
 }
 
@@ -406,8 +405,7 @@ func (s *Server) encode(ctx context.Context, stmt statement.Statement, out *Outc
 			status = "Statement executed successfully."
 		}
 		res.columns = []Column{{Name: "status", Type: "text"}}
-		res.Inline, res.InlineRows, res.Total = rowset.AppendJSONString([]byte{'['}, status), 1, 1
-		res.Inline = append(res.Inline, ']')
+		res.setText(status)
 		return res, nil
 	}
 	defer out.Rows.Close()

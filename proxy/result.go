@@ -29,6 +29,12 @@ type result struct {
 
 func (r *result) close() { r.Set.Close() }
 
+// setText makes r's rows one row of one text cell, inline: a status line.
+func (r *result) setText(text string) {
+	r.Inline = append(rowset.AppendJSONString([]byte{'['}, text), ']')
+	r.InlineRows, r.Total = 1, 1
+}
+
 // rowWriter writes res's rows: spooled chunks beyond inlineLimit.
 func rowWriter(res *result, inlineLimit, chunkLimit int, spoolDir string) (*rowset.Writer, error) {
 	return rowset.NewWriter(&res.Set, rowFields(res.columns), inlineLimit, chunkLimit, spoolDir)

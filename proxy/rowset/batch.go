@@ -86,7 +86,7 @@ func Text(f Field, arr arrow.Array) (TextFunc, error) {
 	return nil, fmt.Errorf("column %s of type %s: cannot read Arrow %s", f.Name, f.Type, arr.DataType())
 }
 
-// asInt64 reads the signed and narrow unsigned integer arrays.
+// Int64s reads the signed and narrow unsigned integer arrays.
 func Int64s(arr arrow.Array) (func(int) int64, bool) {
 	switch a := arr.(type) {
 	case *array.Int64:
