@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -17,11 +16,8 @@ import (
 
 	sf "github.com/snowflakedb/gosnowflake"
 
-	"github.com/snowgate/snowgate/engine"
 	"github.com/snowgate/snowgate/proxy"
-	"github.com/snowgate/snowgate/proxy/devidp"
 	"github.com/snowgate/snowgate/proxy/devstack"
-	"github.com/snowgate/snowgate/proxy/identity"
 	"github.com/snowgate/snowgate/proxy/snowflake"
 	"github.com/snowgate/snowgate/vault"
 )
@@ -48,21 +44,12 @@ func chainGatewayWith(t *testing.T, st *devstack.Stack, policyDir, host string, 
 // policy is in policyDir, and returns its address.
 func gatewayOver(t *testing.T, st *devstack.Stack, policyDir string, cfg proxy.Config) string {
 	t.Helper()
-	verifier, err := identity.New([]identity.Issuer{{URL: st.Issuer.URL(), Audience: devidp.Audience}}, 0)
+	addr, stop, err := st.StartGateway(context.Background(), policyDir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.New(context.Background(), engine.Options{Dir: policyDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Auth, cfg.Decider, cfg.Logger = verifier, eng, slog.New(slog.DiscardHandler)
-	gw, err := proxy.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gw.Close() })
-	return serveOn(t, gw)
+	t.Cleanup(stop)
+	return addr
 }
 
 func openAt(t *testing.T, st *devstack.Stack, addr, as, dbschema string) *sql.DB {

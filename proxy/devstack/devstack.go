@@ -232,6 +232,36 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 	return st, nil
 }
 
+// StartGateway starts another gateway, of cfg (its upstream and what else
+// it sets), whose clients log in with tokens from the stack's dev issuer
+// and whose policy is in policyDir ("" for the default library), on a free
+// port of its own: a gateway in front of the stand-in reached over the
+// Snowflake protocol, as a Snowflake account is, or of another upstream.
+// It returns the gateway's address and how to stop it.
+func (st *Stack) StartGateway(ctx context.Context, policyDir string, cfg proxy.Config) (addr string, stop func(), err error) {
+	if cfg.Auth, err = identity.New([]identity.Issuer{{URL: st.Issuer.URL(), Audience: devidp.Audience}}, 0); err != nil {
+		return "", nil, err
+	}
+	if cfg.Decider, err = engine.New(ctx, engine.Options{Dir: policyDir}); err != nil {
+		return "", nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	gw, err := proxy.New(cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		gw.Close()
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return ln.Addr().String(), func() { srv.Close(); gw.Close() }, nil
+}
+
 // Wait blocks until ctx ends or a server fails.
 func (st *Stack) Wait(ctx context.Context) error {
 	select {
