@@ -69,7 +69,7 @@ func encodeValue(col *Column, v any) (string, bool, error) {
 		return s, true, err
 	case "real":
 		f, err := realValue(v)
-		return formatReal(f), true, err
+		return string(rowset.AppendReal(nil, f)), true, err // as all three drivers parse it, non-finite values too
 	case "boolean":
 		switch b := v.(type) {
 		case bool:
@@ -188,10 +188,6 @@ func realValue(v any) (float64, error) {
 	}
 	return 0, fmt.Errorf("cannot encode a %T as real", v)
 }
-
-// formatReal writes a float the way all three drivers parse it
-// (rowset.AppendReal, which record batches are rendered with too).
-func formatReal(f float64) string { return string(rowset.AppendReal(nil, f)) }
 
 // epochText renders seconds and nanoseconds as "seconds.fraction" with
 // exactly scale fraction digits (rowset.AppendEpoch).
