@@ -316,12 +316,14 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, newError(CodeBadRequest, "08P01", "request body is not valid gzip", err)
 	}
+	// Too large first: a stream that fails after the limit is too large
+	// whatever comes after, as one whose compressed size is.
 	out, err := io.ReadAll(io.LimitReader(zr, limit+1))
-	if err != nil {
-		return nil, newError(CodeBadRequest, "08P01", "request body is not valid gzip", err)
-	}
 	if int64(len(out)) > limit {
 		return nil, newError(CodeStatementTooLarge, "54000", fmt.Sprintf("decompressed request body larger than %d bytes", limit), nil)
+	}
+	if err != nil {
+		return nil, newError(CodeBadRequest, "08P01", "request body is not valid gzip", err)
 	}
 	return out, nil
 }
