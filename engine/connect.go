@@ -54,7 +54,7 @@ func (e *Engine) Connect(ctx context.Context, in ConnectInput) ConnectDecision {
 	if in.Version != InputVersion {
 		return deny(malformed("%s %q", ReasonVersion, in.Version))
 	}
-	rs, err := e.eval(ctx, &p.connect, connectValue(&in))
+	rs, err := e.eval(ctx, p, &p.connect, connectValue(&in))
 	if err != nil {
 		return deny(err)
 	}

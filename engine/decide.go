@@ -49,7 +49,7 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 			return d
 		}
 	}
-	rs, err := e.eval(ctx, &p.decide, input)
+	rs, err := e.eval(ctx, p, &p.decide, input)
 	if err != nil {
 		return e.failed(ctx, id, p.revision, "decide", err)
 	}
@@ -64,14 +64,14 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 	return d
 }
 
-// eval runs a prepared query under the engine's timeout.
-func (e *Engine) eval(ctx context.Context, q *rego.PreparedEvalQuery, input ast.Value) (rego.ResultSet, error) {
+// eval runs a prepared query of p under the engine's timeout.
+func (e *Engine) eval(ctx context.Context, p *policy, q *rego.PreparedEvalQuery, input ast.Value) (rego.ResultSet, error) {
 	if err := canceled(ctx); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.opts.Timeout)
 	defer cancel()
-	rs, err := q.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTime(e.opts.Now()))
+	rs, err := p.eval(ctx, q, input, e.opts.Now())
 	if err != nil {
 		switch ctxErr := ctx.Err(); {
 		case errors.Is(ctxErr, context.DeadlineExceeded):

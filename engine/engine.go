@@ -116,7 +116,7 @@ func (e *Engine) activate(ctx context.Context, b *bundle.Bundle) error {
 		e.dataMu.Lock()
 		defer e.dataMu.Unlock()
 		if err = e.applyData(ctx, p); err == nil {
-			p.remember(ctx)
+			err = p.settle(ctx, e.opts.Timeout)
 		}
 	}
 	if err != nil {

@@ -3,13 +3,16 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/bundle"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // The documents the engine evaluates.
@@ -30,12 +33,37 @@ type policy struct {
 	compiler *ast.Compiler
 	memoSize int
 	memo     atomic.Pointer[memo] // nil: every decision is evaluated
+
+	// mu is held to read while evaluating, and to write while the data
+	// changes, so that an evaluation never meets fixed values computed
+	// from other data than it reads.
+	mu    sync.RWMutex
+	fixed topdown.VirtualCache // the fixed rules' values (fixed.go)
 }
 
-// remember gives the policy a new memo of decisions, for its data as it
-// is now (memo.go).
-func (p *policy) remember(ctx context.Context) {
+// settle computes what the policy's data, as it is now, fixes: the values
+// of its fixed rules (fixed.go) and a new memo of decisions (memo.go). The
+// caller holds mu, or the policy is not active yet. Fixing values takes
+// at most timeout, as long as one evaluation may: a rule not fixed by then
+// is evaluated, and fails, in every evaluation.
+func (p *policy) settle(ctx context.Context, timeout time.Duration) error {
+	txn, err := p.store.NewTransaction(ctx)
+	if err != nil {
+		return fmt.Errorf("read policy store: %w", err)
+	}
+	fctx, cancel := context.WithTimeout(ctx, timeout)
+	p.fixed = fixedValues(fctx, p.compiler, p.store, txn)
+	cancel()
+	p.store.Abort(ctx, txn)
 	p.memo.Store(newMemo(ctx, p.compiler, p.store, p.memoSize))
+	return nil
+}
+
+// eval runs q on input with the fixed values.
+func (p *policy) eval(ctx context.Context, q *rego.PreparedEvalQuery, input ast.Value, now time.Time) (rego.ResultSet, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return q.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTime(now), rego.EvalVirtualCache(newSeeded(p.fixed)))
 }
 
 // prepare compiles b once for both queries, in a store of its own, so a

@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+)
+
+// TestFixed_corpus: on every input of the corpus, the default library
+// gives the same result with its fixed rules' values as when it computes
+// them itself; and the values are there (the configuration, a feature
+// that is off), so the comparison is not between two plain evaluations.
+func TestFixed_corpus(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEngine(t, Options{MemoSize: -1})
+	p := e.active.Load()
+	for _, path := range []string{"data.snowgate.lib.config", "data.snowgate.rules.masking.cfg", "data.snowgate.lib.quotas.cfg"} {
+		if v, _ := p.fixed.Get(ast.MustParseRef(path)); v == nil {
+			t.Errorf("%s has no fixed value", path)
+		}
+	}
+	for _, path := range []string{"data.snowgate.rules.cost.limited", "data.snowgate.lib.quotas.enabled"} {
+		if v, undefined := p.fixed.Get(ast.MustParseRef(path)); v != nil || !undefined {
+			t.Errorf("%s = %v, want fixed as undefined", path, v)
+		}
+	}
+	for _, path := range []string{"data.snowgate.decision", "data.snowgate.rules.masking.guarded", "data.snowgate.lib.agent_name"} {
+		if v, undefined := p.fixed.Get(ast.MustParseRef(path)); v != nil || undefined {
+			t.Errorf("%s reads the input and has a fixed value", path)
+		}
+	}
+
+	files, err := filepath.Glob(filepath.Join("..", "opa-tests", "fixtures", "*.json"))
+	if err != nil || len(files) < 50 {
+		t.Fatalf("fixtures: %d, %v", len(files), err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		in := fixture(t, name)
+		v := inputValue(&in)
+		plain, err := p.decide.Eval(ctx, rego.EvalParsedInput(v), rego.EvalTime(testTime))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		fixed, err := p.eval(ctx, &p.decide, v, testTime)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want, _ := json.Marshal(plain)
+		got, _ := json.Marshal(fixed)
+		if string(got) != string(want) {
+			t.Errorf("%s: with fixed values\n%s\nwithout\n%s", name, got, want)
+		}
+	}
+}
+
+// TestFixed_with: under a with modifier that replaces the data a fixed
+// value was computed from, the rule is evaluated, not taken as fixed.
+func TestFixed_with(t *testing.T) {
+	module := `package snowgate
+
+level := data.cfg.level
+
+act := "deny" if level == "strict"
+
+else := "allow"
+
+decision := {"action": a, "reasons": [input.statement.kind]} if {
+	a := act with data.cfg.level as "strict"
+}
+`
+	fsys := fstest.MapFS{"p.rego": {Data: []byte(module)}, "data.json": {Data: []byte(`{"cfg": {"level": "lax"}}`)}}
+	e := newTestEngine(t, Options{FS: fsys, MemoSize: -1})
+	if v, _ := e.active.Load().fixed.Get(ast.MustParseRef("data.snowgate.act")); v == nil || v.String() != `"allow"` {
+		t.Fatalf("act's fixed value = %v, want \"allow\"", v)
+	}
+	if d := e.Decide(context.Background(), input(analyst(), selectOrders())); d.Action != ActionDeny {
+		t.Errorf("action = %s, want deny: the fixed value was used under with", d.Action)
+	}
+}
+
+// TestFixed_bounded: a fixed rule that takes longer than an evaluation may
+// is not fixed, so decisions still time out (TestEngine_Decide_failClosed),
+// and activation does not wait for it.
+func TestFixed_bounded(t *testing.T) {
+	module := "package snowgate\nn := count([x | some x in numbers.range(1, 1000000000)])\ndecision := {\"action\": \"allow\"} if n > 0\n"
+	e := newTestEngine(t, Options{FS: policyFS(module), Timeout: 50 * time.Millisecond})
+	if v, undefined := e.active.Load().fixed.Get(ast.MustParseRef("data.snowgate.n")); v != nil || undefined {
+		t.Errorf("n is fixed as %v (undefined %v) though it could not be computed in time", v, undefined)
+	}
+	if d := e.Decide(context.Background(), input(analyst(), selectOrders())); d.Action != ActionDeny || d.Reasons[0] != ReasonTimeout {
+		t.Errorf("decision = %s %q, want deny %q", d.Action, d.Reasons, ReasonTimeout)
+	}
+}
+
