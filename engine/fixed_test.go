@@ -99,4 +99,3 @@ func TestFixed_bounded(t *testing.T) {
 		t.Errorf("decision = %s %q, want deny %q", d.Action, d.Reasons, ReasonTimeout)
 	}
 }
-
