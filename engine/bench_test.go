@@ -3,9 +3,11 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 )
 
 // fixture reads an input the analyser produced, from opa-tests/fixtures.
@@ -74,5 +76,48 @@ func BenchmarkInputValue(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		inputValue(&in)
+	}
+}
+
+// BenchmarkDecideFloor measures what an evaluated decision costs before
+// any rule of the library applies, on the select_orders input: "constant",
+// the input's conversion and one evaluation of a policy whose decision is
+// a constant; "contract", rego/decision.rego and rego/lib over 13 packages
+// of two rules each that cannot apply (the default library's shape with
+// nothing in it). BenchmarkDecide minus "contract" is what the library's
+// rules cost.
+func BenchmarkDecideFloor(b *testing.B) {
+	read := func(name string) []byte {
+		raw, err := os.ReadFile(filepath.Join("..", "rego", name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return raw
+	}
+	connect := &fstest.MapFile{Data: []byte("package snowgate.connect\n\ndecision := {\"action\": \"allow\"}\n")}
+	contract := fstest.MapFS{"decision.rego": {Data: read("decision.rego")}, "lib/lib.rego": {Data: read("lib/lib.rego")},
+		"data.json": {Data: read("data.json")}, "connect.rego": connect}
+	for i := range 13 {
+		contract[fmt.Sprintf("rules/p%d.rego", i)] = &fstest.MapFile{Data: []byte(fmt.Sprintf(
+			"package snowgate.rules.p%d\n\ndeny contains \"no\" if input.statement.kind == \"none\"\n\n"+
+				"approve contains {\"rule\": \"r\", \"why\": \"no\"} if input.statement.kind == \"none\"\n", i))}
+	}
+	constant := fstest.MapFS{"p.rego": {Data: []byte("package snowgate\n\ndecision := {\"action\": \"allow\", \"reasons\": []}\n")}, "connect.rego": connect}
+	in := fixture(b, "select_orders")
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		fsys fstest.MapFS
+	}{{"constant", constant}, {"contract", contract}} {
+		b.Run(bc.name, func(b *testing.B) {
+			e := newTestEngine(b, Options{FS: bc.fsys, MemoSize: -1})
+			if d := e.Decide(ctx, in); d.Action != ActionAllow {
+				b.Fatalf("action = %s (%q)", d.Action, d.Reasons)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				e.Decide(ctx, in)
+			}
+		})
 	}
 }
