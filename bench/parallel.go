@@ -19,11 +19,17 @@ const clients = 64
 
 // parallel measures the small SELECT's rate with 64 clients, each its own
 // gosnowflake connection (and gateway session), next to the rate of a
-// trivial net/http handler on loopback hit by 64 goroutines.
+// trivial net/http handler on loopback hit by 64 goroutines, and to the
+// same clients' rate straight to the stand-in: the ceiling the driver and
+// the upstream leave any gateway on these cores.
 func (r *runner) parallel(ctx context.Context) ([]Row, error) {
 	gw, err := r.gatewayParallel(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	direct, err := r.directParallel(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("direct: %w", err)
 	}
 	lo, err := r.loopbackParallel(ctx)
 	if err != nil {
@@ -33,14 +39,19 @@ func (r *runner) parallel(ctx context.Context) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	xd, err := ratio(direct, lo)
+	if err != nil {
+		return nil, err
+	}
 	return []Row{{
 		Name:     "parallel",
 		What:     fmt.Sprintf("%d clients in parallel: per second", clients),
 		Snowgate: fmt.Sprintf("small SELECT through the gateway (durable audit), gosnowflake: %s statements/s", fmtCount(gw)),
 		Baseline: fmt.Sprintf("trivial net/http handler on 127.0.0.1: %s requests/s", fmtCount(lo)),
 		Ratio:    fmt.Sprintf("%s%% (gateway ÷ loopback hop)", sig3(100*x)),
-		Note:     "each client its own connection; client, gateway and stand-in share the cores",
-		Figures:  []float64{gw, lo, x},
+		Note: fmt.Sprintf("each client its own connection; client, gateway and stand-in share the cores; the same clients straight to the stand-in: %s statements/s, %s%% of the loopback hop",
+			fmtCount(direct), sig3(100*xd)),
+		Figures: []float64{gw, lo, x, direct, xd},
 	}}, nil
 }
 
@@ -55,6 +66,25 @@ func (r *runner) gatewayParallel(ctx context.Context) (float64, error) {
 		return 0, err
 	}
 	defer db.Close()
+	return r.clientsParallel(ctx, db)
+}
+
+func (r *runner) directParallel(ctx context.Context) (float64, error) {
+	st, err := startStack(ctx, "", proxy.Config{})
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	db, err := openDirect(st)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	return r.clientsParallel(ctx, db)
+}
+
+// clientsParallel runs the small SELECT on 64 connections of db at once.
+func (r *runner) clientsParallel(ctx context.Context, db *sql.DB) (float64, error) {
 	db.SetMaxOpenConns(clients)
 	db.SetMaxIdleConns(clients)
 	conns := make([]*sql.Conn, 0, clients)
