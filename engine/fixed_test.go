@@ -2,7 +2,14 @@ package engine
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,4 +105,65 @@ func TestFixed_bounded(t *testing.T) {
 	if d := e.Decide(context.Background(), input(analyst(), selectOrders())); d.Action != ActionDeny || d.Reasons[0] != ReasonTimeout {
 		t.Errorf("decision = %s %q, want deny %q", d.Action, d.Reasons, ReasonTimeout)
 	}
+}
+
+// TestFixed_clock: a rule that verifies a certificate chain reads the
+// clock, though OPA does not mark the built-in nondeterministic: neither
+// fixed nor remembered, its answer changes when the certificate expires.
+func TestFixed_clock(t *testing.T) {
+	ctx := context.Background()
+	chain := certChain(t, time.Now().Add(2*time.Second))
+	doc, err := json.Marshal(map[string]any{"chain": chain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	module := `package snowgate
+
+valid := crypto.x509.parse_and_verify_certificates(data.chain)[0]
+
+default decision := {"action": "deny", "reasons": ["the certificate is not valid"]}
+
+decision := {"action": "allow", "reasons": []} if valid
+`
+	e := newTestEngine(t, Options{FS: fstest.MapFS{"p.rego": {Data: []byte(module)}, "data.json": {Data: doc}}})
+	p := e.active.Load()
+	if v, undefined := p.fixed.Get(ast.MustParseRef("data.snowgate.valid")); v != nil || undefined {
+		t.Errorf("valid is fixed as %v (undefined %v)", v, undefined)
+	}
+	if p.memo.Load() != nil {
+		t.Error("a policy that verifies a certificate chain has a memo")
+	}
+	in := input(analyst(), selectOrders())
+	if d := e.Decide(ctx, in); d.Action != ActionAllow {
+		t.Fatalf("before the certificate expired: %s %q", d.Action, d.Reasons)
+	}
+	time.Sleep(time.Until(time.Now().Add(3 * time.Second).Truncate(time.Second)))
+	if d := e.Decide(ctx, in); d.Action != ActionDeny {
+		t.Errorf("after the certificate expired: %s, want deny", d.Action)
+	}
+}
+
+// certChain is a root and a leaf it signed, as PEM, the leaf valid until
+// notAfter.
+func certChain(t *testing.T, notAfter time.Time) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Add(-time.Minute)
+	root := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "root"}, NotBefore: now, NotAfter: now.Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	rootDER, err := x509.CreateCertificate(rand.Reader, root, root, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "leaf"}, NotBefore: now, NotAfter: notAfter,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, root, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rootDER})) +
+		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}))
 }
