@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage"
@@ -60,8 +61,15 @@ func fixedValues(ctx context.Context, c *ast.Compiler, store storage.Store, txn 
 	return vc
 }
 
-// run runs q until ctx is done.
-func run(ctx context.Context, q *topdown.Query) (topdown.QueryResultSet, error) {
+// run runs q until ctx is done. A panic in the evaluation (a built-in's)
+// is its failure: the rule is left to fail in every decision, and the
+// activation goes on.
+func run(ctx context.Context, q *topdown.Query) (rs topdown.QueryResultSet, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rs, err = nil, fmt.Errorf("panic: %v", r)
+		}
+	}()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

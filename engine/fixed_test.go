@@ -18,6 +18,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/types"
 )
 
 // TestFixed_corpus: on every input of the corpus, the default library
@@ -166,4 +167,27 @@ func certChain(t *testing.T, notAfter time.Time) string {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rootDER})) +
 		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}))
+}
+
+// A built-in that panics, registered for TestFixed_panic only.
+var panicking = &rego.Function{Name: "test.panics", Decl: types.NewFunction(types.Args(types.S), types.S)}
+
+func init() {
+	rego.RegisterBuiltin1(panicking, func(rego.BuiltinContext, *ast.Term) (*ast.Term, error) { panic("the built-in broke") })
+}
+
+// TestFixed_panic: a rule that panics when it is computed (for its fixed
+// value, or for the memo's test of a first condition) leaves the
+// activation going and the rule not fixed, and the decision that reads it
+// fails closed rather than taking the gateway down.
+func TestFixed_panic(t *testing.T) {
+	module := "package snowgate\n\nboom := test.panics(\"x\")\n\nbroken if boom\n\ndecision := {\"action\": \"allow\", \"reasons\": [boom]} if {\n\tbroken\n\tinput.statement.kind\n}\n"
+	e := newTestEngine(t, Options{FS: policyFS(module)})
+	if v, undefined := e.active.Load().fixed.Get(ast.MustParseRef("data.snowgate.boom")); v != nil || undefined {
+		t.Errorf("boom is fixed as %v (undefined %v)", v, undefined)
+	}
+	d := e.Decide(context.Background(), input(analyst(), selectOrders()))
+	if d.Action != ActionDeny || !d.FailedClosed || d.Reasons[0] != ReasonEvalError {
+		t.Errorf("decision = %s %q (failed closed %v), want deny %q", d.Action, d.Reasons, d.FailedClosed, ReasonEvalError)
+	}
 }

@@ -124,7 +124,12 @@ func (r *reach) visit(rule *ast.Rule) {
 // reads no input, calls no built-in whose answer changes, and is undefined
 // or false for the active data, so that the rule gives nothing for any
 // input at any time.
-func (r *reach) cannotApply(rule *ast.Rule) bool {
+func (r *reach) cannotApply(rule *ast.Rule) (cannot bool) {
+	defer func() {
+		if recover() != nil {
+			cannot = false // a condition that panics may apply: it is evaluated, and fails, in each decision
+		}
+	}()
 	if rule.Default || rule.Else != nil || len(rule.Body) == 0 {
 		return false
 	}

@@ -59,10 +59,16 @@ func (p *policy) settle(ctx context.Context, timeout time.Duration) error {
 	return nil
 }
 
-// eval runs q on input with the fixed values.
-func (p *policy) eval(ctx context.Context, q *rego.PreparedEvalQuery, input ast.Value, now time.Time) (rego.ResultSet, error) {
+// eval runs q on input with the fixed values. A panic in the evaluation
+// (a built-in's) is its failure.
+func (p *policy) eval(ctx context.Context, q *rego.PreparedEvalQuery, input ast.Value, now time.Time) (rs rego.ResultSet, err error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
+	defer func() {
+		if r := recover(); r != nil {
+			rs, err = nil, fmt.Errorf("panic: %v", r)
+		}
+	}()
 	return q.Eval(ctx, rego.EvalParsedInput(input), rego.EvalTime(now), rego.EvalVirtualCache(newSeeded(p.fixed)))
 }
 
