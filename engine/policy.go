@@ -43,17 +43,18 @@ type policy struct {
 
 // settle computes what the policy's data, as it is now, fixes: the values
 // of its fixed rules (fixed.go) and a new memo of decisions (memo.go). The
-// caller holds mu, or the policy is not active yet. Fixing values takes
-// at most timeout, as long as one evaluation may: a rule not fixed by then
-// is evaluated, and fails, in every evaluation.
+// caller holds mu, or the policy is not active yet. Both take at most
+// timeout together, as long as one evaluation may: a rule not fixed by
+// then is evaluated, and fails, in every evaluation, and a condition the
+// memo could not test is taken as one that may apply.
 func (p *policy) settle(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	txn, err := p.store.NewTransaction(ctx)
 	if err != nil {
 		return fmt.Errorf("read policy store: %w", err)
 	}
-	fctx, cancel := context.WithTimeout(ctx, timeout)
-	p.fixed = fixedValues(fctx, p.compiler, p.store, txn)
-	cancel()
+	p.fixed = fixedValues(ctx, p.compiler, p.store, txn)
 	p.store.Abort(ctx, txn)
 	p.memo.Store(newMemo(ctx, p.compiler, p.store, p.memoSize))
 	return nil
