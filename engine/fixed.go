@@ -1,11 +1,7 @@
 package engine
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
@@ -21,16 +17,16 @@ import (
 // input or calls a built-in whose answer can change between calls (reach.
 // varies, the memo's own test), it is not a function, and it is a whole
 // document of one name in its package (p := ..., p contains ..., p[k] :=
-// ...). A rule whose evaluation fails is left to fail in every decision.
+// ...). A rule whose evaluation fails (an error, a panic, the deadline) is
+// left to fail in every decision.
 
-// fixedValues evaluates the fixed rules of the policy compiled by c over
-// the data that txn reads, into a cache that evaluations read through
-// seeded.
-func fixedValues(ctx context.Context, c *ast.Compiler, store storage.Store, txn storage.Transaction) topdown.VirtualCache {
-	r := &reach{ctx: ctx, c: c, store: store, seen: map[*ast.Rule]bool{}, varying: map[*ast.Rule]bool{}}
+// fixedValues evaluates the fixed rules of the policy r reads into a
+// cache that evaluations read through seeded.
+func (r *reach) fixedValues() topdown.VirtualCache {
 	vc := topdown.NewVirtualCache()
 	done := map[string]bool{}
-	for _, m := range c.Modules {
+	x := ast.VarTerm("x")
+	for _, m := range r.c.Modules {
 		for _, rule := range m.Rules {
 			path := rule.Path()
 			key := path.String()
@@ -41,13 +37,7 @@ func fixedValues(ctx context.Context, c *ast.Compiler, store storage.Store, txn 
 			if !r.fixed(path) {
 				continue
 			}
-			x := ast.VarTerm("x")
-			body, err := c.QueryCompiler().Compile(ast.NewBody(ast.Equality.Expr(x, ast.NewTerm(path))))
-			if err != nil {
-				continue
-			}
-			rs, err := run(ctx, topdown.NewQuery(body).WithCompiler(c).WithStore(store).WithTransaction(txn).
-				WithStrictBuiltinErrors(true))
+			rs, err := r.query(ast.NewBody(ast.Equality.Expr(x, ast.NewTerm(path))))
 			switch {
 			case err != nil:
 				continue
@@ -59,24 +49,6 @@ func fixedValues(ctx context.Context, c *ast.Compiler, store storage.Store, txn 
 		}
 	}
 	return vc
-}
-
-// run runs q until ctx is done. A panic in the evaluation (a built-in's)
-// is its failure: the rule is left to fail in every decision, and the
-// activation goes on.
-func run(ctx context.Context, q *topdown.Query) (rs topdown.QueryResultSet, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			rs, err = nil, fmt.Errorf("panic: %v", r)
-		}
-	}()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	c := topdown.NewCancel()
-	stop := context.AfterFunc(ctx, c.Cancel)
-	defer stop()
-	return q.WithCancel(c).Run(ctx)
 }
 
 // fixed reports whether every rule that gives the document at path is a

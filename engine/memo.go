@@ -3,14 +3,15 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"hash"
 	"maps"
 	"slices"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // DefaultMemoSize is how many decisions the engine remembers per policy
@@ -47,18 +48,17 @@ type memo struct {
 
 type memoKey [sha256.Size]byte
 
-// newMemo returns the memo for the decision of a policy compiled by c over
-// the data in store, or nil when a rule the decision can reach calls a
-// built-in whose answer can change between calls with the same input (or
-// one OPA does not know, whose nature cannot be told).
-func newMemo(ctx context.Context, c *ast.Compiler, store storage.Store, size int) *memo {
+// newMemo returns the memo for the decision of the policy r reads, or nil
+// when a rule the decision can reach calls a built-in whose answer can
+// change between calls with the same input (or one OPA does not know,
+// whose nature cannot be told).
+func newMemo(r *reach, size int) *memo {
 	if size <= 0 {
 		return nil
 	}
-	r := &reach{ctx: ctx, c: c, store: store, seen: map[*ast.Rule]bool{}, varying: map[*ast.Rule]bool{}}
 	// The decision's rules: data.snowgate.decision itself, or the rules
 	// under it when a package of that name builds it.
-	rules := c.GetRules(ast.MustParseRef(DecisionQuery))
+	rules := r.c.GetRules(ast.MustParseRef(DecisionQuery))
 	if len(rules) == 0 {
 		return nil // no decision to remember: every input is evaluated (and denied)
 	}
@@ -75,12 +75,14 @@ func newMemo(ctx context.Context, c *ast.Compiler, store storage.Store, size int
 	return &memo{paths: paths, size: size, cur: map[memoKey]Decision{}}
 }
 
-// reach walks the rules a decision can reach, gathering what they read of
-// the input.
+// reach reads a compiled policy over the data a transaction reads: which
+// rules vary with the input (for the fixed rules and the memo), and what
+// the decision's rules read of the input (for the memo).
 type reach struct {
 	ctx   context.Context
 	c     *ast.Compiler
 	store storage.Store
+	txn   storage.Transaction
 
 	seen    map[*ast.Rule]bool
 	varying map[*ast.Rule]bool // memo of varies
@@ -88,6 +90,31 @@ type reach struct {
 	paths            []ast.Ref
 	whole            bool
 	nondeterministic bool
+}
+
+func newReach(ctx context.Context, c *ast.Compiler, store storage.Store, txn storage.Transaction) *reach {
+	return &reach{ctx: ctx, c: c, store: store, txn: txn, seen: map[*ast.Rule]bool{}, varying: map[*ast.Rule]bool{}}
+}
+
+// query evaluates body over the policy's data until r's context is done.
+// A panic in the evaluation (a built-in's) is its failure.
+func (r *reach) query(body ast.Body) (rs topdown.QueryResultSet, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			rs, err = nil, fmt.Errorf("panic: %v", v)
+		}
+	}()
+	if err := r.ctx.Err(); err != nil {
+		return nil, err
+	}
+	if body, err = r.c.QueryCompiler().Compile(body); err != nil {
+		return nil, err
+	}
+	cancel := topdown.NewCancel()
+	stop := context.AfterFunc(r.ctx, cancel.Cancel)
+	defer stop()
+	return topdown.NewQuery(body).WithCompiler(r.c).WithStore(r.store).WithTransaction(r.txn).
+		WithStrictBuiltinErrors(true).WithCancel(cancel).Run(r.ctx)
 }
 
 func (r *reach) visit(rule *ast.Rule) {
@@ -124,12 +151,7 @@ func (r *reach) visit(rule *ast.Rule) {
 // reads no input, calls no built-in whose answer changes, and is undefined
 // or false for the active data, so that the rule gives nothing for any
 // input at any time.
-func (r *reach) cannotApply(rule *ast.Rule) (cannot bool) {
-	defer func() {
-		if recover() != nil {
-			cannot = false // a condition that panics may apply: it is evaluated, and fails, in each decision
-		}
-	}()
+func (r *reach) cannotApply(rule *ast.Rule) bool {
 	if rule.Default || rule.Else != nil || len(rule.Body) == 0 {
 		return false
 	}
@@ -147,8 +169,9 @@ func (r *reach) cannotApply(rule *ast.Rule) (cannot bool) {
 			return false
 		}
 	}
-	rs, err := rego.New(rego.ParsedQuery(ast.NewBody(ast.NewExpr(ast.NewTerm(ref)))),
-		rego.Compiler(r.c), rego.Store(r.store), rego.StrictBuiltinErrors(true)).Eval(r.ctx)
+	// One that fails (an error, a panic, the deadline) may apply: it is
+	// evaluated, and fails, in each decision.
+	rs, err := r.query(ast.NewBody(ast.NewExpr(ast.NewTerm(ref))))
 	return err == nil && len(rs) == 0
 }
 

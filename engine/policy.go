@@ -54,9 +54,10 @@ func (p *policy) settle(ctx context.Context, timeout time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("read policy store: %w", err)
 	}
-	p.fixed = fixedValues(ctx, p.compiler, p.store, txn)
-	p.store.Abort(ctx, txn)
-	p.memo.Store(newMemo(ctx, p.compiler, p.store, p.memoSize))
+	defer p.store.Abort(ctx, txn)
+	r := newReach(ctx, p.compiler, p.store, txn)
+	p.fixed = r.fixedValues()
+	p.memo.Store(newMemo(r, p.memoSize))
 	return nil
 }
 
