@@ -23,11 +23,16 @@ const clients = 64
 // same clients' rate straight to the stand-in: the ceiling the driver and
 // the upstream leave any gateway on these cores.
 func (r *runner) parallel(ctx context.Context) ([]Row, error) {
-	gw, err := r.gatewayParallel(ctx)
+	st, err := startStack(ctx, "", proxy.Config{})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	gw, err := r.clientsParallel(ctx, func() (*sql.DB, error) { return openGateway(st, "analyst") })
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	direct, err := r.directParallel(ctx)
+	direct, err := r.clientsParallel(ctx, func() (*sql.DB, error) { return openDirect(st) })
 	if err != nil {
 		return nil, fmt.Errorf("direct: %w", err)
 	}
@@ -55,36 +60,14 @@ func (r *runner) parallel(ctx context.Context) ([]Row, error) {
 	}}, nil
 }
 
-func (r *runner) gatewayParallel(ctx context.Context) (float64, error) {
-	st, err := startStack(ctx, "", proxy.Config{})
-	if err != nil {
-		return 0, err
-	}
-	defer st.Close()
-	db, err := openGateway(st, "analyst")
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	return r.clientsParallel(ctx, db)
-}
-
-func (r *runner) directParallel(ctx context.Context) (float64, error) {
-	st, err := startStack(ctx, "", proxy.Config{})
-	if err != nil {
-		return 0, err
-	}
-	defer st.Close()
-	db, err := openDirect(st)
+// clientsParallel runs the small SELECT on 64 connections of the database
+// open opens, at once.
+func (r *runner) clientsParallel(ctx context.Context, open func() (*sql.DB, error)) (float64, error) {
+	db, err := open()
 	if err != nil {
 		return 0, err
 	}
 	defer db.Close()
-	return r.clientsParallel(ctx, db)
-}
-
-// clientsParallel runs the small SELECT on 64 connections of db at once.
-func (r *runner) clientsParallel(ctx context.Context, db *sql.DB) (float64, error) {
 	db.SetMaxOpenConns(clients)
 	db.SetMaxIdleConns(clients)
 	conns := make([]*sql.Conn, 0, clients)
