@@ -38,18 +38,17 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 	if err := canceled(ctx); err != nil {
 		return e.failed(ctx, id, p.revision, "decide", err)
 	}
-	input := inputValue(&in)
 	var key memoKey
 	m := p.memo.Load()
 	if m != nil {
-		key = m.key(input)
+		key = m.key(&in)
 		if d, ok := m.get(key); ok {
 			e.remembered.Add(1)
 			d.ID = id
 			return d
 		}
 	}
-	rs, err := e.eval(ctx, p, &p.decide, input)
+	rs, err := e.eval(ctx, p, &p.decide, inputValue(&in))
 	if err != nil {
 		return e.failed(ctx, id, p.revision, "decide", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"hash"
 	"maps"
 	"slices"
 	"sync"
@@ -39,8 +38,9 @@ const DefaultMemoSize = 4096
 // newer fills, it becomes the older and the older is dropped; a hit in the
 // older moves to the newer. Failed evaluations are never kept.
 type memo struct {
-	paths []ast.Ref // what the policy reads of the input, none a prefix of another; nil: all of it
-	size  int
+	paths    []ast.Ref // what the policy reads of the input, none a prefix of another; nil: all of it
+	keyPaths []keyPath // paths as the key follows them (memokey.go)
+	size     int
 
 	mu       sync.Mutex
 	cur, old map[memoKey]Decision
@@ -72,7 +72,7 @@ func newMemo(r *reach, size int) *memo {
 	if r.whole {
 		paths = nil
 	}
-	return &memo{paths: paths, size: size, cur: map[memoKey]Decision{}}
+	return &memo{paths: paths, keyPaths: keyPaths(paths), size: size, cur: map[memoKey]Decision{}}
 }
 
 // reach reads a compiled policy over the data a transaction reads: which
@@ -250,43 +250,6 @@ func minimalPaths(paths []ast.Ref) []ast.Ref {
 		out = append(out, p)
 	}
 	return out
-}
-
-// key digests the parts of input the policy reads, each as canonical Rego
-// text (objects and sets in sorted order, strings quoted) or as absent.
-func (m *memo) key(input ast.Value) memoKey {
-	h := sha256.New()
-	if m.paths == nil {
-		writeValue(h, input)
-	} else {
-		obj, _ := input.(ast.Object)
-		for _, p := range m.paths {
-			var v ast.Value
-			if obj != nil {
-				v, _ = obj.Find(p)
-			}
-			if v == nil {
-				h.Write([]byte{0}) // absent: no Rego text starts with a zero byte
-				continue
-			}
-			writeValue(h, v)
-			h.Write([]byte{'\n'})
-		}
-	}
-	var k memoKey
-	h.Sum(k[:0])
-	return k
-}
-
-var textBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-func writeValue(h hash.Hash, v ast.Value) {
-	bp := textBufs.Get().(*[]byte)
-	buf := (*bp)[:0]
-	buf, _ = (&ast.Term{Value: v}).AppendText(buf)
-	h.Write(buf)
-	*bp = buf
-	textBufs.Put(bp)
 }
 
 // get returns the decision remembered for k, a copy the caller may change.

@@ -1,0 +1,235 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding"
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// A memo's key is taken from the Input itself, not from the Rego value it
+// is converted to: a remembered decision then costs no conversion, only
+// the walk of what the policy reads. The conversion is a function of the
+// Input (value.go, which mirrors encoding/json), so inputs whose keys are
+// equal convert to values equal wherever the policy reads: each part is
+// written so that different Go values write different bytes (a kind and a
+// length before each value, map keys in order, nil apart from empty).
+
+// keyPath is a memo path (a reference below input) as the names to follow
+// from the Input: the JSON names of struct fields and the keys of maps. A
+// path is cut before a part that is not a name (an array index): the value
+// there is written whole.
+type keyPath []string
+
+func keyPaths(refs []ast.Ref) []keyPath {
+	out := make([]keyPath, len(refs))
+	for i, r := range refs {
+		for _, t := range r {
+			s, ok := t.Value.(ast.String)
+			if !ok {
+				break
+			}
+			out[i] = append(out[i], string(s))
+		}
+	}
+	return out
+}
+
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// key digests what the policy reads of in: the value at each path, or that
+// it is absent, or the whole input when the memo has no paths.
+func (m *memo) key(in *Input) memoKey {
+	bp := keyBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	root := reflect.ValueOf(in).Elem()
+	if m.paths == nil {
+		b = appendKeyValue(b, root)
+	}
+	for _, p := range m.keyPaths {
+		v, ok := follow(root, p)
+		if !ok {
+			b = append(b, 'x') // absent
+			continue
+		}
+		b = appendKeyValue(b, v)
+	}
+	k := memoKey(sha256.Sum256(b))
+	*bp = b
+	keyBufs.Put(bp)
+	return k
+}
+
+// follow walks v along p. It stops early, at a value written whole, where
+// a name does not lead into a struct or a map with string keys; it reports
+// the value absent where JSON has nothing: a nil pointer, interface or map
+// on the way, or a key the map lacks.
+func follow(v reflect.Value, p keyPath) (reflect.Value, bool) {
+	for _, name := range p {
+		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+			if v.IsNil() {
+				return v, false
+			}
+			v = v.Elem()
+		}
+		switch {
+		case v.Kind() == reflect.Struct && !marshals(v.Type()):
+			i, ok := jsonFields(v.Type()).byName[name]
+			if !ok {
+				return v, true // not one of its JSON fields: all of it
+			}
+			v = v.Field(i)
+		case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String:
+			if v.IsNil() {
+				return v, false
+			}
+			e := v.MapIndex(reflect.ValueOf(name).Convert(v.Type().Key()))
+			if !e.IsValid() {
+				return e, false
+			}
+			v = e
+		default:
+			return v, true
+		}
+	}
+	return v, true
+}
+
+// appendKeyValue writes v so that no other value writes the same bytes.
+func appendKeyValue(b []byte, v reflect.Value) []byte {
+	if !v.IsValid() {
+		return append(b, 'n')
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return append(b, 'n')
+		}
+		return appendKeyValue(append(b, 'p'), v.Elem())
+	}
+	t := v.Type()
+	if marshals(t) {
+		var out []byte
+		var err error
+		switch x := v.Interface().(type) {
+		case json.Marshaler:
+			out, err = x.MarshalJSON()
+		case encoding.TextMarshaler:
+			out, err = x.MarshalText()
+		}
+		if err != nil {
+			out = []byte("error: " + err.Error()) // converted the same way every time
+		}
+		return appendBytes(append(b, 'j'), out)
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return appendBytes(append(b, 's'), []byte(v.String()))
+	case reflect.Bool:
+		if v.Bool() {
+			return append(b, 'T')
+		}
+		return append(b, 'F')
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return binary.AppendVarint(append(b, 'i'), v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return binary.AppendUvarint(append(b, 'u'), v.Uint())
+	case reflect.Float32, reflect.Float64:
+		return binary.BigEndian.AppendUint64(append(b, 'f'), math.Float64bits(v.Float()))
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			return append(b, 'N')
+		}
+		b = binary.AppendUvarint(append(b, 'a'), uint64(v.Len()))
+		for i := range v.Len() {
+			b = appendKeyValue(b, v.Index(i))
+		}
+		return b
+	case reflect.Map:
+		if v.IsNil() {
+			return append(b, 'M')
+		}
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(x, y reflect.Value) int { return strings.Compare(mapKey(x), mapKey(y)) })
+		b = binary.AppendUvarint(append(b, 'm'), uint64(len(keys)))
+		for _, k := range keys {
+			b = appendKeyValue(b, k)
+			b = appendKeyValue(b, v.MapIndex(k))
+		}
+		return b
+	case reflect.Struct:
+		b = append(b, 'o')
+		for _, i := range jsonFields(t).order {
+			b = appendKeyValue(b, v.Field(i))
+		}
+		return append(b, 'e')
+	default:
+		// channels, functions: no JSON form; write the type so two values
+		// of different types differ, and nothing to tell two apart.
+		return appendBytes(append(b, '?'), []byte(t.String()))
+	}
+}
+
+func appendBytes(b, s []byte) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// mapKey orders map keys: strings by their text, other keys by their
+// written form.
+func mapKey(k reflect.Value) string {
+	if k.Kind() == reflect.String {
+		return k.String()
+	}
+	return string(appendKeyValue(nil, k))
+}
+
+var (
+	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// marshals reports whether values of t choose their own JSON (time.Time):
+// their fields are not what JSON shows, so they are written as JSON.
+func marshals(t reflect.Type) bool {
+	return t.Implements(jsonMarshaler) || t.Implements(textMarshaler)
+}
+
+// fields are the exported fields of a struct type that JSON shows: their
+// indexes by JSON name, and in declaration order.
+type fields struct {
+	byName map[string]int
+	order  []int
+}
+
+var fieldsOf sync.Map // reflect.Type → *fields
+
+func jsonFields(t reflect.Type) *fields {
+	if f, ok := fieldsOf.Load(t); ok {
+		return f.(*fields)
+	}
+	fs := &fields{byName: map[string]int{}}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		fs.byName[name] = i
+		fs.order = append(fs.order, i)
+	}
+	fieldsOf.Store(t, fs)
+	return fs
+}
