@@ -80,7 +80,7 @@ func follow(v reflect.Value, p keyPath) (reflect.Value, bool) {
 			v = v.Elem()
 		}
 		switch {
-		case v.Kind() == reflect.Struct && !marshals(v.Type()):
+		case v.Kind() == reflect.Struct && !jsonFields(v.Type()).marshals:
 			i, ok := jsonFields(v.Type()).byName[name]
 			if !ok {
 				return v, true // not one of its JSON fields: all of it
@@ -113,21 +113,6 @@ func appendKeyValue(b []byte, v reflect.Value) []byte {
 			return append(b, 'n')
 		}
 		return appendKeyValue(append(b, 'p'), v.Elem())
-	}
-	t := v.Type()
-	if marshals(t) {
-		var out []byte
-		var err error
-		switch x := v.Interface().(type) {
-		case json.Marshaler:
-			out, err = x.MarshalJSON()
-		case encoding.TextMarshaler:
-			out, err = x.MarshalText()
-		}
-		if err != nil {
-			out = []byte("error: " + err.Error()) // converted the same way every time
-		}
-		return appendBytes(append(b, 'j'), out)
 	}
 	switch v.Kind() {
 	case reflect.String:
@@ -165,15 +150,19 @@ func appendKeyValue(b []byte, v reflect.Value) []byte {
 		}
 		return b
 	case reflect.Struct:
+		fs := jsonFields(v.Type())
+		if fs.marshals {
+			return appendBytes(append(b, 'j'), marshal(v))
+		}
 		b = append(b, 'o')
-		for _, i := range jsonFields(t).order {
+		for _, i := range fs.order {
 			b = appendKeyValue(b, v.Field(i))
 		}
 		return append(b, 'e')
 	default:
 		// channels, functions: no JSON form; write the type so two values
 		// of different types differ, and nothing to tell two apart.
-		return appendBytes(append(b, '?'), []byte(t.String()))
+		return appendBytes(append(b, '?'), []byte(v.Type().String()))
 	}
 }
 
@@ -195,17 +184,34 @@ var (
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
-// marshals reports whether values of t choose their own JSON (time.Time):
-// their fields are not what JSON shows, so they are written as JSON.
-func marshals(t reflect.Type) bool {
-	return t.Implements(jsonMarshaler) || t.Implements(textMarshaler)
+// marshal is the JSON or text a struct that chooses its own (time.Time)
+// gives: its fields are not what JSON shows, and may not be exported.
+// Values of other kinds are written as they are, which tells apart at
+// least what their own JSON does.
+func marshal(v reflect.Value) []byte {
+	p := reflect.New(v.Type()) // addressable, for methods on the pointer
+	p.Elem().Set(v)
+	var out []byte
+	var err error
+	switch x := p.Interface().(type) {
+	case json.Marshaler:
+		out, err = x.MarshalJSON()
+	case encoding.TextMarshaler:
+		out, err = x.MarshalText()
+	}
+	if err != nil {
+		return []byte("error: " + err.Error()) // the same for the same value
+	}
+	return out
 }
 
 // fields are the exported fields of a struct type that JSON shows: their
-// indexes by JSON name, and in declaration order.
+// indexes by JSON name, and in declaration order; or, when the type
+// marshals itself, none.
 type fields struct {
-	byName map[string]int
-	order  []int
+	marshals bool
+	byName   map[string]int
+	order    []int
 }
 
 var fieldsOf sync.Map // reflect.Type → *fields
@@ -214,7 +220,8 @@ func jsonFields(t reflect.Type) *fields {
 	if f, ok := fieldsOf.Load(t); ok {
 		return f.(*fields)
 	}
-	fs := &fields{byName: map[string]int{}}
+	pt := reflect.PointerTo(t)
+	fs := &fields{marshals: pt.Implements(jsonMarshaler) || pt.Implements(textMarshaler), byName: map[string]int{}}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
