@@ -5,11 +5,13 @@ import (
 	"encoding"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -184,11 +186,14 @@ var (
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
-// marshal is the JSON or text a struct that chooses its own (time.Time)
-// gives: its fields are not what JSON shows, and may not be exported.
-// Values of other kinds are written as they are, which tells apart at
-// least what their own JSON does.
+// marshal is the JSON or text a struct that chooses its own gives: its
+// fields are not what JSON shows, and may not be exported. A time.Time is
+// written as value.go converts it; a value whose marshaling fails, with
+// its fields (unexported ones too) after the error.
 func marshal(v reflect.Value) []byte {
+	if t, ok := v.Interface().(time.Time); ok {
+		return t.AppendFormat(nil, time.RFC3339Nano)
+	}
 	p := reflect.New(v.Type()) // addressable, for methods on the pointer
 	p.Elem().Set(v)
 	var out []byte
@@ -200,7 +205,7 @@ func marshal(v reflect.Value) []byte {
 		out, err = x.MarshalText()
 	}
 	if err != nil {
-		return []byte("error: " + err.Error()) // the same for the same value
+		return fmt.Appendf(nil, "error %v: %#v", err, v.Interface())
 	}
 	return out
 }

@@ -263,3 +263,20 @@ func change(v reflect.Value, n *int) bool {
 	}
 	return false
 }
+
+// TestMemoKey_times: times are written as the input's conversion writes
+// them, including those JSON cannot marshal (years past 9999), so two that
+// convert differently have different keys.
+func TestMemoKey_times(t *testing.T) {
+	whole := &memo{}
+	a := input(analyst(), selectOrders())
+	a.Request.Time = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	b := a
+	b.Request.Time = a.Request.Time.Add(time.Second)
+	if valueKey(whole, &a) == valueKey(whole, &b) {
+		t.Fatal("the converted inputs do not differ")
+	}
+	if whole.key(&a) == whole.key(&b) {
+		t.Error("two times past year 9999 share a key")
+	}
+}
