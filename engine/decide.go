@@ -38,10 +38,12 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 	if err := canceled(ctx); err != nil {
 		return e.failed(ctx, id, p.revision, "decide", err)
 	}
-	var key memoKey
 	m := p.memo.Load()
+	key, keyed := memoKey{}, false
 	if m != nil {
-		key = m.key(&in)
+		key, keyed = m.key(&in)
+	}
+	if keyed {
 		if d, ok := m.get(key); ok {
 			e.remembered.Add(1)
 			d.ID = id
@@ -57,7 +59,7 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 		return e.failed(ctx, id, p.revision, "decide", err)
 	}
 	d.ID, d.Revision = id, p.revision
-	if m != nil {
+	if keyed {
 		m.put(key, d)
 	}
 	return d

@@ -47,8 +47,15 @@ func keyPaths(refs []ast.Ref) []keyPath {
 var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // key digests what the policy reads of in: the value at each path, or that
-// it is absent, or the whole input when the memo has no paths.
-func (m *memo) key(in *Input) memoKey {
+// it is absent, or the whole input when the memo has no paths. It reports
+// false, and the decision is then evaluated and not remembered, if reading
+// the input panicked (a type's own marshaling).
+func (m *memo) key(in *Input) (k memoKey, ok bool) {
+	defer func() {
+		if recover() != nil {
+			k, ok = memoKey{}, false
+		}
+	}()
 	bp := keyBufs.Get().(*[]byte)
 	b := (*bp)[:0]
 	root := reflect.ValueOf(in).Elem()
@@ -63,10 +70,12 @@ func (m *memo) key(in *Input) memoKey {
 		}
 		b = appendKeyValue(b, v)
 	}
-	k := memoKey(sha256.Sum256(b))
-	*bp = b
-	keyBufs.Put(bp)
-	return k
+	k = sha256.Sum256(b)
+	if cap(b) <= 64<<10 { // a large input's buffer is not kept
+		*bp = b
+		keyBufs.Put(bp)
+	}
+	return k, true
 }
 
 // follow walks v along p. It stops early, at a value written whole, where

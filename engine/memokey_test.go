@@ -33,6 +33,15 @@ func valueKey(m *memo, in *Input) memoKey {
 	return sha256.Sum256(b)
 }
 
+func mustKey(t *testing.T, m *memo, in *Input) memoKey {
+	t.Helper()
+	k, ok := m.key(in)
+	if !ok {
+		t.Fatal("no key")
+	}
+	return k
+}
+
 // TestMemoKey_tellsApart: for every input of opa-tests/fixtures and every
 // change of one of its values (each string, number, bool, time, pointer,
 // list and map, at any depth), two inputs whose converted values differ
@@ -62,7 +71,7 @@ func TestMemoKey_tellsApart(t *testing.T) {
 		base.Identity.Claims = map[string]any{"sub": "u-1", "n": 1.5, "list": []any{"a", true}, "obj": map[string]any{"k": "v"}}
 		values, keys := make([]memoKey, len(memos)), make([]memoKey, len(memos))
 		for mi, m := range memos {
-			values[mi], keys[mi] = valueKey(m, &base), m.key(&base)
+			values[mi], keys[mi] = valueKey(m, &base), mustKey(t, m, &base)
 		}
 		for i := 0; ; i++ {
 			in := deepCopy(base)
@@ -71,7 +80,7 @@ func TestMemoKey_tellsApart(t *testing.T) {
 			}
 			changes++
 			for mi, m := range memos {
-				same := m.key(&in) == keys[mi]
+				same := mustKey(t, m, &in) == keys[mi]
 				if valueKey(m, &in) == values[mi] {
 					if same {
 						spare++
@@ -276,7 +285,26 @@ func TestMemoKey_times(t *testing.T) {
 	if valueKey(whole, &a) == valueKey(whole, &b) {
 		t.Fatal("the converted inputs do not differ")
 	}
-	if whole.key(&a) == whole.key(&b) {
+	if mustKey(t, whole, &a) == mustKey(t, whole, &b) {
 		t.Error("two times past year 9999 share a key")
+	}
+}
+
+type panicky struct{}
+
+func (panicky) MarshalJSON() ([]byte, error) { panic("marshal") }
+
+// TestMemoKey_panic: a value whose marshaling panics leaves the input
+// without a key (the decision is evaluated, not remembered) instead of
+// unwinding into the caller.
+func TestMemoKey_panic(t *testing.T) {
+	in := input(analyst(), selectOrders())
+	in.Identity.Claims = map[string]any{"x": panicky{}}
+	if _, ok := (&memo{}).key(&in); ok {
+		t.Error("a key for an input whose reading panicked")
+	}
+	in.Identity.Claims = map[string]any{"x": "y"}
+	if _, ok := (&memo{}).key(&in); !ok {
+		t.Error("no key for a plain input")
 	}
 }
