@@ -39,10 +39,7 @@ func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 		return e.failed(ctx, id, p.revision, "decide", err)
 	}
 	m := p.memo.Load()
-	key, keyed := memoKey{}, false
-	if m != nil {
-		key, keyed = m.key(&in)
-	}
+	key, keyed := m.key(&in)
 	if keyed {
 		if d, ok := m.get(key); ok {
 			e.remembered.Add(1)

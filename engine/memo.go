@@ -38,9 +38,8 @@ const DefaultMemoSize = 4096
 // newer fills, it becomes the older and the older is dropped; a hit in the
 // older moves to the newer. Failed evaluations are never kept.
 type memo struct {
-	paths    []ast.Ref // what the policy reads of the input, none a prefix of another; nil: all of it
-	keyPaths []keyPath // paths as the key follows them (memokey.go)
-	size     int
+	paths []ast.Ref // what the policy reads of the input, none a prefix of another; nil: all of it
+	size  int
 
 	mu       sync.Mutex
 	cur, old map[memoKey]Decision
@@ -72,7 +71,7 @@ func newMemo(r *reach, size int) *memo {
 	if r.whole {
 		paths = nil
 	}
-	return &memo{paths: paths, keyPaths: keyPaths(paths), size: size, cur: map[memoKey]Decision{}}
+	return &memo{paths: paths, size: size, cur: map[memoKey]Decision{}}
 }
 
 // reach reads a compiled policy over the data a transaction reads: which

@@ -24,33 +24,16 @@ import (
 // written so that different Go values write different bytes (a kind and a
 // length before each value, map keys in order, nil apart from empty).
 
-// keyPath is a memo path (a reference below input) as the names to follow
-// from the Input: the JSON names of struct fields and the keys of maps. A
-// path is cut before a part that is not a name (an array index): the value
-// there is written whole.
-type keyPath []string
-
-func keyPaths(refs []ast.Ref) []keyPath {
-	out := make([]keyPath, len(refs))
-	for i, r := range refs {
-		for _, t := range r {
-			s, ok := t.Value.(ast.String)
-			if !ok {
-				break
-			}
-			out[i] = append(out[i], string(s))
-		}
-	}
-	return out
-}
-
 var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // key digests what the policy reads of in: the value at each path, or that
 // it is absent, or the whole input when the memo has no paths. It reports
-// false, and the decision is then evaluated and not remembered, if reading
-// the input panicked (a type's own marshaling).
+// false, and the decision is then evaluated and not remembered, when there
+// is no memo or reading the input panicked (a type's own marshaling).
 func (m *memo) key(in *Input) (k memoKey, ok bool) {
+	if m == nil {
+		return k, false
+	}
 	defer func() {
 		if recover() != nil {
 			k, ok = memoKey{}, false
@@ -62,7 +45,7 @@ func (m *memo) key(in *Input) (k memoKey, ok bool) {
 	if m.paths == nil {
 		b = appendKeyValue(b, root)
 	}
-	for _, p := range m.keyPaths {
+	for _, p := range m.paths {
 		v, ok := follow(root, p)
 		if !ok {
 			b = append(b, 'x') // absent
@@ -78,30 +61,40 @@ func (m *memo) key(in *Input) (k memoKey, ok bool) {
 	return k, true
 }
 
-// follow walks v along p. It stops early, at a value written whole, where
-// a name does not lead into a struct or a map with string keys; it reports
-// the value absent where JSON has nothing: a nil pointer, interface or map
-// on the way, or a key the map lacks.
-func follow(v reflect.Value, p keyPath) (reflect.Value, bool) {
-	for _, name := range p {
+// follow walks v along p, a reference below input, by the JSON names of
+// struct fields and the keys of maps. It stops early, at a value written
+// whole, where a part of p is not a name (an array index) or a name does
+// not lead into a struct or a map with string keys; it reports the value
+// absent where JSON has nothing: a nil pointer, interface or map on the
+// way, or a key the map lacks.
+func follow(v reflect.Value, p ast.Ref) (reflect.Value, bool) {
+	for _, t := range p {
+		name, ok := t.Value.(ast.String)
+		if !ok {
+			return v, true
+		}
 		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 			if v.IsNil() {
 				return v, false
 			}
 			v = v.Elem()
 		}
-		switch {
-		case v.Kind() == reflect.Struct && !jsonFields(v.Type()).marshals:
-			i, ok := jsonFields(v.Type()).byName[name]
-			if !ok {
+		switch v.Kind() {
+		case reflect.Struct:
+			fs := jsonFields(v.Type())
+			i, ok := fs.byName[string(name)]
+			if fs.marshals || !ok {
 				return v, true // not one of its JSON fields: all of it
 			}
 			v = v.Field(i)
-		case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String:
+		case reflect.Map:
+			if v.Type().Key().Kind() != reflect.String {
+				return v, true
+			}
 			if v.IsNil() {
 				return v, false
 			}
-			e := v.MapIndex(reflect.ValueOf(name).Convert(v.Type().Key()))
+			e := v.MapIndex(reflect.ValueOf(string(name)).Convert(v.Type().Key()))
 			if !e.IsValid() {
 				return e, false
 			}

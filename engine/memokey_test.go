@@ -65,9 +65,6 @@ func TestMemoKey_tellsApart(t *testing.T) {
 		base.Estimate = &Estimate{Object: "D.S.T", Rows: 1, Total: 2, Share: 0.5, Method: EstimateCount, Scans: []Scan{{Object: "D.S.T"}}}
 		base.Usage = &Usage{Groups: map[string]Counts{"analysts": {Sessions: 1}}, Agent: &Counts{}}
 		memos := []*memo{library, {}, everyPath(&base)}
-		for _, m := range memos {
-			m.keyPaths = keyPaths(m.paths)
-		}
 		base.Identity.Claims = map[string]any{"sub": "u-1", "n": 1.5, "list": []any{"a", true}, "obj": map[string]any{"k": "v"}}
 		values, keys := make([]memoKey, len(memos)), make([]memoKey, len(memos))
 		for mi, m := range memos {
