@@ -48,6 +48,9 @@ type policy struct {
 // then is evaluated, and fails, in every evaluation, and a condition the
 // memo could not test is taken as one that may apply.
 func (p *policy) settle(ctx context.Context, timeout time.Duration) error {
+	// Nothing is fixed until it is computed from this data: if that fails,
+	// every rule is evaluated, none with the old data's values.
+	p.fixed = topdown.NewVirtualCache()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	txn, err := p.store.NewTransaction(ctx)
