@@ -96,3 +96,73 @@ func BenchmarkTreeParse(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAnalyzePhases measures each step of Analyze on its own, on the
+// queries of BenchmarkAnalyze, so that a profile's shares can be read as
+// times: split (the lexer and the statement split), classify (the
+// lexer-level reading), derive (the columns a write carries), lower (onto
+// the TiDB grammar), parse (TiDB's parser on the lowered text, the floor of
+// BenchmarkTreeParse) and walk (the lineage over the parsed tree). What
+// Analyze takes beyond their sum is the cross-check, the model's assembly,
+// the fingerprint and the estimate's reading:
+//
+//	go test ./proxy/statement -run '^$' -bench 'Analyze(Phases)?/' -benchmem
+func BenchmarkAnalyzePhases(b *testing.B) {
+	ctx := context.Background()
+	cat := mapCatalog{"ANALYTICS.PUBLIC.CUSTOMERS": {"ID", "EMAIL", "SSN"}}
+	env := Env{Database: "ANALYTICS", Schema: "PUBLIC", Catalog: cat}
+	for _, bc := range []struct{ name, sql string }{{"short", shortQuery}, {"analytical", analyticalQuery()}} {
+		pieces, err := splitPieces(bc.sql)
+		if err != nil || len(pieces) != 1 {
+			b.Fatalf("%s: %d pieces, %v", bc.name, len(pieces), err)
+		}
+		toks := pieces[0].toks
+		r := classify(toks, bc.sql, env, 0)
+		if len(r.queries) != 1 {
+			b.Fatalf("%s: %d queries", bc.name, len(r.queries))
+		}
+		lw, err := lower(r.queries[0])
+		if err != nil {
+			b.Fatal(err)
+		}
+		stmt, err := parseTree(lw.sql)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, ph := range []struct {
+			name string
+			run  func()
+		}{
+			{"split", func() {
+				if _, err := splitPieces(bc.sql); err != nil {
+					b.Fatal(err)
+				}
+			}},
+			{"classify", func() { classify(toks, bc.sql, env, 0) }},
+			{"derive", func() { derivations(ctx, toks, r, env) }},
+			{"lower", func() {
+				if _, err := lower(r.queries[0]); err != nil {
+					b.Fatal(err)
+				}
+			}},
+			{"parse", func() {
+				if _, err := parseTree(lw.sql); err != nil {
+					b.Fatal(err)
+				}
+			}},
+			{"walk", func() {
+				w := &walker{ctx: ctx, env: env, lw: lw}
+				if outs := w.query(stmt, nil); len(outs) == 0 || len(w.problems) > 0 {
+					b.Fatalf("walk: %d outputs, %q", len(outs), w.problems)
+				}
+			}},
+		} {
+			b.Run(bc.name+"/"+ph.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					ph.run()
+				}
+			})
+		}
+	}
+}

@@ -101,6 +101,7 @@ var operators = []string{
 // Characters that cannot start a token become TokIllegal tokens.
 func Lex(sql string) ([]Token, error) {
 	toks := make([]Token, 0, len(sql)/4+1)
+	f := folder{src: sql}
 	i := 0
 	for i < len(sql) {
 		c := sql[i]
@@ -153,7 +154,7 @@ func Lex(sql string) ([]Token, error) {
 				i = uend
 				continue
 			}
-			toks = append(toks, Token{Kind: TokIdent, Value: upper(word), Pos: i, End: end})
+			toks = append(toks, Token{Kind: TokIdent, Value: f.upper(i, end), Pos: i, End: end})
 			i = end
 		default:
 			if op := matchOp(sql[i:]); op != "" {
@@ -218,6 +219,57 @@ func upper(s string) string {
 		}
 	}
 	return s
+}
+
+// A folder upper-cases the words of one text. An ASCII word that needs it
+// is cut from one upper-cased copy of the whole text, made the first time
+// a word needs it, rather than allocated on its own: a query's lower-case
+// names cost one allocation, not one each. strings.ToUpper folds ASCII the
+// same way; other words go through it.
+type folder struct {
+	src string
+	up  string
+}
+
+// upper returns src[i:end] upper-cased, as upper does.
+func (f *folder) upper(i, end int) string {
+	s := f.src[i:end]
+	for j := 0; j < len(s); j++ {
+		if c := s[j]; c >= 'a' && c <= 'z' || c >= utf8.RuneSelf {
+			if !isASCII(s[j:]) {
+				return strings.ToUpper(s)
+			}
+			if f.up == "" {
+				if k, ok := keywordUpper[s]; ok { // until the copy is made
+					return k
+				}
+				f.up = asciiUpper(f.src)
+			}
+			return f.up[i:end]
+		}
+	}
+	return s
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiUpper is s with its ASCII letters upper-cased and every other byte
+// as it is, so that it keeps s's offsets.
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 // keywordUpper maps the lower-case spelling of common keywords to their

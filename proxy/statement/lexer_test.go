@@ -48,3 +48,33 @@ func TestLex(t *testing.T) {
 		})
 	}
 }
+
+// TestLex_folds checks every identifier's value against strings.ToUpper of
+// its text, on the sqlglot corpus and on texts that mix ASCII and other
+// words: ASCII words are cut from one upper-cased copy of the text, and
+// that copy must keep every offset and fold exactly as ToUpper does.
+func TestLex_folds(t *testing.T) {
+	texts := append(readCorpus(t),
+		`select naïve, c, Ünïcode_x, mixedCase, "q" || lower_after_ünï, dollar$1 from s.t`,
+		`SELECT ÄBC, abc, aÄb, Straße, ǆ, x FROM ǅ.ǈ`,
+		`select a`, `A`, `already UPPER and lower`)
+	words := 0
+	for _, sql := range texts {
+		toks, err := Lex(sql)
+		if err != nil {
+			continue
+		}
+		for _, tok := range toks {
+			if tok.Kind != TokIdent {
+				continue
+			}
+			words++
+			if want := strings.ToUpper(tok.Text(sql)); tok.Value != want {
+				t.Fatalf("Lex(%q): %q at %d..%d folds to %q, want %q", sql, tok.Text(sql), tok.Pos, tok.End, tok.Value, want)
+			}
+		}
+	}
+	if words < 5000 {
+		t.Fatalf("only %d identifiers checked", words)
+	}
+}
