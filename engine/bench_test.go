@@ -4,10 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
+
+	library "github.com/snowgate/snowgate/rego"
 )
 
 // fixture reads an input the analyser produced, from opa-tests/fixtures.
@@ -67,6 +73,65 @@ func BenchmarkDecide(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkDecidePackages measures what each rule package of the default
+// library adds to an evaluated decision. One op decides the 66 inputs of
+// opa-tests/fixtures with the whole library (ns/all) and then with each
+// package taken out in turn (ns/-agents, ...; inherited goes with masking,
+// whose helpers it calls), so that the machine's drift falls on all alike;
+// a package's cost is ns/all minus its own figure:
+//
+//	go test ./engine -run '^$' -bench DecidePackages -benchtime 20x -count 3
+func BenchmarkDecidePackages(b *testing.B) {
+	files, err := filepath.Glob(filepath.Join("..", "opa-tests", "fixtures", "*.json"))
+	if err != nil || len(files) == 0 {
+		b.Fatalf("no fixtures: %v", err)
+	}
+	ins := make([]Input, len(files))
+	for i, f := range files {
+		ins[i] = fixture(b, strings.TrimSuffix(filepath.Base(f), ".json"))
+	}
+	pkgs, err := fs.Glob(library.FS, "rules/*.rego")
+	if err != nil || len(pkgs) == 0 {
+		b.Fatalf("no rule packages: %v", err)
+	}
+	type variant struct {
+		name  string
+		e     *Engine
+		spent time.Duration
+	}
+	variants := []*variant{{name: "all", e: newTestEngine(b, Options{MemoSize: -1})}}
+	for _, pkg := range pkgs {
+		if pkg == "rules/inherited.rego" {
+			continue
+		}
+		fsys := fstest.MapFS{}
+		if err := fs.WalkDir(library.FS, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || p == pkg || pkg == "rules/masking.rego" && p == "rules/inherited.rego" {
+				return err
+			}
+			raw, err := fs.ReadFile(library.FS, p)
+			fsys[p] = &fstest.MapFile{Data: raw}
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+		variants = append(variants, &variant{name: "-" + strings.TrimSuffix(path.Base(pkg), ".rego"), e: newTestEngine(b, Options{FS: fsys, MemoSize: -1})})
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		for _, v := range variants {
+			start := time.Now()
+			for i := range ins {
+				v.e.Decide(ctx, ins[i])
+			}
+			v.spent += time.Since(start)
+		}
+	}
+	for _, v := range variants {
+		b.ReportMetric(float64(v.spent.Nanoseconds())/float64(b.N*len(ins)), "ns/"+v.name)
 	}
 }
 
