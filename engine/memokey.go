@@ -117,10 +117,8 @@ func appendKeyValue(b []byte, v reflect.Value) []byte {
 			return append(b, 'n')
 		}
 		return appendKeyValue(append(b, 'p'), v.Elem())
-	}
-	switch v.Kind() {
 	case reflect.String:
-		return appendBytes(append(b, 's'), []byte(v.String()))
+		return appendBytes(append(b, 's'), v.String())
 	case reflect.Bool:
 		if v.Bool() {
 			return append(b, 'T')
@@ -166,11 +164,11 @@ func appendKeyValue(b []byte, v reflect.Value) []byte {
 	default:
 		// channels, functions: no JSON form; write the type so two values
 		// of different types differ, and nothing to tell two apart.
-		return appendBytes(append(b, '?'), []byte(v.Type().String()))
+		return appendBytes(append(b, '?'), v.Type().String())
 	}
 }
 
-func appendBytes(b, s []byte) []byte {
+func appendBytes[S string | []byte](b []byte, s S) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
