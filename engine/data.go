@@ -48,13 +48,10 @@ func (e *Engine) SetData(path string, value any) error {
 		e.data[key] = doc
 	}
 	if pol := e.active.Load(); pol != nil {
-		// No decision is remembered, and none is evaluated, while the data
-		// changes: one taken on the old data must not answer a statement
-		// that comes after it, nor one be taken on the new data with the
-		// old data's fixed values.
+		// No decision is evaluated while the data changes, and settle
+		// drops what the old data fixed and the decisions taken on it.
 		pol.mu.Lock()
 		defer pol.mu.Unlock()
-		pol.memo.Store(nil)
 		err := writeData(context.Background(), pol, key, doc, value == nil)
 		if serr := pol.settle(context.Background(), e.opts.Timeout); err == nil {
 			err = serr

@@ -48,9 +48,11 @@ type policy struct {
 // then is evaluated, and fails, in every evaluation, and a condition the
 // memo could not test is taken as one that may apply.
 func (p *policy) settle(ctx context.Context, timeout time.Duration) error {
-	// Nothing is fixed until it is computed from this data: if that fails,
-	// every rule is evaluated, none with the old data's values.
+	// Nothing derived from the old data survives: until the new is
+	// computed, and for good if that fails, every rule is evaluated and no
+	// decision is remembered.
 	p.fixed = topdown.NewVirtualCache()
+	p.memo.Store(nil)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	txn, err := p.store.NewTransaction(ctx)
