@@ -131,7 +131,7 @@ func Lex(sql string) ([]Token, error) {
 			toks = append(toks, Token{Kind: TokQuotedIdent, Value: val, Pos: i, End: end})
 			i = end
 		case c == '$':
-			t, ok := lexDollar(sql, i)
+			t, ok := lexDollar(&f, i)
 			if !ok {
 				return toks, &LexError{Pos: i, What: "$$ string", Err: ErrUnterminated}
 			}
@@ -208,30 +208,18 @@ func matchOp(s string) string {
 	return ""
 }
 
-// upper folds an unquoted identifier the way Snowflake does.
-func upper(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'a' && c <= 'z' || c >= utf8.RuneSelf {
-			if k, ok := keywordUpper[s]; ok { // common words: no allocation
-				return k
-			}
-			return strings.ToUpper(s)
-		}
-	}
-	return s
-}
-
-// A folder upper-cases the words of one text. An ASCII word that needs it
-// is cut from one upper-cased copy of the whole text, made the first time
-// a word needs it, rather than allocated on its own: a query's lower-case
-// names cost one allocation, not one each. strings.ToUpper folds ASCII the
-// same way; other words go through it.
+// A folder upper-cases the words of one text, as Snowflake folds unquoted
+// identifiers. A word without lower case is itself, and a common keyword
+// its constant, until the first ASCII word that needs folding makes one
+// upper-cased copy of the whole text; from then on such words are cut from
+// it: a query's lower-case names cost one allocation, not one each.
+// strings.ToUpper folds ASCII the same way; other words go through it.
 type folder struct {
 	src string
 	up  string
 }
 
-// upper returns src[i:end] upper-cased, as upper does.
+// upper returns src[i:end] upper-cased.
 func (f *folder) upper(i, end int) string {
 	s := f.src[i:end]
 	for j := 0; j < len(s); j++ {
@@ -387,7 +375,8 @@ func lexNumber(sql string, i int) int {
 }
 
 // lexDollar reads $$body$$, $1 or $name. A lone '$' is illegal.
-func lexDollar(sql string, i int) (Token, bool) {
+func lexDollar(f *folder, i int) (Token, bool) {
+	sql := f.src
 	if strings.HasPrefix(sql[i:], "$$") {
 		end := strings.Index(sql[i+2:], "$$")
 		if end < 0 {
@@ -404,7 +393,7 @@ func lexDollar(sql string, i int) (Token, bool) {
 	}
 	if j < len(sql) && isIdentStart(sql, j) {
 		end := identEnd(sql, j)
-		return Token{Kind: TokVariable, Value: "$" + upper(sql[j:end]), Pos: i, End: end}, true
+		return Token{Kind: TokVariable, Value: "$" + f.upper(j, end), Pos: i, End: end}, true
 	}
 	return Token{Kind: TokIllegal, Value: "$", Pos: i, End: i + 1}, true
 }
