@@ -34,6 +34,20 @@ func fixture(tb testing.TB, name string) Input {
 	return in
 }
 
+// fixtureNames names every input in opa-tests/fixtures.
+func fixtureNames(tb testing.TB) []string {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "opa-tests", "fixtures", "*.json"))
+	if err != nil || len(files) < 50 {
+		tb.Fatalf("fixtures: %d, %v", len(files), err)
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = strings.TrimSuffix(filepath.Base(f), ".json")
+	}
+	return names
+}
+
 // BenchmarkDecide measures one decision of the default library, input
 // conversion included, on inputs the analyser produced from agent SQL:
 // evaluated (the first decision of an input's shape), and remembered (the
@@ -85,13 +99,10 @@ func BenchmarkDecide(b *testing.B) {
 //
 //	go test ./engine -run '^$' -bench DecidePackages -benchtime 20x -count 3
 func BenchmarkDecidePackages(b *testing.B) {
-	files, err := filepath.Glob(filepath.Join("..", "opa-tests", "fixtures", "*.json"))
-	if err != nil || len(files) == 0 {
-		b.Fatalf("no fixtures: %v", err)
-	}
-	ins := make([]Input, len(files))
-	for i, f := range files {
-		ins[i] = fixture(b, strings.TrimSuffix(filepath.Base(f), ".json"))
+	names := fixtureNames(b)
+	ins := make([]Input, len(names))
+	for i, name := range names {
+		ins[i] = fixture(b, name)
 	}
 	pkgs, err := fs.Glob(library.FS, "rules/*.rego")
 	if err != nil || len(pkgs) == 0 {

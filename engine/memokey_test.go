@@ -2,7 +2,6 @@ package engine
 
 import (
 	"crypto/sha256"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -50,17 +49,12 @@ func mustKey(t *testing.T, m *memo, in *Input) memoKey {
 // paths, the whole input, and every object path of the input down to its
 // lists.
 func TestMemoKey_tellsApart(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "opa-tests", "fixtures", "*.json"))
-	if err != nil || len(files) < 50 {
-		t.Fatalf("fixtures: %d, %v", len(files), err)
-	}
 	library := newTestEngine(t, Options{}).active.Load().memo.Load()
 	if library == nil || len(library.paths) < 10 {
 		t.Fatalf("the default library's memo: %+v", library)
 	}
 	var changes, differ, spare int
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
+	for _, name := range fixtureNames(t) {
 		base := fixture(t, name)
 		base.Estimate = &Estimate{Object: "D.S.T", Rows: 1, Total: 2, Share: 0.5, Method: EstimateCount, Scans: []Scan{{Object: "D.S.T"}}}
 		base.Usage = &Usage{Groups: map[string]Counts{"analysts": {Sessions: 1}}, Agent: &Counts{}}
